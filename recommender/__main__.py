@@ -1,0 +1,5 @@
+"""``python -m recommender`` runs the command line."""
+
+from .cli import main
+
+main()

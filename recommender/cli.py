@@ -1,0 +1,308 @@
+"""The ``recommender`` command line: one click group, each command a thin call into the façade.
+
+Errors of the package are printed as ``Error: message`` on stderr with exit status 1; usage errors are
+click's (status 2). ``--json`` output goes to stdout alone, so it can be piped; progress bars and notes go
+to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import NothingIngestedError, RecommenderError
+from .service import Hit, IngestReport, Recommender, ThemeReport, default_embedder_factory
+from .settings import DEFAULT_K, MAX_K, Settings
+
+DEMO_INDEX = "demo"
+
+
+class _Group(click.Group):
+    """Turns package errors into a one-line message and exit status 1 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RecommenderError as error:
+            click.echo(f"Error: {error.message}", err=True)
+            ctx.exit(1)
+
+
+def _settings(ctx: click.Context, index: str | None, model: str | None) -> Settings:
+    root = ctx.find_root().params
+    return Settings.from_env(index_dir=root.get("index_dir"), index_name=index, model=model)
+
+
+def _service(ctx: click.Context, index: str | None, model: str | None) -> Recommender:
+    """The façade for this invocation. ``ctx.obj["embedder_factory"]`` lets tests supply the model."""
+    options = ctx.find_root().obj or {}
+    factory = options.get("embedder_factory", default_embedder_factory)
+    return Recommender(_settings(ctx, index, model), embedder_factory=factory)
+
+
+def index_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--model",
+        metavar="NAME_OR_PATH",
+        help="sentence-transformers model name or local folder (default: the index's model, else the bundled "
+        "all-MiniLM-L6-v2). Env: RECOMMENDER_MODEL.",
+    )(function)
+    return click.option(
+        "--index",
+        "index",
+        metavar="NAME",
+        help="index name under the index folder (default: 'default'). Env: RECOMMENDER_INDEX.",
+    )(function)
+
+
+def _k_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="number of results"
+    )(function)
+
+
+def _mode_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--mode",
+        type=click.Choice(["hybrid", "dense", "lexical"]),
+        default=None,
+        help="ranking: dense + BM25 fused (hybrid, the default), embeddings only, or BM25 only",
+    )(function)
+
+
+def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="print JSON on stdout")(function)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="folder holding the indexes (default: ./indexes). Env: RECOMMENDER_INDEX_DIR.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="log progress details to stderr")
+@click.version_option(package_name="recommender")
+def main(index_dir: Path | None, verbose: bool) -> None:
+    """Find related biomedical papers and map a literature into themes."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@_json_option
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model: str | None, as_json: bool) -> None:
+    """Read papers from PATHS (files, folders or globs) into the index's paper store.
+
+    JSONL/JSON, CSV/TSV and single page documents (plain text or HTML copied from journal, PubMed or
+    aggregator pages) are recognised from their content. Bad records are reported and skipped; the exit
+    status is non-zero only when nothing usable was read.
+    """
+    service = _service(ctx, index, model)
+    try:
+        report = service.ingest(paths)
+    except NothingIngestedError as error:
+        if as_json and error.details is not None:
+            _print_json(error.details)
+        else:
+            _print_rejections(error.details or {})
+        raise
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        _print_ingest(report)
+
+
+def _print_ingest(report: IngestReport) -> None:
+    click.echo(
+        f"Read {report.read} papers into index '{report.index}': {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.merged} merged; {len(report.rejected)} rejected. "
+        f"The store now holds {report.total} papers."
+    )
+    for paper in report.papers:
+        where = f" ({paper['position']})" if paper["position"] else ""
+        click.echo(f"  {paper['outcome']:<9} {paper['id']}  <- {paper['source']}{where}")
+    _print_rejections(report.to_dict())
+    if report.added or report.updated or report.merged:
+        click.echo("Run `recommender build` to index the new papers.", err=True)
+
+
+def _print_rejections(report: dict[str, Any]) -> None:
+    for item in report.get("rejected", []):
+        where = f" ({item['position']})" if item.get("position") else ""
+        click.echo(f"  rejected  {item['source']}{where}: {item['reason']}", err=True)
+
+
+@main.command()
+@index_option
+@_json_option
+@click.pass_context
+def build(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
+    """Embed every stored paper and publish a new index version (atomically)."""
+    service = _service(ctx, index, model)
+    manifest = service.build()
+    if as_json:
+        _print_json(manifest.model_dump())
+    else:
+        click.echo(
+            f"Built index '{service.settings.index_name}' version {manifest.build_id}: {manifest.count} papers, "
+            f"model {manifest.model} ({manifest.dimension}-d), {manifest.index_type}."
+        )
+
+
+@main.command()
+@click.argument("paper_id")
+@_k_option
+@_mode_option
+@index_option
+@_json_option
+@click.pass_context
+def related(
+    ctx: click.Context, paper_id: str, k: int, mode: str | None, index: str | None, model: str | None, as_json: bool
+) -> None:
+    """Papers related to PAPER_ID (an id, DOI or PMID); the paper itself is excluded."""
+    hits = _service(ctx, index, model).related(paper_id, k, mode=mode)
+    _print_hits(hits, as_json)
+
+
+@main.command()
+@click.argument("text")
+@_k_option
+@_mode_option
+@index_option
+@_json_option
+@click.pass_context
+def search(
+    ctx: click.Context, text: str, k: int, mode: str | None, index: str | None, model: str | None, as_json: bool
+) -> None:
+    """Papers related to free TEXT (a question, a claim or a pasted abstract)."""
+    hits = _service(ctx, index, model).search(text, k, mode=mode)
+    _print_hits(hits, as_json)
+
+
+def _print_hits(hits: list[Hit], as_json: bool) -> None:
+    if as_json:
+        _print_json([hit.to_dict() for hit in hits])
+        return
+    if not hits:
+        click.echo("No related papers found.")
+    for rank, hit in enumerate(hits, start=1):
+        where = ", ".join(str(part) for part in (hit.journal, hit.year) if part)
+        click.echo(
+            f"{rank:>3}. {hit.score:7.3f}  {hit.id}  {hit.title or '(untitled)'}" + (f" [{where}]" if where else "")
+        )
+        if hit.shared_terms:
+            click.echo(
+                f"              shared: {', '.join(hit.shared_terms)}  (dense {hit.dense:.3f}, bm25 {hit.lexical:.2f})"
+            )
+
+
+@main.command()
+@click.argument("paper_id")
+@index_option
+@_json_option
+@click.pass_context
+def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None, as_json: bool) -> None:
+    """Print the stored record of PAPER_ID (an id, DOI or PMID)."""
+    paper = _service(ctx, index, model).show(paper_id)
+    if as_json:
+        _print_json(paper.to_dict())
+        return
+    for key, value in paper.to_dict().items():
+        if value not in (None, "", []):
+            click.echo(f"{key:>10}: {', '.join(value) if isinstance(value, list) else value}")
+
+
+@main.command()
+@click.option("--k", "k", type=click.IntRange(1), default=None, help="number of themes (default: chosen automatically)")
+@index_option
+@_json_option
+@click.pass_context
+def themes(ctx: click.Context, k: int | None, index: str | None, model: str | None, as_json: bool) -> None:
+    """Cluster the indexed papers into labelled themes."""
+    report = _service(ctx, index, model).themes(k)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        _print_themes(report)
+
+
+def _print_themes(report: ThemeReport, sample: int = 3) -> None:
+    chosen = "" if report.silhouette is None else f" (chosen by silhouette {report.silhouette:.3f})"
+    click.echo(f"{report.k} themes over {report.papers} papers{chosen}:")
+    for theme in report.themes:
+        click.echo(f"\n  [{theme['id']}] {theme['label']}  ({theme['size']} papers)")
+        click.echo(f"      terms: {', '.join(theme['terms'])}")
+        for paper_id, title in list(zip(theme["papers"], theme["titles"], strict=True))[:sample]:
+            click.echo(f"      - {paper_id}  {title}")
+        if theme["size"] > sample:
+            click.echo(f"      ... and {theme['size'] - sample} more")
+
+
+@main.command()
+@index_option
+@_json_option
+@click.pass_context
+def status(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
+    """Show the index's store size, current version and model."""
+    info = _service(ctx, index, model).status()
+    if as_json:
+        _print_json(info)
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:>14}: {value}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="server worker threads")
+@index_option
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int, index: str | None, model: str | None) -> None:
+    """Serve the HTTP API with the waitress production WSGI server."""
+    from waitress import serve as waitress_serve
+
+    from .web import create_app
+
+    service = _service(ctx, index, model)
+    settings = service.settings
+    app = create_app(service=service)
+    click.echo(f"Serving index '{settings.index_name}' on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="recommender")
+
+
+@main.command()
+@click.option("--index", "index", default=DEMO_INDEX, show_default=True, metavar="NAME", help="index to (re)build")
+@click.pass_context
+def demo(ctx: click.Context, index: str) -> None:
+    """Build an index from the bundled synthetic demo corpus, then show related papers and themes."""
+    service = _service(ctx, index, None)
+    corpus = resources.files("recommender") / "demo" / "corpus.jsonl"
+    with resources.as_file(corpus) as path:
+        report = service.ingest([path])
+    click.echo(f"Ingested {report.read} synthetic demo papers into index '{index}'.")
+    manifest = service.build()
+    click.echo(f"Built version {manifest.build_id} with {manifest.model} ({manifest.dimension}-d).\n")
+    first = report.papers[0]["id"]
+    paper = service.show(first)
+    click.echo(f"Papers related to {first}: {paper.title}")
+    _print_hits(service.related(first, 5), as_json=False)
+    click.echo("")
+    _print_themes(service.themes())
+    sys.stdout.flush()

@@ -1,0 +1,93 @@
+"""One error family for the whole package.
+
+Every failure a user can cause or meet derives from :class:`RecommenderError`, which carries a stable
+machine-readable ``code`` and an HTTP status. The web layer turns any of them into the single JSON error
+shape ``{"error": {"code", "message"}}``; the CLI prints the message and exits non-zero. Core modules raise
+these and never know which front end is calling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RecommenderError(Exception):
+    """Base class: a failure with a message written for the user, not a traceback."""
+
+    code = "error"
+    http_status = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON error shape: ``{"error": {"code", "message"[, "details"]}}``."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class InvalidInputError(RecommenderError):
+    """The caller sent something unusable (bad parameter, malformed body, unreadable file)."""
+
+    code = "invalid_input"
+    http_status = 400
+
+
+class NotFoundError(RecommenderError):
+    """An id, index or file that does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class IndexNotBuiltError(RecommenderError):
+    """The index has papers (or not) but no built version to search yet."""
+
+    code = "index_not_built"
+    http_status = 409
+
+
+class StaleIndexError(RecommenderError):
+    """The paper exists in the store but was ingested after the last build."""
+
+    code = "index_stale"
+    http_status = 409
+
+
+class IndexMismatchError(RecommenderError):
+    """The built index does not match the configured model or this program's format."""
+
+    code = "index_mismatch"
+    http_status = 409
+
+
+class IndexCorruptError(RecommenderError):
+    """Files of a built index are missing or inconsistent with its manifest."""
+
+    code = "index_corrupt"
+    http_status = 500
+
+
+class ModelLoadError(RecommenderError):
+    """The sentence-transformers model could not be loaded."""
+
+    code = "model_error"
+    http_status = 503
+
+
+class NothingIngestedError(RecommenderError):
+    """An ingest read no usable paper at all (every input was rejected)."""
+
+    code = "nothing_ingested"
+    http_status = 400
+
+
+class BusyError(RecommenderError):
+    """Another build or write of the same index is in progress."""
+
+    code = "busy"
+    http_status = 409

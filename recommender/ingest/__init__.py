@@ -1,0 +1,85 @@
+"""Ingest: turning files in any supported format into normalised :class:`~recommender.paper.Paper` records.
+
+``read_paths`` expands folders and globs, recognises each file's format from its content
+(:mod:`.detect`), and streams ``(source, Paper | Rejected)`` pairs from the matching reader: JSON Lines and
+JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), or a single page document, plain text or HTML
+(:mod:`.page`). Readers never raise on bad content; they yield a :class:`Rejected` with the reason.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ..paper import Paper
+from .detect import UnreadableFile, decode, open_binary, sniff
+from .jsonl import read_json, read_jsonl
+from .page import parse_page
+from .records import RawRecord, Rejected, to_paper
+from .tabular import read_table
+
+__all__ = ["RawRecord", "Rejected", "expand_paths", "read_file", "read_paths"]
+
+_GLOB_CHARS = set("*?[")
+MAX_PAGE_BYTES = 20 * 1024 * 1024
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path | None]]:
+    """Each input as ``(name as given or found, path)``; folders recurse, globs expand, missing → ``None``."""
+    for given in paths:
+        text = str(given)
+        path = Path(text)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    yield str(child), child
+        elif path.exists():
+            yield text, path
+        elif _GLOB_CHARS & set(text):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                yield text, None
+            for match in matches:
+                if Path(match).is_file():
+                    yield match, Path(match)
+        else:
+            yield text, None
+
+
+def read_file(path: Path) -> Iterator[RawRecord | Rejected]:
+    """Raw records of one file, whatever its format."""
+    try:
+        kind = sniff(path)
+    except UnreadableFile as error:
+        yield Rejected(str(error))
+        return
+    if kind == "jsonl":
+        yield from read_jsonl(path)
+    elif kind == "json":
+        yield from read_json(path)
+    elif kind in ("csv", "tsv"):
+        yield from read_table(path, delimiter="\t" if kind == "tsv" else ",")
+    else:
+        yield _read_page(path)
+
+
+def _read_page(path: Path) -> RawRecord | Rejected:
+    with open_binary(path) as handle:
+        data = handle.read(MAX_PAGE_BYTES + 1)
+    if len(data) > MAX_PAGE_BYTES:
+        return Rejected(f"page document larger than {MAX_PAGE_BYTES // 1024 // 1024} MB")
+    return RawRecord(parse_page(decode(data)))
+
+
+def read_paths(paths: Iterable[str | Path]) -> Iterator[tuple[str, str | None, Paper | Rejected]]:
+    """``(source, position, paper or rejection)`` for every record in every input, in order."""
+    for source, path in expand_paths(paths):
+        if path is None:
+            yield source, None, Rejected("no such file or directory")
+            continue
+        try:
+            for item in read_file(path):
+                yield source, item.position, (to_paper(item, source) if isinstance(item, RawRecord) else item)
+        except OSError as error:
+            yield source, None, Rejected(f"cannot read file: {error.strerror or error}")

@@ -1,0 +1,186 @@
+"""Mapping loosely named source fields onto the normalised paper record.
+
+Exports, aggregators and spreadsheets name the same thing many ways (``abstract``, ``AbstractText``, ``AB``,
+``description``; a journal as a string or as ``{"name": ...}``; authors as a string, a list of strings or a
+list of ``{"given", "family"}``). Every reader funnels its raw mapping through :func:`fields_from_mapping`,
+so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from ..paper import clean_text, normalize_doi, normalize_pmid
+
+# Synonyms are compared after lower-casing and removing "_", "-", " " and ".".
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "paperid", "uid", "docid", "recordid", "_id"),
+    "title": ("title", "articletitle", "primarytitle", "headline", "ti", "citationtitle", "papertitle"),
+    "abstract": ("abstract", "abstracttext", "ab", "summary", "citationabstract", "description", "text"),
+    "doi": ("doi", "di", "citationdoi", "dcidentifier"),
+    "pmid": ("pmid", "pubmedid", "pubmed", "citationpmid"),
+    "journal": (
+        "journal", "journaltitle", "journalname", "jt", "ta", "venue", "containertitle", "periodicalname",
+        "citationjournaltitle", "publicationname", "ispartof", "so", "jo", "t2",
+    ),
+    "year": (
+        "year", "publicationyear", "pubyear", "py", "y1", "publicationdate", "pubdate", "dp",
+        "datepublished", "citationpublicationdate", "citationdate", "date", "published", "epubdate",
+    ),
+    "authors": ("authors", "author", "au", "fau", "a1", "creator", "citationauthor", "authorlist"),
+    "keywords": ("keywords", "keyword", "kw", "ot", "citationkeywords", "tags"),
+    "mesh_terms": ("meshterms", "mesh", "mh", "meshheadings"),
+    "labels": ("labels", "label", "categories", "category", "classes"),
+}  # fmt: skip
+
+# Formatting tags found in abstracts from aggregators and JATS XML. Only these are removed: anything else
+# in angle brackets ("p<0.05", "<script>") is text and is kept, to be escaped wherever it is shown.
+_MARKUP_TAG = re.compile(
+    r"</?(?:p|i|b|u|em|strong|sup|sub|br|span|div|a|small|sc|italic|bold|underline|h[1-6]|li|ul|ol|"
+    r"jats:[a-z-]+|mml:[a-z]+|abstracttext|title|sec)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|jats:p|jats:sec|sec)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
+
+
+def canonical_key(key: str) -> str:
+    return re.sub(r"[\s_.\-:]+", "", str(key)).lower()
+
+
+def strip_markup(text: str) -> str:
+    """Remove formatting tags and decode HTML entities, keeping every other character as text."""
+    if "<" in text:
+        text = _BLOCK_TAG.sub(" ", text)
+        text = _MARKUP_TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return clean_text(text)
+
+
+def parse_year(value: Any) -> int | None:
+    """First plausible publication year in a number or a date string (``2025-09-30``, ``2017 Sep 30``)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        year = int(value)
+    else:
+        match = _YEAR.search(str(value))
+        if not match:
+            return None
+        year = int(match.group(1))
+    return year if 1800 <= year <= date.today().year + 1 else None
+
+
+def as_text(value: Any) -> str:
+    """A scalar or a name-bearing mapping as text (``{"name": "Small"}`` → ``Small``)."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        for key in ("name", "title", "value", "#text", "text"):
+            if value.get(key):
+                return as_text(value[key])
+        return ""
+    if isinstance(value, list | tuple):
+        return as_text(value[0]) if value else ""
+    return strip_markup(str(value))
+
+
+def as_list(value: Any, split: str = r"\s*;\s*") -> list[str]:
+    """A list field from a list, a delimited string, or mappings naming people or terms."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = strip_markup(value)
+        if not text:
+            return []
+        if not re.search(split, text) and split == r"\s*;\s*" and "," in text:
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return [item.strip(" .") for item in re.split(split, text) if item.strip(" .")]
+    if isinstance(value, Mapping):
+        value = [value]
+    items: list[str] = []
+    for item in value:
+        name = person_name(item) if isinstance(item, Mapping) else strip_markup(str(item))
+        if name:
+            items.append(name)
+    return items
+
+
+def person_name(item: Mapping[str, Any]) -> str:
+    """``{"given": "Bofang", "family": "Wang"}`` and similar shapes → ``Bofang Wang``."""
+    for key in ("name", "full_name", "fullname", "display_name", "literal"):
+        if item.get(key):
+            return clean_text(str(item[key]))
+    given = item.get("given") or item.get("forename") or item.get("first") or item.get("firstname") or ""
+    family = item.get("family") or item.get("lastname") or item.get("last") or item.get("surname") or ""
+    return clean_text(f"{given} {family}")
+
+
+def authors_from(value: Any) -> list[str]:
+    """Authors from a list, or a string separated by ';' or ','."""
+    if isinstance(value, str):
+        text = re.sub(r",?\s+(?:et al\.?|and others)\s*$", "", strip_markup(value))
+        separator = r"\s*;\s*" if ";" in text else r"\s*,\s*"
+        return [name for name in re.split(separator, text) if name]
+    return as_list(value)
+
+
+def fields_from_mapping(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalised fields from one raw mapping; unknown keys are ignored, known ones cleaned.
+
+    When several source keys map to one field (``abstract`` and ``description``), the synonym listed first
+    in :data:`SYNONYMS` wins, whatever the order of keys in the record.
+    """
+    by_key: dict[str, Any] = {}
+    for key, value in record.items():
+        by_key.setdefault(canonical_key(key), value)
+    out: dict[str, Any] = {}
+    for name, aliases in SYNONYMS.items():
+        for alias in aliases:
+            value = by_key.get(alias)
+            if value in (None, "", [], {}):
+                continue
+            converted = convert(name, value)
+            if converted not in (None, "", []):
+                out[name] = converted
+                break
+    return out
+
+
+def convert(name: str, value: Any) -> Any:
+    """Clean one value for the named field."""
+    if name == "doi":
+        return normalize_doi(as_text(value))
+    if name == "pmid":
+        return normalize_pmid(as_text(value))
+    if name == "year":
+        return parse_year(value if isinstance(value, int | float | str) else as_text(value))
+    if name == "authors":
+        return authors_from(value)
+    if name in ("keywords", "mesh_terms", "labels"):
+        return as_list(value)
+    if name == "id":
+        return clean_text(str(value)) if not isinstance(value, Mapping | list) else None
+    return as_text(value)
+
+
+def latin_ratio(text: str) -> float:
+    """Share of letters that are Latin: tells an English title from a translated one."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for ch in letters if ch.isascii()) / len(letters)
+
+
+def prefer_english(titles: Iterable[str]) -> str:
+    """The first mostly-Latin title, else the first title (a Chinese title beside an English one)."""
+    candidates = [title for title in titles if title]
+    for title in candidates:
+        if latin_ratio(title) >= 0.8:
+            return title
+    return candidates[0] if candidates else ""

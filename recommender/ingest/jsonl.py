@@ -1,0 +1,64 @@
+"""JSON Lines and JSON documents: one paper per line, or a list (or ``{"papers": [...]}``) of papers.
+
+JSON Lines are streamed line by line, so a file of any size is read in constant memory; a line that is
+not valid JSON or not an object is rejected with its line number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .detect import decode, open_binary
+from .fields import fields_from_mapping
+from .records import RawRecord, Rejected
+
+_LIST_KEYS = ("papers", "records", "articles", "documents", "items", "results", "data")
+
+
+def read_jsonl(path: Path) -> Iterator[RawRecord | Rejected]:
+    with open_binary(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = decode(raw).strip()
+            if not line:
+                continue
+            position = f"line {number}"
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield Rejected(f"not valid JSON ({error.msg} at column {error.colno})", position)
+                continue
+            yield _record(value, position)
+
+
+def read_json(path: Path) -> Iterator[RawRecord | Rejected]:
+    with open_binary(path) as handle:
+        try:
+            value = json.loads(decode(handle.read()))
+        except json.JSONDecodeError as error:
+            yield Rejected(f"not valid JSON ({error.msg} at line {error.lineno})")
+            return
+    items = _items(value)
+    if len(items) == 1 and items[0] is value:
+        yield _record(value, None)
+        return
+    for number, item in enumerate(items, start=1):
+        yield _record(item, f"item {number}")
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        for key in _LIST_KEYS:
+            if isinstance(value.get(key), list):
+                return value[key]
+    return [value]
+
+
+def _record(value: Any, position: str | None) -> RawRecord | Rejected:
+    if not isinstance(value, dict):
+        return Rejected(f"expected a JSON object, got {type(value).__name__}", position)
+    return RawRecord(fields_from_mapping(value), position)

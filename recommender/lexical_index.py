@@ -1,0 +1,85 @@
+"""BM25 over the biomedical tokenizer's tokens: the only module that imports bm25s.
+
+bm25s stores the BM25 score of every (token, document) pair as a sparse matrix, so scoring a query is a
+sum of a few sparse rows: fast enough to score the whole corpus for every query and fuse with dense scores.
+For paper-to-paper relatedness the query is the paper's most distinctive terms
+(:meth:`LexicalIndex.key_terms`, the "more like this" idea), not all of its words.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from .errors import IndexCorruptError
+from .tokenizer import BOILERPLATE
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
+
+
+class LexicalIndex:
+    """BM25 (Lucene variant) over pre-tokenised documents."""
+
+    def __init__(self, model: bm25s.BM25, n_docs: int, doc_freq: dict[str, int]) -> None:
+        self._model = model
+        self.n_docs = n_docs
+        self._doc_freq = doc_freq
+
+    @classmethod
+    def build(cls, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        # bm25s needs at least one token per document; "" is its own placeholder for an empty document.
+        corpus = [list(tokens) if tokens else [""] for tokens in documents]
+        model = bm25s.BM25(method="lucene", k1=k1, b=b)
+        model.index(corpus, show_progress=False)
+        doc_freq = Counter(token for tokens in documents for token in set(tokens))
+        return cls(model, len(documents), dict(doc_freq))
+
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every document for the query (repeated query tokens count repeatedly)."""
+        known = [token for token in query_tokens if token in self._doc_freq]
+        if not known:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        frequency = self._doc_freq.get(token, 0)
+        return math.log(1 + (self.n_docs - frequency + 0.5) / (frequency + 0.5))
+
+    def key_terms(
+        self, tokens: Sequence[str], *, max_terms: int = 25, min_count: int = 2, max_repeat: int = 1
+    ) -> list[str]:
+        """The document's most distinctive terms by tf·idf ("more like this"), boilerplate left out.
+
+        Terms seen once are dropped when the document has enough repeated terms: in an abstract, what the
+        paper is about is said more than once. Each term is repeated up to ``max_repeat`` times by its count.
+        """
+        counts = Counter(token for token in tokens if not BOILERPLATE.intersection(token.split()))
+        frequent = {token: count for token, count in counts.items() if count >= min_count}
+        pool = frequent if len(frequent) >= 5 else counts
+        ranked = sorted(pool, key=lambda token: (-pool[token] * self.idf(token), token))[:max_terms]
+        return [token for token in ranked for _ in range(min(pool[token], max_repeat))]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._model.save(str(folder))
+        (folder / "doc_freq.tsv").write_text(
+            "".join(f"{token}\t{count}\n" for token, count in sorted(self._doc_freq.items())), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
+        try:
+            model = bm25s.BM25.load(str(folder), load_corpus=False)
+            doc_freq = {}
+            for line in (folder / "doc_freq.tsv").read_text(encoding="utf-8").splitlines():
+                token, _, count = line.rpartition("\t")
+                doc_freq[token] = int(count)
+        except (OSError, ValueError) as error:
+            raise IndexCorruptError(f"cannot read lexical index {folder}: {error}") from None
+        return cls(model, n_docs, doc_freq)

@@ -1,0 +1,112 @@
+"""The manifest: what a built index version is, so loading can refuse anything that does not fit.
+
+Every version folder carries ``manifest.json`` naming the model and dimension its vectors came from, the
+paper count, a hash of the corpus, the build time, the tokenizer, the format version and a size and
+SHA-256 for each file. Loading checks it against the files and the configured model and says exactly what
+is wrong instead of returning wrong neighbours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import IndexCorruptError, IndexMismatchError
+
+FORMAT_VERSION = 1
+FILENAME = "manifest.json"
+
+
+class FileEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bytes: int
+    sha256: str
+
+
+class Manifest(BaseModel):
+    """Description of one built index version."""
+
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+    format_version: int
+    build_id: str
+    model: str
+    dimension: int
+    max_seq_length: int | None = None
+    count: int
+    corpus_hash: str
+    built_at: str
+    index_type: str
+    tokenizer: str
+    files: dict[str, FileEntry]
+
+    def write(self, folder: Path) -> None:
+        (folder / FILENAME).write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        path = folder / FILENAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexCorruptError(f"index version {folder.name} has no {FILENAME}; rebuild the index") from None
+        except (OSError, json.JSONDecodeError) as error:
+            raise IndexCorruptError(f"cannot read {path}: {error}") from None
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            found = data.get("format_version") if isinstance(data, dict) else None
+            raise IndexMismatchError(
+                f"index version {folder.name} has format version {found!r}; this program reads version "
+                f"{FORMAT_VERSION}. Rebuild the index with `recommender build`."
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise IndexCorruptError(f"invalid {path}: {error}") from None
+
+    def check_files(self, folder: Path, *, checksums: bool = False) -> None:
+        """Every listed file exists with its recorded size (and, if asked, its SHA-256)."""
+        for name, entry in self.files.items():
+            path = folder / name
+            if not path.is_file():
+                raise IndexCorruptError(f"index version {folder.name} is missing {name}; rebuild the index")
+            size = path.stat().st_size
+            if size != entry.bytes:
+                raise IndexCorruptError(
+                    f"{name} in index version {folder.name} has {size} bytes, the manifest says {entry.bytes}"
+                )
+            if checksums and file_sha256(path) != entry.sha256:
+                raise IndexCorruptError(f"{name} in index version {folder.name} fails its checksum")
+
+    def check_model(self, configured_model_id: str | None) -> None:
+        """Refuse a configured model other than the one the vectors were built with."""
+        if configured_model_id is not None and configured_model_id != self.model:
+            raise IndexMismatchError(
+                f"this index was built with model {self.model!r} ({self.dimension}-d) but the configured model "
+                f"is {configured_model_id!r}. Rebuild with `recommender build` to switch models, or unset "
+                "RECOMMENDER_MODEL / --model to use the index's own model."
+            )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entries(folder: Path, names: Iterable[str]) -> dict[str, FileEntry]:
+    return {name: FileEntry(bytes=(folder / name).stat().st_size, sha256=file_sha256(folder / name)) for name in names}
+
+
+def corpus_hash(pairs: Iterable[tuple[str, str]]) -> str:
+    """Order-independent hash of ``(paper id, text hash)`` pairs: equal iff the indexed texts are equal."""
+    digest = hashlib.sha256()
+    for paper_id, text_hash in sorted(pairs):
+        digest.update(f"{paper_id}\t{text_hash}\n".encode())
+    return digest.hexdigest()

@@ -1,0 +1,143 @@
+"""The normalised paper record and the rules that give every paper a stable identity.
+
+Whatever format a paper arrives in, it becomes a :class:`Paper`. Its id is chosen in a fixed order (given
+id, else DOI, else PMID, else a hash of its text) so the same paper re-ingested from the same kind of source
+gets the same id and does not duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_PMID = re.compile(r"^\d{1,9}$")
+
+
+def clean_text(text: str | None) -> str:
+    """Unicode-normalise and collapse whitespace: the canonical form of every stored text field."""
+    if not text:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(text))).strip()
+
+
+def normalize_doi(value: str | None) -> str | None:
+    """Lower-case a DOI and drop any URL or ``doi:`` prefix and trailing punctuation.
+
+    DOIs are case-insensitive by definition, so lower-casing makes them safe to compare across sources.
+    """
+    if not value:
+        return None
+    text = _DOI_PREFIX.sub("", clean_text(value))
+    match = _DOI.search(text)
+    if not match:
+        return None
+    doi = strip_trailing_punctuation(match.group(0))
+    return doi.lower()
+
+
+def strip_trailing_punctuation(doi: str) -> str:
+    """Drop sentence punctuation glued to a DOI, keeping a closing bracket that the DOI itself opened."""
+    while doi and doi[-1] in ".,;:'\"]}>)":
+        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
+            break
+        doi = doi[:-1]
+    return doi
+
+
+def normalize_pmid(value: object) -> str | None:
+    if value is None:
+        return None
+    text = clean_text(str(value))
+    text = re.sub(r"^(?:pmid|pubmed)\s*:?\s*", "", text, flags=re.IGNORECASE)
+    return text if _PMID.match(text) and text.strip("0") else None
+
+
+def title_key(title: str | None) -> str:
+    """Title reduced to lower-case letters and digits, for matching the same paper across sources."""
+    text = unicodedata.normalize("NFKD", title or "").lower()
+    return re.sub(r"[^0-9a-z]+", "", text)
+
+
+@dataclass
+class Paper:
+    """One paper, in the normalised form every reader produces and every later stage consumes."""
+
+    id: str
+    title: str = ""
+    abstract: str = ""
+    doi: str | None = None
+    pmid: str | None = None
+    journal: str | None = None
+    year: int | None = None
+    authors: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    mesh_terms: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    source: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Title and abstract as one passage: what gets embedded and lexically indexed."""
+        title = self.title.strip()
+        if not title:
+            return self.abstract
+        separator = " " if title[-1] in ".?!" else ". "
+        return f"{title}{separator}{self.abstract}"
+
+    @property
+    def first_author(self) -> str | None:
+        return self.authors[0] if self.authors else None
+
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Paper:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+def content_id(title: str, abstract: str) -> str:
+    """Id for a paper with no identifier: a hash of its normalised title and abstract."""
+    basis = f"{clean_text(title).lower()}\n{clean_text(abstract).lower()}"
+    return "h:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def assign_id(given: str | None, doi: str | None, pmid: str | None, title: str, abstract: str) -> str:
+    """Stable id: given id, else ``doi:...``, else ``pmid:...``, else a content hash."""
+    if given and clean_text(given):
+        return clean_text(given)
+    if doi:
+        return f"doi:{doi}"
+    if pmid:
+        return f"pmid:{pmid}"
+    return content_id(title, abstract)
+
+
+def merge_papers(existing: Paper, new: Paper) -> Paper:
+    """Combine two records of the same paper, keeping what each source knew.
+
+    The existing id stays (ids are stable); empty fields are filled from the new record; the longer abstract
+    wins (sources often truncate); list fields are unioned in order.
+    """
+    merged = Paper(id=existing.id)
+    for name in ("title", "doi", "pmid", "journal", "year", "source"):
+        setattr(merged, name, getattr(existing, name) or getattr(new, name))
+    merged.abstract = existing.abstract if len(existing.abstract) >= len(new.abstract) else new.abstract
+    for name in ("authors", "keywords", "mesh_terms", "labels"):
+        setattr(merged, name, _union(getattr(existing, name), getattr(new, name)))
+    return merged
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    seen = {item.lower() for item in first}
+    return list(first) + [item for item in second if item.lower() not in seen]

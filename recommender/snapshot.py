@@ -1,0 +1,122 @@
+"""A built index version in memory: papers, embeddings, vector index and lexical index, row-aligned.
+
+Row ``i`` in every part is the same paper, so a neighbour found by FAISS or BM25 maps back to its id and
+record without a lookup table that could drift. A snapshot is immutable once loaded; a rebuild produces a
+new one and the service switches to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorruptError, IndexMismatchError
+from .lexical_index import LexicalIndex
+from .manifest import FORMAT_VERSION, Manifest, corpus_hash, file_entries
+from .paper import Paper
+from .tokenizer import TOKENIZER_VERSION, index_terms
+from .vector_index import VectorIndex
+
+PAPERS = "papers.jsonl"
+EMBEDDINGS = "embeddings.npy"
+VECTORS = "vectors.faiss"
+LEXICAL = "lexical"
+
+
+@dataclass
+class Snapshot:
+    """One loaded, consistent index version."""
+
+    manifest: Manifest
+    papers: list[Paper]
+    embeddings: np.ndarray
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    row_of: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.row_of = {paper.id: row for row, paper in enumerate(self.papers)}
+
+    @property
+    def size(self) -> int:
+        return len(self.papers)
+
+    @classmethod
+    def load(cls, folder: Path) -> Snapshot:
+        """Load and cross-check a version folder; any inconsistency is an :class:`IndexCorruptError`."""
+        manifest = Manifest.read(folder)
+        if manifest.tokenizer != TOKENIZER_VERSION:
+            raise IndexMismatchError(
+                f"index version {folder.name} was tokenized with {manifest.tokenizer!r}, this program uses "
+                f"{TOKENIZER_VERSION!r}; rebuild the index with `recommender build`"
+            )
+        manifest.check_files(folder)
+        papers = _read_papers(folder / PAPERS)
+        try:
+            embeddings = np.load(folder / EMBEDDINGS, mmap_mode="r")
+        except (OSError, ValueError) as error:
+            raise IndexCorruptError(f"cannot read embeddings of version {folder.name}: {error}") from None
+        vectors = VectorIndex.load(folder / VECTORS)
+        lexical = LexicalIndex.load(folder / LEXICAL, n_docs=len(papers))
+        counts = {"papers": len(papers), "embeddings": embeddings.shape[0], "vectors": vectors.size}
+        if any(count != manifest.count for count in counts.values()):
+            raise IndexCorruptError(f"version {folder.name} is inconsistent: manifest count {manifest.count}, {counts}")
+        if embeddings.ndim != 2 or embeddings.shape[1] != manifest.dimension or vectors.dimension != manifest.dimension:
+            raise IndexCorruptError(f"version {folder.name} has vectors of the wrong dimension")
+        return cls(manifest, papers, embeddings, vectors, lexical)
+
+
+def write_snapshot(
+    folder: Path,
+    *,
+    build_id: str,
+    papers: list[Paper],
+    embeddings: np.ndarray,
+    model_id: str,
+    max_seq_length: int | None,
+) -> Manifest:
+    """Write every file of a version into ``folder`` (a staging folder) and its manifest last."""
+    if len(papers) != len(embeddings):
+        raise ValueError("papers and embeddings must be row-aligned")
+    embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+    with (folder / PAPERS).open("w", encoding="utf-8") as handle:
+        for paper in papers:
+            handle.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
+    np.save(folder / EMBEDDINGS, embeddings)
+    vectors = VectorIndex.build(embeddings)
+    vectors.save(folder / VECTORS)
+    lexical = LexicalIndex.build([index_terms(paper.text) for paper in papers])
+    lexical.save(folder / LEXICAL)
+    names = [
+        PAPERS,
+        EMBEDDINGS,
+        VECTORS,
+        *(str(p.relative_to(folder)) for p in sorted((folder / LEXICAL).rglob("*")) if p.is_file()),
+    ]
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        build_id=build_id,
+        model=model_id,
+        dimension=int(embeddings.shape[1]),
+        max_seq_length=max_seq_length,
+        count=len(papers),
+        corpus_hash=corpus_hash((paper.id, paper.text_hash()) for paper in papers),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        index_type=vectors.kind,
+        tokenizer=TOKENIZER_VERSION,
+        files=file_entries(folder, names),
+    )
+    manifest.write(folder)
+    return manifest
+
+
+def _read_papers(path: Path) -> list[Paper]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return [Paper.from_dict(json.loads(line)) for line in handle if line.strip()]
+    except (OSError, json.JSONDecodeError, TypeError) as error:
+        raise IndexCorruptError(f"cannot read {path}: {error}") from None

@@ -1,0 +1,182 @@
+"""The paper store: every ingested paper of one index, in SQLite, with duplicate detection.
+
+SQLite (standard library) gives what a folder of JSON files would not: an ingest is one transaction, so a
+crash or a file full of junk leaves the store exactly as it was; readers never see half an ingest (WAL
+mode); and papers can be found by id, DOI, PMID or normalised title without reading everything.
+The store is the source of truth for ``show``; searches read a built snapshot (see :mod:`.versions`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .paper import Paper, merge_papers, normalize_doi, normalize_pmid, title_key
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doi TEXT,
+    pmid TEXT,
+    title_key TEXT,
+    year INTEGER,
+    text_hash TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS papers_doi ON papers(doi);
+CREATE INDEX IF NOT EXISTS papers_pmid ON papers(pmid);
+CREATE INDEX IF NOT EXISTS papers_title ON papers(title_key, year);
+"""
+# Titles shorter than this are too generic ("Editorial", "Reply") to identify a paper on their own.
+_MIN_TITLE_KEY = 20
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """What storing one paper did: ``added``, ``updated``, ``unchanged`` or ``merged`` (into ``id``)."""
+
+    outcome: str
+    id: str
+
+
+class PaperStore:
+    """Papers of one index, keyed by their stable id."""
+
+    FILENAME = "papers.sqlite"
+
+    def __init__(self, folder: Path) -> None:
+        self.path = Path(folder) / self.FILENAME
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        if write:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=30)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            if write:
+                connection.executescript(_SCHEMA)
+            yield connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreWriter]:
+        """All writes inside commit together, or not at all if the block raises."""
+        with self._connect(write=True) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield StoreWriter(connection)
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+
+    def count(self) -> int:
+        if not self.exists():
+            return 0
+        with self._connect() as connection:
+            return int(_scalar(connection, "SELECT COUNT(*) FROM papers") or 0)
+
+    def get(self, paper_id: str) -> Paper | None:
+        if not self.exists():
+            return None
+        with self._connect() as connection:
+            row = connection.execute("SELECT record FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return _paper(row[0]) if row else None
+
+    def resolve(self, reference: str) -> Paper | None:
+        """A paper by its id, or by a DOI or PMID given bare or prefixed (``doi:...``, ``pmid:...``)."""
+        paper = self.get(reference)
+        if paper or not self.exists():
+            return paper
+        doi, pmid = normalize_doi(reference), normalize_pmid(reference)
+        with self._connect() as connection:
+            row = None
+            if doi:
+                row = connection.execute("SELECT record FROM papers WHERE doi = ?", (doi,)).fetchone()
+            if row is None and pmid:
+                row = connection.execute("SELECT record FROM papers WHERE pmid = ?", (pmid,)).fetchone()
+        return _paper(row[0]) if row else None
+
+    def papers(self) -> Iterator[Paper]:
+        """All papers in insertion order (the order a build indexes them in)."""
+        if not self.exists():
+            return
+        with self._connect() as connection:
+            for (record,) in connection.execute("SELECT record FROM papers ORDER BY seq"):
+                yield _paper(record)
+
+
+class StoreWriter:
+    """Writes within one transaction; obtained from :meth:`PaperStore.transaction`."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def upsert(self, paper: Paper) -> Upsert:
+        """Store a paper, merging it into an existing record of the same paper if there is one."""
+        existing = self._find(paper)
+        if existing is None:
+            self._insert(paper)
+            return Upsert("added", paper.id)
+        merged = merge_papers(existing, paper)
+        if merged.to_dict() != existing.to_dict():
+            self._update(merged)
+            return Upsert("updated" if existing.id == paper.id else "merged", existing.id)
+        return Upsert("unchanged" if existing.id == paper.id else "merged", existing.id)
+
+    def upsert_many(self, papers: Iterable[Paper]) -> list[Upsert]:
+        return [self.upsert(paper) for paper in papers]
+
+    def _find(self, paper: Paper) -> Paper | None:
+        queries: list[tuple[str, tuple[object, ...]]] = [("id = ?", (paper.id,))]
+        if paper.doi:
+            queries.append(("doi = ?", (paper.doi,)))
+        if paper.pmid:
+            queries.append(("pmid = ?", (paper.pmid,)))
+        key = title_key(paper.title)
+        if len(key) >= _MIN_TITLE_KEY and paper.year:
+            queries.append(("title_key = ? AND year = ?", (key, paper.year)))
+        for where, params in queries:
+            row = self._connection.execute(f"SELECT record FROM papers WHERE {where} LIMIT 1", params).fetchone()
+            if row:
+                return _paper(row[0])
+        return None
+
+    def _values(self, paper: Paper) -> tuple[object, ...]:
+        return (
+            paper.doi,
+            paper.pmid,
+            title_key(paper.title) or None,
+            paper.year,
+            paper.text_hash(),
+            json.dumps(paper.to_dict(), ensure_ascii=False),
+        )
+
+    def _insert(self, paper: Paper) -> None:
+        self._connection.execute(
+            "INSERT INTO papers (id, doi, pmid, title_key, year, text_hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (paper.id, *self._values(paper)),
+        )
+
+    def _update(self, paper: Paper) -> None:
+        self._connection.execute(
+            "UPDATE papers SET doi = ?, pmid = ?, title_key = ?, year = ?, text_hash = ?, record = ? WHERE id = ?",
+            (*self._values(paper), paper.id),
+        )
+
+
+def _scalar(connection: sqlite3.Connection, sql: str) -> object:
+    row = connection.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _paper(record: str) -> Paper:
+    return Paper.from_dict(json.loads(record))

@@ -1,0 +1,124 @@
+"""A tokenizer for biomedical text that keeps gene, protein and pathway symbols intact.
+
+General tokenizers split ``IL-6`` into ``il`` and ``6`` and drop ``TGF-β``; biologists search by exactly those
+symbols. Here a token is a run of letters/digits with internal hyphens (``IL-6``, ``JAK-STAT3``,
+``cancer-associated``); slashes separate tokens (``IL-6/STAT3`` → ``il-6``, ``stat3``); Greek letters are
+spelled out so ``TGF-β`` and ``TGF-beta`` match. Hyphenated compounds also yield their parts when every part
+is a real word, so ``cancer-associated`` still matches ``cancer associated``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from itertools import pairwise
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
+    "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi",
+    "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon",
+    "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}  # fmt: skip
+_GREEK_RE = re.compile("[" + "".join(_GREEK) + "]")
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2212]")
+# A word: letters/digits, optionally joined by single hyphens or dots between alphanumerics (e.g. "IL-6",
+# "p.R175H"), with an optional trailing "+" as in "CD8+" dropped later.
+_TOKEN = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*\+?")
+
+STOPWORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | {
+    "et", "al", "vs", "ie", "eg", "de", "la", "le", "der", "und",
+}  # fmt: skip
+# Words every abstract uses whatever its topic. They stay searchable, but never serve as a paper's key
+# terms, a theme's label or an explanation of relatedness.
+BOILERPLATE: frozenset[str] = frozenset(
+    """
+    abstract addition additionally aim aims analyses analysis analyzed approach associated background based
+    clinical compared conclusion conclusions confirmed control controls critical crucial data demonstrate
+    demonstrated demonstrates effect effects evaluate evaluated evidence examined factor factors finding
+    findings found further furthermore group groups high higher however identified important importantly improve
+    improved including increase increased indicate indicated investigate investigated involved key level levels
+    low lower mechanism mechanisms mediated method methods model models moreover new notably novel objective
+    observed outcome outcomes patient patients performed potential present previously purpose recent recently
+    reduced related report reported respectively response result results revealed role showed shown significant
+    significantly studies study suggest suggesting suggests summary taken together total treated use used using
+    whereas year years
+    """.split()
+)
+
+
+def normalize(text: str) -> str:
+    """NFKC-normalise, unify dash variants and spell out Greek letters."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DASHES.sub("-", text)
+    return _GREEK_RE.sub(lambda match: _GREEK[match.group(0).lower()], text.replace("Β", "β"))
+
+
+def surface_tokens(text: str) -> list[str]:
+    """Tokens in their original casing (for display), without stop-word removal or compound parts."""
+    return [token.rstrip("+").strip(".") for token in _TOKEN.findall(normalize(text))]
+
+
+def tokenize(text: str, *, stopwords: Iterable[str] | frozenset[str] = STOPWORDS, parts: bool = True) -> list[str]:
+    """Lower-cased tokens for lexical matching; compound parts are appended after each compound."""
+    stop = stopwords if isinstance(stopwords, frozenset | set) else frozenset(stopwords)
+    out: list[str] = []
+    for surface in surface_tokens(text):
+        token = surface.lower()
+        if not token or token in stop or _is_noise(token):
+            continue
+        out.append(token)
+        if parts and "-" in token:
+            pieces = token.split("-")
+            if all(len(piece) > 1 and any(ch.isalpha() for ch in piece) for piece in pieces):
+                out.extend(piece for piece in pieces if piece not in stop)
+    return out
+
+
+def segments(text: str) -> list[list[str]]:
+    """Surface tokens grouped into runs not broken by punctuation (brackets, commas, full stops...).
+
+    Words are adjacent for bigrams only within a run: "fibroblasts (CAFs)" gives no bigram, while
+    "IL-6/STAT3 signalling" gives "il-6 stat3" and "stat3 signalling".
+    """
+    text = normalize(text)
+    runs: list[list[str]] = [[]]
+    end = 0
+    for match in _TOKEN.finditer(text):
+        gap = text[end : match.start()]
+        if gap.strip(" \t/") and runs[-1]:
+            runs.append([])
+        runs[-1].append(match.group(0).rstrip("+").strip("."))
+        end = match.end()
+    return [run for run in runs if run]
+
+
+def bigrams(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
+    """Adjacent pairs of content words ("anoikis resistance"), lower-cased and joined by a space."""
+    pairs: list[str] = []
+    for run in segments(text):
+        words = [word.lower() for word in run]
+        for first, second in pairwise(words):
+            if not (first in stopwords or second in stopwords or _is_noise(first) or _is_noise(second)):
+                pairs.append(f"{first} {second}")
+    return pairs
+
+
+def index_terms(text: str) -> list[str]:
+    """What the lexical index stores for a text: words (with compound parts) and adjacent-word bigrams.
+
+    Bigrams make shared phrases ("anoikis resistance", "il-6 stat3") count for more than the same words
+    scattered, which matters most when comparing two whole abstracts.
+    """
+    return tokenize(text) + bigrams(text)
+
+
+def _is_noise(token: str) -> bool:
+    """Single characters and bare numbers carry no topical signal on their own."""
+    return len(token) < 2 or token.replace(".", "").isdigit()
+
+
+#: Recorded in manifests: a lexical index built with another tokenizer version must be rebuilt.
+TOKENIZER_VERSION = "bio-2"

@@ -1,0 +1,78 @@
+"""Shared fixtures: paths to ../shared, a small deterministic fake embedder, and the real offline model.
+
+Unit tests use :class:`FakeEmbedder` (hashed bag of words: fast, deterministic, no torch). End-to-end tests
+(marked ``e2e``) use the real bundled all-MiniLM-L6-v2, loaded once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import fake_factory
+
+from recommender.service import Recommender
+from recommender.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the network
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RECOMMENDER_SHARED_DIR", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"{path} not found: the tests read ../shared beside the repository (or RECOMMENDER_SHARED_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return shared_path("seeds")
+
+
+@pytest.fixture(scope="session")
+def expected_seeds(seeds_dir: Path) -> dict[str, dict]:
+    data = json.loads((seeds_dir / "expected.json").read_text(encoding="utf-8"))
+    return {name: value for name, value in data.items() if not name.startswith("_")}
+
+
+@pytest.fixture()
+def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "indexes"
+    monkeypatch.setenv("RECOMMENDER_INDEX_DIR", str(folder))
+    monkeypatch.delenv("RECOMMENDER_MODEL", raising=False)
+    monkeypatch.delenv("RECOMMENDER_INDEX", raising=False)
+    return folder
+
+
+@pytest.fixture()
+def make_service(index_dir: Path) -> Callable[..., Recommender]:
+    """A service over a temporary index folder with the fake embedder."""
+
+    def make(index: str = "default", model: str | None = None, **kwargs: object) -> Recommender:
+        settings = Settings(index_dir=index_dir, index_name=index, model=model, show_progress=False)
+        return Recommender(settings, embedder_factory=kwargs.pop("factory", fake_factory), **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def real_factory() -> Callable[[str | None, Settings], object]:
+    """The real bundled model, loaded once for the whole session."""
+    from recommender.embedding import SentenceTransformerEmbedder, canonical_model_id
+
+    cache: dict[str, SentenceTransformerEmbedder] = {}
+
+    def factory(model: str | None, settings: Settings) -> SentenceTransformerEmbedder:
+        key = canonical_model_id(model)
+        if key not in cache:
+            cache[key] = SentenceTransformerEmbedder(model, threads=settings.threads)
+        return cache[key]
+
+    return factory

@@ -1,0 +1,88 @@
+"""Test helpers: a fake embedder, file writers and a small synthetic corpus (written for these tests)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from recommender.settings import Settings
+from recommender.tokenizer import tokenize
+
+
+class FakeEmbedder:
+    """Hashed bag-of-words vectors: papers sharing terms are close, exactly as the tests need."""
+
+    def __init__(self, model: str | None = None, dimension: int = 256) -> None:
+        self.model_id = model or "bundled:all-MiniLM-L6-v2"
+        self.dimension = dimension
+        self.max_seq_length = None
+        self.calls = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for term in tokenize(text):
+            digest = hashlib.md5(term.encode()).digest()
+            vector[digest[0] % self.dimension] += 1.0 if digest[1] % 2 else -1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        return np.array([self._vector(text) for text in texts], dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_documents(texts)
+
+
+def fake_factory(model: str | None, settings: Settings) -> FakeEmbedder:
+    return FakeEmbedder(model)
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(record) + "\n" for record in records)
+
+
+# Three small synthetic topics, written for the tests (not real abstracts).
+CORPUS = [
+    {"id": "a1", "title": "Anoikis resistance of detached lung cancer cells",
+     "abstract": "Detached lung cancer cells resist anoikis through ERK survival signalling. Anoikis resistance "
+                 "allows metastasis. Blocking ERK restores anoikis in suspension.", "year": 2020, "journal": "J Test"},
+    {"id": "a2", "title": "BIM degradation drives anoikis resistance in breast cancer",
+     "abstract": "Breast cancer cells degrade BIM after detachment and resist anoikis. Anoikis resistance "
+                 "increases circulating tumour cells and metastasis.", "year": 2021, "journal": "J Test"},
+    {"id": "a3", "title": "Metabolic escape from anoikis in ovarian cancer spheroids",
+     "abstract": "Ovarian cancer spheroids escape anoikis by fatty acid oxidation. Anoikis resistance "
+                 "supports peritoneal metastasis.", "year": 2022, "journal": "Oncology Test"},
+    {"id": "c1", "title": "Cancer-associated fibroblasts secrete IL-6 and activate STAT3",
+     "abstract": "Cancer-associated fibroblasts (CAFs) secrete IL-6, which activates STAT3 in tumour cells. "
+                 "CAF-derived IL-6/STAT3 signalling drives invasion.", "year": 2019, "journal": "J Test"},
+    {"id": "c2", "title": "CAF IL-6 confers chemoresistance through STAT3",
+     "abstract": "Fibroblast IL-6 activates STAT3 and protects pancreatic cancer cells from chemotherapy. "
+                 "Blocking IL-6 restores sensitivity in CAF co-cultures.", "year": 2020, "journal": "Oncology Test"},
+    {"id": "c3", "title": "Fibroblast exosomes activate STAT3 signalling",
+     "abstract": "Cancer-associated fibroblasts release exosomes that activate STAT3 and IL-6 signalling in "
+                 "gastric cancer cells, promoting migration.", "year": 2023, "journal": "J Test"},
+    {"id": "h1", "title": "HIF-1alpha drives glycolysis under hypoxia",
+     "abstract": "Hypoxia stabilises HIF-1alpha, which induces glycolysis genes in glioblastoma. Hypoxic "
+                 "tumour cells depend on glycolysis.", "year": 2018, "journal": "J Test"},
+    {"id": "h2", "title": "Hypoxia and HIF-2alpha control angiogenesis",
+     "abstract": "Under hypoxia, HIF-2alpha drives VEGF and angiogenesis in renal cancer. Hypoxic regions "
+                 "recruit vessels.", "year": 2019, "journal": "J Test"},
+    {"id": "h3", "title": "Hypoxic tumour cells export lactate",
+     "abstract": "Hypoxic cancer cells export lactate after glycolysis, and HIF-1alpha induces the exporter "
+                 "MCT4 under hypoxia.", "year": 2021, "journal": "Oncology Test"},
+]  # fmt: skip
+TOPIC = {record["id"]: record["id"][0] for record in CORPUS}

@@ -1,0 +1,104 @@
+"""The command line through click's runner, with the fake embedder injected via ``obj``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from helpers import CORPUS, fake_factory, jsonl, write
+
+from recommender.cli import main
+
+
+@pytest.fixture()
+def run(index_dir):
+    runner = CliRunner()
+
+    def invoke(*args: str, factory=fake_factory):
+        return runner.invoke(main, list(args), obj={"embedder_factory": factory}, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    return str(write(tmp_path / "corpus.jsonl", jsonl(CORPUS)))
+
+
+def test_ingest_build_related_search_show_themes(run, corpus):
+    ingest = run("ingest", corpus, "--json")
+    assert ingest.exit_code == 0, ingest.output
+    report = json.loads(ingest.stdout)
+    assert [p["id"] for p in report["papers"]] == [r["id"] for r in CORPUS]
+    assert all(p["source"] == corpus for p in report["papers"]) and report["rejected"] == []
+
+    assert run("build").exit_code == 0
+
+    related = json.loads(run("related", "a1", "-k", "2", "--json").stdout)
+    assert [set(hit) >= {"id", "title", "score"} for hit in related] == [True, True]
+    assert "a1" not in [hit["id"] for hit in related]
+
+    search = json.loads(run("search", "hypoxia glycolysis", "-k", "1", "--json").stdout)
+    assert search[0]["id"].startswith("h")
+
+    shown = json.loads(run("show", "c1", "--json").stdout)
+    assert shown["title"] == CORPUS[3]["title"]
+
+    themes = json.loads(run("themes", "--k", "3", "--json").stdout)
+    assert len(themes["themes"]) == 3 and all({"label", "terms", "papers"} <= set(t) for t in themes["themes"])
+
+    text = run("related", "a1", "-k", "2")
+    assert text.exit_code == 0 and "shared:" in text.output
+
+
+def test_named_indexes_are_separate(run, corpus, index_dir):
+    assert run("ingest", corpus, "--index", "lab").exit_code == 0
+    assert (index_dir / "lab" / "papers.sqlite").exists()
+    result = run("search", "anoikis")
+    assert result.exit_code == 1 and "is empty" in result.stderr
+
+
+def test_partly_bad_input_succeeds_and_reports(run, corpus, tmp_path):
+    bad = write(tmp_path / "bad.jsonl", '{"title": "t"}\n{oops\n')
+    result = run("ingest", corpus, str(bad), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["read"] == len(CORPUS)
+    assert [(r["source"], r["position"]) for r in report["rejected"]] == [(str(bad), "line 1"), (str(bad), "line 2")]
+
+
+def test_nothing_usable_exits_non_zero_with_the_summary(run, tmp_path):
+    empty = write(tmp_path / "empty.jsonl", "")
+    result = run("ingest", str(empty), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["rejected"] == [{"source": str(empty), "position": None, "reason": "empty file"}]
+    assert "no usable paper" in result.stderr
+
+
+def test_errors_are_one_line_messages(run, corpus):
+    run("ingest", corpus)
+    run("build")
+    missing = run("related", "nope")
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: no paper 'nope'")
+    assert "Traceback" not in missing.output
+    assert run("related", "a1", "-k", "0").exit_code == 2  # usage error from click
+    bad_index = run("status", "--index", "../escape")
+    assert bad_index.exit_code == 1 and "invalid index name" in bad_index.stderr
+
+
+def test_status(run, corpus):
+    run("ingest", corpus)
+    before = json.loads(run("status", "--json").stdout)
+    assert before["papers_stored"] == len(CORPUS) and before["version"] is None
+    run("build")
+    after = json.loads(run("status", "--json").stdout)
+    assert after["papers_indexed"] == len(CORPUS) and after["model"] == "bundled:all-MiniLM-L6-v2"
+
+
+def test_demo_builds_the_synthetic_corpus_and_prints_related_and_themes(run, index_dir):
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "Papers related to demo-001" in result.output
+    assert "themes over 24 papers" in result.output
+    assert (index_dir / "demo" / "CURRENT").exists()

@@ -1,0 +1,173 @@
+"""End to end on the four real seeds with the real offline model: CLI, Flask app and the WSGI server.
+
+This is the product's smallest true test: two anoikis-resistance papers and two CAF-signalling papers in
+four messy formats must be parsed right, related to each other and grouped into two named themes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import write
+
+from recommender.cli import main
+from recommender.service import Recommender
+from recommender.settings import Settings
+from recommender.web import create_app
+
+pytestmark = pytest.mark.e2e
+ANOIKIS = ("000_4c2d97a96b289ffa.txt", "003_9350a2168f5ade3d.txt")
+CAF = ("001_9dd56cfd7f744d50.txt", "002_e9f508189b5e7039.txt")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, seeds_dir, real_factory):
+    """Seeds ingested and built through the CLI into a fresh index folder; returns the folder and id map."""
+    folder = tmp_path_factory.mktemp("e2e") / "indexes"
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, ["--index-dir", str(folder), *args], obj={"embedder_factory": real_factory})
+
+    sources = [str(seeds_dir / name) for name in sorted([*ANOIKIS, *CAF])]
+    result = run("ingest", *sources, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    ids = {Path(paper["source"]).name: paper["id"] for paper in report["papers"]}
+    assert len(ids) == 4 and report["rejected"] == []
+    built = run("build", "--json")
+    assert built.exit_code == 0, built.output
+    return folder, ids, run
+
+
+def test_ingested_records_match_expected_fields(seeded, expected_seeds):
+    _, ids, run = seeded
+    for name, expected in expected_seeds.items():
+        record = json.loads(run("show", ids[name], "--json").stdout)
+        assert (record["title"] or None) == expected["title"]
+        assert (record["doi"], record["journal"], record["year"]) == (
+            expected["doi"],
+            expected["journal"],
+            expected["year"],
+        )
+        assert (record["authors"][0] if record["authors"] else None) == expected["first_author"]
+        assert record["abstract"].startswith(expected["abstract_starts"])
+        assert any(record["abstract"].endswith(end) for end in expected["abstract_ends"])
+        assert not any(bad in json.dumps(record, ensure_ascii=False) for bad in expected["must_not_contain"])
+
+
+def test_related_pairs_the_seeds_by_theme(seeded):
+    _, ids, run = seeded
+    hits = json.loads(run("related", ids[ANOIKIS[0]], "-k", "3", "--json").stdout)
+    assert hits[0]["id"] == ids[ANOIKIS[1]]
+    assert ids[ANOIKIS[0]] not in [hit["id"] for hit in hits]
+    assert any("anoikis" in term.lower() for term in hits[0]["shared_terms"])
+    caf_hits = json.loads(run("related", ids[CAF[1]], "-k", "1", "--json").stdout)
+    assert caf_hits[0]["id"] == ids[CAF[0]]
+
+
+def test_two_themes_split_anoikis_from_fibroblast_signalling(seeded):
+    _, ids, run = seeded
+    result = run("themes", "--k", "2", "--json")
+    assert result.exit_code == 0, result.output
+    themes = json.loads(result.stdout)["themes"]
+    groups = {frozenset(theme["papers"]): theme["label"].lower() for theme in themes}
+    anoikis = frozenset(ids[name] for name in ANOIKIS)
+    caf = frozenset(ids[name] for name in CAF)
+    assert set(groups) == {anoikis, caf}
+    assert "anoikis" in groups[anoikis]
+    assert "fibroblast" in groups[caf] or "caf" in groups[caf]
+
+
+def test_search_by_free_text(seeded):
+    _, ids, run = seeded
+    hits = json.loads(
+        run("search", "IL-6/STAT3 signalling from cancer-associated fibroblasts", "-k", "2", "--json").stdout
+    )
+    assert {hit["id"] for hit in hits} == {ids[name] for name in CAF}
+
+
+def test_bad_input_is_reported_and_the_index_stays_intact(seeded, tmp_path):
+    _, ids, run = seeded
+    before = json.loads(run("status", "--json").stdout)
+    empty = write(tmp_path / "empty.txt", "")
+    binary = write(tmp_path / "image.bin", bytes(range(256)) * 8)
+    broken = write(tmp_path / "broken.jsonl", '{"title": "no abstract"}\nnot json at all\n')
+    result = run("ingest", str(empty), str(binary), str(broken), "--json")
+    assert result.exit_code == 1
+    reasons = {(Path(r["source"]).name, r["position"]): r["reason"] for r in json.loads(result.stdout)["rejected"]}
+    assert reasons[("empty.txt", None)] == "empty file"
+    assert reasons[("image.bin", None)].startswith("binary file")
+    assert reasons[("broken.jsonl", "line 1")].startswith("no abstract")
+    assert reasons[("broken.jsonl", "line 2")].startswith("not valid JSON")
+    assert json.loads(run("status", "--json").stdout) == before
+    assert json.loads(run("related", ids[ANOIKIS[0]], "-k", "1", "--json").stdout)[0]["id"] == ids[ANOIKIS[1]]
+
+
+def test_http_api_on_the_seeds(seeded, real_factory):
+    folder, ids, _ = seeded
+    service = Recommender(Settings(index_dir=folder, show_progress=False), embedder_factory=real_factory)
+    client = create_app(service=service).test_client()
+    assert client.get("/health").get_json()["papers_indexed"] == 4
+    paper = client.get(f"/papers/{ids[CAF[0]]}")
+    assert paper.status_code == 200 and paper.get_json()["doi"] == "10.1186/s40164-025-00713-9"
+    related = client.get(f"/papers/{ids[ANOIKIS[0]]}/related?k=2")
+    assert related.status_code == 200 and related.get_json()[0]["id"] == ids[ANOIKIS[1]]
+    search = client.post("/search", json={"text": "anoikis resistance and metastasis", "k": 2})
+    assert {hit["id"] for hit in search.get_json()} == {ids[name] for name in ANOIKIS}
+    themes = client.get("/themes?k=2").get_json()["themes"]
+    assert sorted(len(theme["papers"]) for theme in themes) == [2, 2]
+    assert client.get("/papers/missing").status_code == 404
+    assert client.get(f"/papers/{ids[CAF[0]]}/related?k=zero").status_code == 400
+    assert client.post("/search", json={"k": 2}).status_code == 400
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_production_server_serves_the_api(seeded):
+    """`recommender serve` (waitress) answers real HTTP requests, errors included."""
+    folder, ids, _ = seeded
+    port = _free_port()
+    executable = Path(sys.executable).with_name("recommender")
+    env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(folder)}
+    server = subprocess.Popen(
+        [str(executable), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                    assert json.load(response)["status"] == "ok"
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, server.stdout.read().decode()
+                time.sleep(0.2)
+        request = urllib.request.Request(
+            f"{base}/search",
+            data=json.dumps({"text": "cancer-associated fibroblasts", "k": 1}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert json.load(response)[0]["id"] in {ids[name] for name in CAF}
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/papers/missing", timeout=10)
+        assert missing.value.code == 404
+        assert json.load(missing.value)["error"]["code"] == "not_found"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
