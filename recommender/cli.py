@@ -260,7 +260,8 @@ def _print_themes(report: ThemeReport, sample: int = 3) -> None:
 @click.pass_context
 def status(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
     """Show the index's store size, current version and model."""
-    info = _service(ctx, index, model).status()
+    service = _service(ctx, index, model)
+    info = {**service.status(), "path": str(service.settings.index_path.resolve())}
     if as_json:
         _print_json(info)
     else:

@@ -51,6 +51,10 @@ class LexicalIndex:
         frequency = self._doc_freq.get(token, 0)
         return math.log(1 + (self.n_docs - frequency + 0.5) / (frequency + 0.5))
 
+    def is_common(self, token: str, share: float = 0.5, min_docs: int = 10) -> bool:
+        """Used by more than ``share`` of the documents: no evidence of relatedness ("cells", "cancer")."""
+        return self.n_docs >= min_docs and self._doc_freq.get(token, 0) > share * self.n_docs
+
     def key_terms(
         self, tokens: Sequence[str], *, max_terms: int = 25, min_count: int = 2, max_repeat: int = 1
     ) -> list[str]:

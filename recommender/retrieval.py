@@ -110,10 +110,12 @@ class Retriever:
     def shared_terms(self, query_terms: set[str], row: int, limit: int = 8) -> list[str]:
         """Query terms the paper also uses, rarest first, in the paper's own spelling (``IL-6``, ``STAT3``)."""
         text = self.snapshot.papers[row].text
-        shared = {
-            term for term in query_terms.intersection(index_terms(text)) if not BOILERPLATE.intersection(term.split())
-        }
         lexical = self.snapshot.lexical
+        shared = {
+            term
+            for term in query_terms.intersection(index_terms(text))
+            if not BOILERPLATE.intersection(term.split()) and not lexical.is_common(term)
+        }
         # Rarest first; a word already inside a shared phrase is not repeated on its own.
         ranked = sorted(shared, key=lambda term: (-lexical.idf(term), term))
         phrases = {word for term in ranked if " " in term for word in term.split()}

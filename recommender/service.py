@@ -244,7 +244,6 @@ class Recommender:
         """Where the index stands: store size, current version and its manifest."""
         info: dict[str, Any] = {
             "index": self.settings.index_name,
-            "path": str(self.settings.index_path),
             "papers_stored": self.store.count(),
             "version": self.versions.current_id(),
         }

@@ -144,7 +144,8 @@ class ThemeModel:
 
 
 def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_classes: int, n_terms: int) -> list[list[str]]:
-    """Top c-TF-IDF terms per class, weighted by the share of the class's papers that use each term."""
+    """Top c-TF-IDF terms per class, weighted by how many of the class's papers use each term and by how
+    exclusive the term is to the class."""
     vectorizer = CountVectorizer(analyzer=label_analyzer, min_df=1)
     try:
         counts = vectorizer.fit_transform(texts)
@@ -162,7 +163,10 @@ def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_classes: int, 
     tf = class_counts / np.maximum(class_counts.sum(axis=1, keepdims=True), 1.0)
     idf = np.log1p(average_words / np.maximum(term_totals, 1.0))
     coverage = class_docs / np.maximum(sizes, 1.0)
-    weights = tf * idf * coverage
+    # Exclusivity: the share of the term's uses that fall in this class ("cancer" is everywhere in an
+    # oncology corpus and names no theme; "anoikis" may belong to one).
+    exclusivity = class_counts / np.maximum(term_totals, 1.0)
+    weights = tf * idf * coverage * exclusivity
     result = []
     for row in weights:
         order = np.argsort(-row, kind="stable")
