@@ -51,6 +51,14 @@ class LexicalIndex:
         frequency = self._doc_freq.get(token, 0)
         return math.log(1 + (self.n_docs - frequency + 0.5) / (frequency + 0.5))
 
+    def upper_bound(self, query_tokens: Sequence[str]) -> float:
+        """The highest BM25 score any document could reach for this query.
+
+        In the Lucene variant each term contributes ``idf * tf / (tf + k1 * norm)``, below ``idf``; the
+        bound is the sum of the query terms' IDFs (repeated terms counted repeatedly).
+        """
+        return float(sum(self.idf(token) for token in query_tokens if token in self._doc_freq))
+
     def is_common(self, token: str, share: float = 0.5, min_docs: int = 10) -> bool:
         """Used by more than ``share`` of the documents: no evidence of relatedness ("cells", "cancer")."""
         return self.n_docs >= min_docs and self._doc_freq.get(token, 0) > share * self.n_docs

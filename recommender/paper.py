@@ -91,6 +91,14 @@ class Paper:
         return f"{title}{separator}{self.abstract}"
 
     @property
+    def display_title(self) -> str:
+        """The title, or for an untitled paper the opening words of its abstract."""
+        if self.title:
+            return self.title
+        words = self.abstract.split()
+        return " ".join(words[:14]) + (" …" if len(words) > 14 else "")
+
+    @property
     def first_author(self) -> str | None:
         return self.authors[0] if self.authors else None
 

@@ -8,6 +8,7 @@ and the model are loaded once and swapped atomically when a new version is publi
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -199,7 +200,8 @@ class Recommender:
                     f"paper {paper.id!r} was ingested after the last build; run `recommender build` to index it"
                 )
         retriever = self._retriever(snapshot, mode)
-        ranked = retriever.rank(snapshot.embeddings[row], retriever.paper_query_tokens(row), k, exclude={row})
+        tokens = retriever.paper_query_tokens(row)
+        ranked = retriever.rank(snapshot.embeddings[row], tokens, k, exclude={row}, paper_query=True)
         return self._hits(snapshot, ranked)
 
     def search(self, text: str, k: int = 10, *, mode: str | None = None) -> list[Hit]:
@@ -233,7 +235,7 @@ class Recommender:
                         "terms": theme.terms,
                         "size": len(theme.rows),
                         "papers": [snapshot.papers[row].id for row in theme.rows],
-                        "titles": [snapshot.papers[row].title for row in theme.rows],
+                        "titles": [snapshot.papers[row].display_title for row in theme.rows],
                     }
                     for theme in model.themes_
                 ]
@@ -304,9 +306,7 @@ class Recommender:
         config = self.retrieval
         if mode is not None and mode != config.mode:
             try:
-                config = RetrievalConfig(
-                    mode=mode, fusion=config.fusion, weight=config.weight, candidates=config.candidates
-                )
+                config = dataclasses.replace(config, mode=mode)
             except ValueError as error:
                 raise InvalidInputError(str(error)) from None
         return Retriever(snapshot, config)

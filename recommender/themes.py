@@ -73,12 +73,14 @@ class ThemeModel:
         *,
         min_themes: int = 2,
         max_themes: int = 15,
+        min_theme_size: int = 2,
         n_terms: int = 8,
         random_state: int = 0,
     ) -> None:
         self.n_themes = n_themes
         self.min_themes = min_themes
         self.max_themes = max_themes
+        self.min_theme_size = min_theme_size
         self.n_terms = n_terms
         self.random_state = random_state
 
@@ -111,22 +113,26 @@ class ThemeModel:
         return np.array([remap[label] for label in labels], dtype=np.int64)
 
     def _choose_k(self, vectors: np.ndarray) -> int:
-        """Best silhouette (cosine) over k in [min_themes, max_themes], capped by the corpus size."""
-        upper = min(self.max_themes, len(vectors) - 1)
-        if upper < self.min_themes:
-            return 1
-        best_k, best_score = self.min_themes, -1.0
+        """Best silhouette (cosine) over k in [min_themes, max_themes], capped by the corpus size.
+
+        A k whose clustering leaves a theme with fewer than ``min_theme_size`` papers is not considered: one
+        paper is not a theme, and silhouette is biased towards singletons (their score is 0 by definition).
+        With no acceptable k, the corpus is one theme.
+        """
+        upper = min(self.max_themes, len(vectors) // max(self.min_theme_size, 1))
+        best_k, best_score = 1, -1.0
         sample = min(len(vectors), 5000)
         for k in range(self.min_themes, upper + 1):
             labels = self._cluster(vectors, k)
-            if len(set(labels.tolist())) < 2:
+            sizes = np.bincount(labels)
+            if len(sizes) < 2 or sizes.min() < self.min_theme_size:
                 continue
             score = float(
                 silhouette_score(vectors, labels, metric="cosine", sample_size=sample, random_state=self.random_state)
             )
             if score > best_score + 1e-9:
                 best_k, best_score = k, score
-        self.silhouette_ = best_score
+        self.silhouette_ = best_score if best_k > 1 else None
         return best_k
 
     def _describe(self, vectors: np.ndarray, texts: Sequence[str]) -> list[Theme]:

@@ -81,8 +81,9 @@ CORPUS = [
     {"id": "h2", "title": "Hypoxia and HIF-2alpha control angiogenesis",
      "abstract": "Under hypoxia, HIF-2alpha drives VEGF and angiogenesis in renal cancer. Hypoxic regions "
                  "recruit vessels.", "year": 2019, "journal": "J Test"},
-    {"id": "h3", "title": "Hypoxic tumour cells export lactate",
-     "abstract": "Hypoxic cancer cells export lactate after glycolysis, and HIF-1alpha induces the exporter "
-                 "MCT4 under hypoxia.", "year": 2021, "journal": "Oncology Test"},
+    {"id": "h3", "title": "Hypoxia makes tumour cells export lactate",
+     "abstract": "Under hypoxia, cancer cells export lactate after glycolysis, and HIF-1alpha induces the "
+                 "exporter MCT4. Hypoxia and HIF-1alpha thus shape tumour metabolism.", "year": 2021,
+     "journal": "Oncology Test"},
 ]  # fmt: skip
 TOPIC = {record["id"]: record["id"][0] for record in CORPUS}

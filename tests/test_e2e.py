@@ -89,6 +89,16 @@ def test_two_themes_split_anoikis_from_fibroblast_signalling(seeded):
     assert "fibroblast" in groups[caf] or "caf" in groups[caf]
 
 
+def test_automatic_number_of_themes_finds_the_same_two(seeded):
+    _, ids, run = seeded
+    report = json.loads(run("themes", "--json").stdout)
+    assert report["k"] == 2
+    assert {frozenset(theme["papers"]) for theme in report["themes"]} == {
+        frozenset(ids[name] for name in ANOIKIS),
+        frozenset(ids[name] for name in CAF),
+    }
+
+
 def test_search_by_free_text(seeded):
     _, ids, run = seeded
     hits = json.loads(

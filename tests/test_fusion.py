@@ -15,14 +15,29 @@ def test_zscore_lets_the_signal_that_separates_candidates_decide():
 
 def test_weight_extremes_reduce_to_one_signal():
     dense, lexical = np.array([0.1, 0.9, 0.5]), np.array([5.0, 1.0, 3.0])
-    for method in ("zscore", "minmax", "rrf"):
-        assert list(np.argsort(-fuse(dense, lexical, method=method, weight=0.0))) == [1, 2, 0]
-        assert list(np.argsort(-fuse(dense, lexical, method=method, weight=1.0))) == [0, 2, 1]
+    for method in ("tmm", "zscore", "minmax", "rrf"):
+        assert list(np.argsort(-fuse(dense, lexical, method=method, weight=0.0, lexical_bound=10))) == [1, 2, 0]
+        assert list(np.argsort(-fuse(dense, lexical, method=method, weight=1.0, lexical_bound=10))) == [0, 2, 1]
 
 
 def test_constant_signal_contributes_nothing():
     dense, lexical = np.array([0.2, 0.8]), np.zeros(2)
-    assert list(np.argsort(-fuse(dense, lexical))) == [1, 0]
+    for method in ("zscore", "minmax"):
+        assert list(np.argsort(-fuse(dense, lexical, method=method))) == [1, 0]
+
+
+def test_tmm_does_not_depend_on_the_other_candidates():
+    dense, lexical = np.array([0.5, 0.4]), np.array([2.0, 6.0])
+    alone = fuse(dense, lexical, method="tmm", lexical_bound=10.0)
+    crowd = fuse(np.append(dense, 0.9), np.append(lexical, 9.0), method="tmm", lexical_bound=10.0)
+    assert np.allclose(alone, crowd[:2])
+    assert np.allclose(alone, 0.5 * dense + 0.5 * lexical / 10.0)
+
+
+def test_tmm_needs_the_bound_and_ignores_a_zero_one():
+    with pytest.raises(ValueError):
+        fuse(np.ones(2), np.ones(2), method="tmm")
+    assert np.allclose(fuse(np.array([0.2, 0.8]), np.zeros(2), method="tmm", lexical_bound=0.0), [0.1, 0.4])
 
 
 def test_rrf_uses_ranks_only():
