@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from .errors import NothingIngestedError, RecommenderError
+from .ingest.fields import SYNONYMS
 from .service import Hit, IngestReport, Recommender, ThemeReport, default_embedder_factory
 from .settings import DEFAULT_K, MAX_K, Settings
 
@@ -101,21 +102,47 @@ def main(index_dir: Path | None, verbose: bool) -> None:
     )
 
 
+def _parse_columns(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in values:
+        field, equals, column = value.partition("=")
+        if not equals or not column or field not in SYNONYMS:
+            raise click.BadParameter(f"expected FIELD=COLUMN with FIELD one of {', '.join(SYNONYMS)}, got {value!r}")
+        mapping[field] = column
+    return mapping
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    callback=_parse_columns,
+    metavar="FIELD=COLUMN",
+    help="take FIELD from this CSV/TSV column or JSON key, e.g. --column abstract=Summary (repeatable)",
+)
 @index_option
 @_json_option
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model: str | None, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    columns: dict[str, str],
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+) -> None:
     """Read papers from PATHS (files, folders or globs) into the index's paper store.
 
-    JSONL/JSON, CSV/TSV and single page documents (plain text or HTML copied from journal, PubMed or
-    aggregator pages) are recognised from their content. Bad records are reported and skipped; the exit
-    status is non-zero only when nothing usable was read.
+    Formats are recognised from content: PubMed XML (also gzipped), MEDLINE/nbib, RIS, BibTeX, CSV/TSV,
+    JSON/JSONL, and single page documents (plain text or HTML copied from journal, PubMed or aggregator
+    pages). Bad records are reported and skipped; the exit status is non-zero only when nothing usable was
+    read, and then nothing is written.
     """
     service = _service(ctx, index, model)
     try:
-        report = service.ingest(paths)
+        report = service.ingest(paths, columns=columns)
     except NothingIngestedError as error:
         if as_json and error.details is not None:
             _print_json(error.details)

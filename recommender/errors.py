@@ -91,3 +91,10 @@ class BusyError(RecommenderError):
 
     code = "busy"
     http_status = 409
+
+
+class RemoteServiceError(RecommenderError):
+    """A remote service (NCBI E-utilities) failed or kept refusing after retries."""
+
+    code = "remote_error"
+    http_status = 502

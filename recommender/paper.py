@@ -15,15 +15,17 @@ from typing import Any
 
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
 _PMID = re.compile(r"^\d{1,9}$")
 
 
 def clean_text(text: str | None) -> str:
-    """Unicode-normalise and collapse whitespace: the canonical form of every stored text field."""
+    """Unicode-normalise (NFC) and collapse whitespace: the canonical form of every stored text field."""
     if not text:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(text))).strip()
+    text = str(text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def normalize_doi(value: str | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,14 +115,14 @@ class Recommender:
         self._lock = threading.RLock()
 
     # ----------------------------------------------------------------------------------------- ingest
-    def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
+    def ingest(self, paths: Iterable[str | Path], *, columns: Mapping[str, str] | None = None) -> IngestReport:
         """Read every input into the store in one transaction; raise if nothing usable was read.
 
         When nothing is usable the transaction is rolled back, so the store and the index are untouched.
         """
         report = IngestReport(index=self.settings.index_name)
         with self.store.transaction() as writer:
-            for source, position, item in ingest.read_paths(paths):
+            for source, position, item in ingest.read_paths(paths, columns):
                 if isinstance(item, ingest.Rejected):
                     report.rejected.append({"source": source, "position": position, "reason": item.reason})
                     continue

@@ -115,7 +115,9 @@ def test_tsv_is_detected_from_content(tmp_path):
 
 def test_csv_without_abstract_column_is_refused_as_a_whole(tmp_path):
     path = write(tmp_path / "c.csv", "title,year\nx,2020\n")
-    assert rejected(read(path)) == [(None, "no abstract column (columns: title, year)")]
+    assert rejected(read(path)) == [
+        (None, "no abstract column (columns: title, year); map one with --column abstract=NAME")
+    ]
 
 
 def test_empty_binary_and_missing_files_are_reported(tmp_path):
@@ -145,3 +147,9 @@ def test_folders_and_globs_expand_to_their_files(tmp_path):
     write(tmp_path / "in" / ".hidden.jsonl", jsonl([{"abstract": "hidden"}]))
     assert sorted(p.abstract for p in papers(read(tmp_path / "in"))) == ["one", "two"]
     assert [p.abstract for p in papers(read(str(tmp_path / "in" / "*.jsonl")))] == ["one"]
+
+
+def test_semicolon_separated_csv(tmp_path):
+    path = write(tmp_path / "europe.csv", "Title;Abstract;Year\nUn titre;Un résumé, avec virgule;2021\n")
+    [paper] = papers(read(path))
+    assert (paper.title, paper.abstract, paper.year) == ("Un titre", "Un résumé, avec virgule", 2021)

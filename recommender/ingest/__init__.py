@@ -1,22 +1,27 @@
 """Ingest: turning files in any supported format into normalised :class:`~recommender.paper.Paper` records.
 
 ``read_paths`` expands folders and globs, recognises each file's format from its content
-(:mod:`.detect`), and streams ``(source, Paper | Rejected)`` pairs from the matching reader: JSON Lines and
-JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), or a single page document, plain text or HTML
+(:mod:`.detect`), and streams ``(source, position, Paper | Rejected)`` from the matching reader: PubMed XML
+(:mod:`.pubmed_xml`), MEDLINE/nbib (:mod:`.medline`), RIS (:mod:`.ris`), BibTeX (:mod:`.bibtex`), JSON Lines
+and JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), or a single page document, plain text or HTML
 (:mod:`.page`). Readers never raise on bad content; they yield a :class:`Rejected` with the reason.
 """
 
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..paper import Paper
+from .bibtex import read_bibtex
 from .detect import UnreadableFile, decode, open_binary, sniff
 from .jsonl import read_json, read_jsonl
+from .medline import read_medline
 from .page import parse_page
+from .pubmed_xml import read_pubmed_xml
 from .records import RawRecord, Rejected, to_paper
+from .ris import read_ris
 from .tabular import read_table
 
 __all__ = ["RawRecord", "Rejected", "expand_paths", "read_file", "read_paths"]
@@ -47,21 +52,29 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path | None
             yield text, None
 
 
-def read_file(path: Path) -> Iterator[RawRecord | Rejected]:
-    """Raw records of one file, whatever its format."""
+def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
+    """Raw records of one file, whatever its format. ``columns`` maps fields to table columns or JSON keys."""
     try:
         kind = sniff(path)
     except UnreadableFile as error:
         yield Rejected(str(error))
         return
-    if kind == "jsonl":
-        yield from read_jsonl(path)
-    elif kind == "json":
-        yield from read_json(path)
-    elif kind in ("csv", "tsv"):
-        yield from read_table(path, delimiter="\t" if kind == "tsv" else ",")
+    if kind in ("csv", "tsv"):
+        yield from read_table(path, columns=columns)
+    elif kind in ("jsonl", "json"):
+        yield from (read_jsonl if kind == "jsonl" else read_json)(path, columns=columns)
+    elif kind in READERS:
+        yield from READERS[kind](path)
     else:
         yield _read_page(path)
+
+
+READERS: dict[str, Callable[[Path], Iterator[RawRecord | Rejected]]] = {
+    "pubmed_xml": read_pubmed_xml,
+    "medline": read_medline,
+    "ris": read_ris,
+    "bibtex": read_bibtex,
+}
 
 
 def _read_page(path: Path) -> RawRecord | Rejected:
@@ -72,14 +85,16 @@ def _read_page(path: Path) -> RawRecord | Rejected:
     return RawRecord(parse_page(decode(data)))
 
 
-def read_paths(paths: Iterable[str | Path]) -> Iterator[tuple[str, str | None, Paper | Rejected]]:
+def read_paths(
+    paths: Iterable[str | Path], columns: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, str | None, Paper | Rejected]]:
     """``(source, position, paper or rejection)`` for every record in every input, in order."""
     for source, path in expand_paths(paths):
         if path is None:
             yield source, None, Rejected("no such file or directory")
             continue
         try:
-            for item in read_file(path):
+            for item in read_file(path, columns):
                 yield source, item.position, (to_paper(item, source) if isinstance(item, RawRecord) else item)
         except OSError as error:
             yield source, None, Rejected(f"cannot read file: {error.strerror or error}")

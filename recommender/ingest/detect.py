@@ -7,10 +7,12 @@ transparently, and text is sniffed for JSON Lines, JSON, delimited tables, HTML 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
+import re
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +28,10 @@ _BINARY_MAGIC = {
     b"GIF8": "an image",
     b"\x7fELF": "a program binary",
 }
+_XML_ROOT = re.compile(r"<(?![?!])([A-Za-z_][\w:.-]*)")
+_RIS_START = re.compile(r"^TY {1,2}- ")
+_MEDLINE_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}- ")
+_BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]")
 _TABLE_COLUMNS = {"title", "abstract", "ab", "ti", "doi", "pmid", "abstracttext", "articletitle", "id"}
 
 
@@ -43,8 +49,49 @@ def open_binary(path: Path) -> IO[bytes]:
     return handle
 
 
+def open_text(path: Path) -> IO[str]:
+    """The file as a text stream, decoded line by line (UTF-8, else Windows-1252) so files of any size
+    and with mixed encodings stream; UTF-16 (which cannot be split into byte lines) is decoded whole."""
+    binary = open_binary(path)
+    if binary.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        binary.seek(0)
+        with binary:
+            return io.StringIO(decode(binary.read()), newline="")
+    binary.seek(0)
+    return io.TextIOWrapper(_LineDecoder(binary), encoding="utf-8", newline="")
+
+
+class _LineDecoder(io.RawIOBase):
+    """Re-encodes each line as UTF-8, decoding UTF-8 or Windows-1252 line by line (mixed-encoding files)."""
+
+    def __init__(self, binary: io.BufferedIOBase) -> None:
+        self._binary = binary
+        self._lines = iter(binary)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._binary.close()
+        super().close()
+
+    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+        while not self._buffer:
+            line = next(self._lines, None)
+            if line is None:
+                return 0
+            self._buffer = decode(line).encode("utf-8")
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252: the two encodings abstracts arrive in."""
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM, else Windows-1252: the encodings abstracts arrive in."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -52,7 +99,11 @@ def decode(data: bytes) -> str:
 
 
 def sniff(path: Path) -> str:
-    """One of ``jsonl``, ``json``, ``csv``, ``tsv``, ``html``, ``text``; raises :class:`UnreadableFile`."""
+    """The file's format, from its content; raises :class:`UnreadableFile` for what cannot be ingested.
+
+    One of ``pubmed_xml``, ``jsonl``, ``json``, ``ris``, ``medline``, ``bibtex``, ``html``, ``csv``, ``tsv``
+    or ``text`` (a single page document).
+    """
     try:
         with open_binary(path) as handle:
             head = handle.read(SNIFF_BYTES)
@@ -63,9 +114,26 @@ def sniff(path: Path) -> str:
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             raise UnreadableFile(f"binary file: {what}")
-    if b"\x00" in head[:8192] or _control_ratio(head[:8192]) > 0.05:
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and (b"\x00" in head[:8192] or _control_ratio(head[:8192]) > 0.05):
         raise UnreadableFile("binary file (not text)")
     text = decode(head).lstrip()
+    return _xml_kind(text) or _json_kind(text, path) or _tagged_kind(text) or _markup_or_table(text, path)
+
+
+def _xml_kind(text: str) -> str | None:
+    if not text.startswith("<"):
+        return None
+    root = _XML_ROOT.search(text)
+    name = root.group(1) if root else ""
+    if name in ("PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"):
+        return "pubmed_xml"
+    if name.lower() == "html" or not text.startswith(("<?xml", "<!DOCTYPE", "<!doctype")):
+        return None  # an HTML page, or a fragment: decided later
+    raise UnreadableFile(f"unsupported XML document (root element <{name}>); PubMed XML is supported")
+
+
+def _json_kind(text: str, path: Path) -> str | None:
     first_line, _, rest = text.partition("\n")
     if first_line.strip().startswith("{"):
         try:
@@ -76,12 +144,28 @@ def sniff(path: Path) -> str:
             pass
     if text.startswith(("{", "[")) and _is_json_document(path):
         return "json"
+    return None
+
+
+def _tagged_kind(text: str) -> str | None:
+    """RIS (``TY  - `` first), MEDLINE (``PMID- `` and two-to-four letter tags) or BibTeX (``@article{``)."""
+    lines = [line for line in text.splitlines()[:80] if line.strip() and not line.startswith("%")]
+    if not lines:
+        return None
+    if _RIS_START.match(lines[0]):
+        return "ris"
+    tags = [match.group(1) for match in map(_MEDLINE_TAG.match, lines) if match]
+    if len(tags) >= 2 and {"PMID", "TI", "AB"} & set(tags) and "TY" not in tags:
+        return "medline"
+    if _BIBTEX_ENTRY.match(lines[0]):
+        return "bibtex"
+    return None
+
+
+def _markup_or_table(text: str, path: Path) -> str:
     if looks_like_html(text):
         return "html"
-    table = _table_dialect(text, path)
-    if table:
-        return table
-    return "text"
+    return _table_dialect(text, path) or "text"
 
 
 def _control_ratio(data: bytes) -> float:
@@ -101,13 +185,14 @@ def _is_json_document(path: Path) -> bool:
 
 
 def _table_dialect(text: str, path: Path) -> str | None:
-    """``csv``/``tsv`` when the first line is a header naming at least one paper column."""
+    """``csv``/``tsv`` when the first line is a header naming a paper column, or the file is named as a table."""
     header = text.split("\n", 1)[0]
-    suffixes = {suffix.lower() for suffix in path.suffixes}
+    named_table = bool({suffix.lower() for suffix in path.suffixes} & {".csv", ".tsv", ".tab"})
     for kind, delimiter in (("tsv", "\t"), ("csv", ","), ("csv", ";")):
-        if delimiter not in header and not (kind == "tsv" and ".tsv" in suffixes):
+        if delimiter not in header:
             continue
         columns = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
-        if len(columns) >= 2 and any(canonical_key(column) in _TABLE_COLUMNS for column in columns):
+        known = any(canonical_key(column) in _TABLE_COLUMNS for column in columns)
+        if len(columns) >= 2 and (known or named_table):
             return kind
     return None

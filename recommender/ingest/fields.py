@@ -121,6 +121,14 @@ def person_name(item: Mapping[str, Any]) -> str:
     return clean_text(f"{given} {family}")
 
 
+def flip_name(name: str) -> str:
+    """``Wang, Bofang`` → ``Bofang Wang``; names without a comma are returned as they are."""
+    last, comma, first = name.partition(",")
+    if not comma or not first.strip():
+        return clean_text(name)
+    return clean_text(f"{first.strip()} {last.strip()}")
+
+
 def authors_from(value: Any) -> list[str]:
     """Authors from a list, or a string separated by ';' or ','."""
     if isinstance(value, str):
@@ -130,13 +138,17 @@ def authors_from(value: Any) -> list[str]:
     return as_list(value)
 
 
-def fields_from_mapping(record: Mapping[str, Any]) -> dict[str, Any]:
+def fields_from_mapping(record: Mapping[str, Any], columns: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Normalised fields from one raw mapping; unknown keys are ignored, known ones cleaned.
 
-    When several source keys map to one field (``abstract`` and ``description``), the synonym listed first
-    in :data:`SYNONYMS` wins, whatever the order of keys in the record.
+    ``columns`` maps field names to the record's own keys (``{"abstract": "Summary"}``) and wins over the
+    built-in synonyms. Otherwise, when several keys map to one field (``abstract`` and ``description``),
+    the synonym listed first in :data:`SYNONYMS` wins, whatever the order of keys in the record.
     """
     by_key: dict[str, Any] = {}
+    for field, column in (columns or {}).items():
+        if column in record:
+            by_key[field] = record[column]
     for key, value in record.items():
         by_key.setdefault(canonical_key(key), value)
     out: dict[str, Any] = {}

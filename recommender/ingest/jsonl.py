@@ -7,7 +7,7 @@ not valid JSON or not an object is rejected with its line number.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from .records import RawRecord, Rejected
 _LIST_KEYS = ("papers", "records", "articles", "documents", "items", "results", "data")
 
 
-def read_jsonl(path: Path) -> Iterator[RawRecord | Rejected]:
+def read_jsonl(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
     with open_binary(path) as handle:
         for number, raw in enumerate(handle, start=1):
             line = decode(raw).strip()
@@ -30,10 +30,10 @@ def read_jsonl(path: Path) -> Iterator[RawRecord | Rejected]:
             except json.JSONDecodeError as error:
                 yield Rejected(f"not valid JSON ({error.msg} at column {error.colno})", position)
                 continue
-            yield _record(value, position)
+            yield _record(value, position, columns)
 
 
-def read_json(path: Path) -> Iterator[RawRecord | Rejected]:
+def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
     with open_binary(path) as handle:
         try:
             value = json.loads(decode(handle.read()))
@@ -42,10 +42,10 @@ def read_json(path: Path) -> Iterator[RawRecord | Rejected]:
             return
     items = _items(value)
     if len(items) == 1 and items[0] is value:
-        yield _record(value, None)
+        yield _record(value, None, columns)
         return
     for number, item in enumerate(items, start=1):
-        yield _record(item, f"item {number}")
+        yield _record(item, f"item {number}", columns)
 
 
 def _items(value: Any) -> list[Any]:
@@ -58,7 +58,7 @@ def _items(value: Any) -> list[Any]:
     return [value]
 
 
-def _record(value: Any, position: str | None) -> RawRecord | Rejected:
+def _record(value: Any, position: str | None, columns: Mapping[str, str] | None) -> RawRecord | Rejected:
     if not isinstance(value, dict):
         return Rejected(f"expected a JSON object, got {type(value).__name__}", position)
-    return RawRecord(fields_from_mapping(value), position)
+    return RawRecord(fields_from_mapping(value, columns), position)
