@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from helpers import write
@@ -168,3 +169,60 @@ def test_page_without_abstract_is_rejected(tmp_path):
 )
 def test_author_lines(line, names):
     assert parse_author_line(line) == names
+
+
+PAGES = Path(__file__).parent / "pages"
+PAGE_EXPECTATIONS = {
+    "pubmed_full.txt": {
+        "title": "Hypoxia-inducible factor 1 alpha drives glycolytic switching in glioblastoma stem cells",
+        "doi": "10.5555/cto.2023.45", "pmid": "36000002", "journal": "Clin Test Oncol", "year": 2023,
+        "authors": ["Ann Smith", "Bo Chen", "Carlos Ruiz"],
+        "keywords": ["HIF-1α", "glioblastoma", "glycolysis", "hypoxia", "stem cells"],
+        "mesh_terms": ["Glioblastoma", "Humans", "Hypoxia"],
+        "starts": "Background: Glioblastoma stem cells survive", "ends": "stem cells in hypoxic niches.",
+        "absent": ["Copyright", "Synth J", "Doe J", "Department of Synthetic Oncology", "competing"],
+    },
+    "sciencedirect.txt": {
+        "title": "Cancer-associated fibroblasts license metastatic outgrowth through IL-6 trans-signalling",
+        "doi": "10.5555/j.celrep.2023.112233", "journal": "Cell Reports", "year": 2023,
+        "authors": ["Ann Smith", "Bo Chen", "Carlos Ruiz"],
+        "keywords": ["cancer-associated fibroblasts", "IL-6 trans-signalling", "STAT3", "metastatic dormancy"],
+        "starts": "Disseminated tumour cells often remain dormant", "ends": "a targeted route to prevent relapse.",
+        "absent": ["Highlights", "soluble IL-6 receptor\n", "Metastasis causes most cancer deaths", "Mendeley"],
+    },
+    "europepmc.txt": {
+        "title": "Anoikis resistance in ovarian cancer spheroids depends on fatty acid oxidation.",
+        "doi": "10.5555/osr.2022.77", "pmid": "35000077", "journal": "Oncology Synthetic Reports", "year": 2022,
+        "authors": ["Lee R", "Park S", "Kim H"],
+        "starts": "Ovarian cancer cells that detach", "ends": "a route to anoikis resistance.",
+        "absent": ["word-weighted", "not been cited", "Synthetic Cancer Center"],
+    },
+    "biorxiv.html": {
+        "title": "Progenitor exhausted CD8+ T cells sustain responses to PD-1 blockade",
+        "doi": "10.1101/2024.05.01.000001", "year": 2024, "authors": ["Ann Smith", "Bo Chen"],
+        "starts": "Chronic antigen drives CD8+ T cells", "ends": "terminally exhausted cells do not respond.",
+        "absent": ["Submit a manuscript", "competing interest", "&gamma;"],
+    },
+    "nature.html": {
+        "title": "TOX programs the epigenetic state of exhausted T cells",
+        "doi": "10.5555/s41591-021-0001-x", "journal": "Synthetic Nature Medicine", "year": 2021,
+        "authors": ["Ann Smith", "Bo Chen"],
+        "starts": "The transcription factor TOX", "ends": "improved tumour control.",
+        "absent": ["Explore content", "Main text continues", "Old paper", "TOX is required..."],
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_EXPECTATIONS))
+def test_site_like_pages(name):
+    expected = PAGE_EXPECTATIONS[name]
+    [(_, _, paper)] = list(read_paths([PAGES / name]))
+    assert isinstance(paper, Paper), paper
+    for field in ("title", "doi", "pmid", "journal", "year", "authors", "keywords", "mesh_terms"):
+        if field in expected:
+            assert getattr(paper, field) == expected[field], field
+    assert paper.abstract.startswith(expected["starts"])
+    assert paper.abstract.endswith(expected["ends"])
+    stored = json.dumps(paper.to_dict(), ensure_ascii=False)
+    for furniture in expected["absent"]:
+        assert furniture not in stored

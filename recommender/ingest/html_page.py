@@ -16,7 +16,7 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 
 from ..paper import clean_text, normalize_doi, normalize_pmid
-from .fields import fields_from_mapping, parse_year
+from .fields import fields_from_mapping, flip_name, parse_year
 from .text_page import PageLines, find_abstract, split_lines
 
 _BLOCK_TAGS = [
@@ -103,9 +103,9 @@ def metadata_fields(soup: BeautifulSoup) -> dict[str, Any]:
     )  # fmt: skip
     if year:
         fields["year"] = year
-    authors = meta.get("citation_author") or meta.get("dc.creator") or []
+    authors = meta.get("citation_author") or meta.get("dc.creator") or meta.get("dc.contributor") or []
     if authors:
-        fields["authors"] = authors
+        fields["authors"] = [flip_name(name) for name in authors]
     keywords = meta.get("citation_keywords") or []
     if len(keywords) == 1:
         keywords = [term.strip() for term in re.split(r"[;,]", keywords[0]) if term.strip()]

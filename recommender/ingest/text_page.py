@@ -81,6 +81,20 @@ FURNITURE = _rx(
     r"periodicalif",
     r"^\d+(?:\.\d+)?k?\s*(?:citations?|reads|views|downloads|readers)$",
     r"^(?:pubmed|pmc|google scholar|crossref|europe pmc|semantic scholar|scopus|web of science)\W*$",
+    r"^get rights and content$",
+    r"^under a creative commons licen[cs]e",
+    r"^journal home ?page for\b",
+    r"^add to (?:mendeley|zotero|library)",
+    r"^download(?:: | full issue| high-res)",
+    r"^share this article$",
+    r"^citations? (?:&|and) impact$",
+    r"^free full text$",
+    r"^(?:sign in|log in)\b.{0,40}account",
+    r"^search life-sciences literature",
+    r"^here'?s how you know$",
+    r"^view (?:pdf|article|full text)\b",
+    r"^(?:expand|collapse) all$",
+    r"^this article has not been cited",
     r"^(?:figures?|tables?|similar articles|cited by|linkout|substances|publication types|grant support|"
     r"full text links|related resources|related information|pubmed disclaimer|supplementary (?:info|information|"
     r"materials?)|associated data|conflict of interest statement|data availability)\W*$",
@@ -129,6 +143,10 @@ LONG_CITATION = re.compile(
 VOLUME_CITATION = re.compile(
     rf"^(?P<journal>[A-Z][^\d]{{1,120}}?)[,.]?\s+vol(?:ume)?\.?\s*\d+.*?\(?(?P<year>{_YEAR})\)?", re.IGNORECASE
 )
+VOLUME_ISSUE = re.compile(
+    rf"^vol(?:ume)?\.?\s*\d+\s*,\s*(?:issue|no\.?)\s*\S+\s*,\s*(?P<date>.*?{_YEAR})", re.IGNORECASE
+)
+JOURNAL_COMMA_DATE = re.compile(rf"^(?P<journal>[A-Z][^,\d]{{2,100}}),\s+(?P<date>{_DATE})\s*,\s*\d", re.IGNORECASE)
 JOURNAL_DATE = re.compile(rf"^(?P<journal>[A-Z][^\d:;()]{{1,120}}?)[,.]?\s+(?P<date>{_DATE})\.?$", re.IGNORECASE)
 DATE_WORDS = re.compile(
     r"^(?:generated|published|received|accepted|revised|epub|updated|posted|online|copyright|available|"
@@ -146,7 +164,9 @@ KEYWORDS_HEADING = re.compile(r"^(?:key ?words?|keywords|index terms)\s*[:：]?$
 MESH_HEADING = re.compile(r"^mesh terms\s*[:：]?$", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _ET_AL = re.compile(r"[,;]?\s*(?:et al\.?|and others|…|\.\.\.)\s*$", re.IGNORECASE)
-_AUTHOR_PREFIX = re.compile(r"^(?:authors?|by)\s*[:：]?\s+", re.IGNORECASE)
+_AUTHOR_PREFIX = re.compile(r"^(?:author links open overlay panel\s*|authors?\s*[:：]?\s+|by\s+)", re.IGNORECASE)
+BULLET = re.compile(r"^[•·▪◦*–-]\s")
+NUMBERED = re.compile(r"^\(?\d{1,3}[.)]?\s+[A-Z]")
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "dos", "das", "le", "la",
                    "bin", "binti", "al", "el", "ter", "ten", "y", "e", "mac", "st"}  # fmt: skip
 _NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.\-]*|[A-Z]\.?)$")
@@ -205,7 +225,8 @@ def parse_author_line(line: str) -> list[str] | None:
     text = _ET_AL.sub("", text).strip(" ,;")
     if not text or len(text) > 2000:
         return None
-    parts = [re.sub(r"[\d*†‡§¶#]+$", "", part).strip() for part in re.split(r"\s*[,;]\s*|\s+(?:and|&)\s+", text)]
+    text = re.sub(r"(?<=[^\W\d_])(?:\s*\d+)+(?=\s*(?:[,;]|$|\s(?:and|&)\s))", "", text)  # "Ruiz 1 2" → "Ruiz"
+    parts = [re.sub(r"[\d*†‡§¶#\s]+$", "", part).strip() for part in re.split(r"\s*[,;]\s*|\s+(?:and|&)\s+", text)]
     parts = [part for part in parts if part]
     if len(parts) < 2 and not had_et_al:
         return None
@@ -246,7 +267,7 @@ class PageLines:
         end = len(lines)
         seen_prose = False
         for index, kind in enumerate(kinds):
-            seen_prose = seen_prose or kind == "prose"
+            seen_prose = seen_prose or kind == "prose" or (kind == "section" and len(lines[index]) > 80)
             if kind == "document_end" and seen_prose:
                 end = index
                 break
@@ -277,6 +298,10 @@ def _kind(line: str) -> str:
             return "section"
     if is_prose(line):
         return "prose"
+    if BULLET.match(line):
+        return "bullet"
+    if NUMBERED.match(line):
+        return "numbered"
     return "other"
 
 
@@ -378,6 +403,8 @@ def _is_metadata_line(line: str) -> bool:
         SHORT_CITATION.match(line)
         or LONG_CITATION.match(line)
         or VOLUME_CITATION.match(line)
+        or VOLUME_ISSUE.match(line)
+        or JOURNAL_COMMA_DATE.match(line)
         or _journal_date(line)
         or DOI_LABELLED.search(line)
         or PMID_LINE.search(line)
@@ -404,6 +431,16 @@ def _citation_fields(lines: list[str]) -> dict[str, Any]:
             found.setdefault("first_author", short.group("author").strip())
             found.setdefault("journal", short.group("journal").strip(" ."))
             found.setdefault("year", parse_year(short.group("year")))
+    for previous, line in zip(["", *lines], lines, strict=False):
+        comma_date = JOURNAL_COMMA_DATE.match(line)
+        if comma_date:
+            found.setdefault("journal", comma_date.group("journal").strip())
+            found.setdefault("year", parse_year(comma_date.group("date")))
+        volume = VOLUME_ISSUE.match(line)
+        if volume:
+            if _looks_like_journal(previous):
+                found.setdefault("journal", previous)
+            found.setdefault("year", parse_year(volume.group("date")))
     for line in lines:
         for pattern in (LONG_CITATION, VOLUME_CITATION):
             match = pattern.match(line)
@@ -423,6 +460,14 @@ def _citation_fields(lines: list[str]) -> dict[str, Any]:
     return {key: value for key, value in found.items() if value}
 
 
+def _looks_like_journal(line: str) -> bool:
+    """A short title-cased name with no sentence in it ("Cell Reports", "J Clin Invest")."""
+    words = line.split()
+    if not 1 <= len(words) <= 10 or SENTENCE_END.search(line) or not line[:1].isupper():
+        return False
+    return not _is_metadata_line(line)
+
+
 def _find_doi(lines: list[str]) -> str | None:
     for pattern in (DOI_LABELLED, DOI_ANY):
         for line in lines:
@@ -435,17 +480,33 @@ def _find_doi(lines: list[str]) -> str | None:
 
 
 def _find_keywords(page: PageLines) -> list[str]:
+    """Keywords from a "Keywords: a; b" line, or from the short lines under a "Keywords" heading."""
     for index in range(page.end):
         line = page.text[index]
         match = KEYWORDS_LINE.match(line)
-        terms = match.group("terms") if match else None
-        if terms is None and KEYWORDS_HEADING.match(line):
-            following = [page.text[i] for i in range(index + 1, min(index + 3, page.end)) if page.text[i]]
-            terms = following[0] if following else None
-        if terms:
-            separator = ";" if ";" in terms else ","
-            return [term.strip(" .") for term in terms.split(separator) if term.strip(" .")]
+        if match:
+            return _split_terms(match.group("terms"))
+        if KEYWORDS_HEADING.match(line):
+            following: list[str] = []
+            for later in page.text[index + 1 : min(index + 30, len(page.text))]:
+                if not later:
+                    if following:
+                        break
+                    continue
+                if len(later) > 80 or _kind(later) not in ("other", "bullet", "numbered", "section"):
+                    break
+                if SECTION_LABEL.match(later) and later.lower().startswith("introduction"):
+                    break
+                following.append(later)
+            if len(following) == 1:
+                return _split_terms(following[0])
+            return [term.strip(" .;,") for term in following if term.strip(" .;,")]
     return []
+
+
+def _split_terms(terms: str) -> list[str]:
+    separator = ";" if ";" in terms else ","
+    return [term.strip(" .") for term in terms.split(separator) if term.strip(" .")]
 
 
 def _find_mesh(page: PageLines) -> list[str]:
