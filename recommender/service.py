@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from . import ingest
 from .embedding import Embedder, SentenceTransformerEmbedder, canonical_model_id
 from .errors import (
@@ -122,7 +124,10 @@ class Recommender:
         """
         report = IngestReport(index=self.settings.index_name)
         with self.store.transaction() as writer:
-            for source, position, item in ingest.read_paths(paths, columns):
+            items = ingest.read_paths(paths, columns)
+            for source, position, item in tqdm(
+                items, desc="ingest", unit=" records", disable=not self.settings.progress
+            ):
                 if isinstance(item, ingest.Rejected):
                     report.rejected.append({"source": source, "position": position, "reason": item.reason})
                     continue
@@ -148,9 +153,7 @@ class Recommender:
                     f"index {self.settings.index_name!r} has no papers; run `recommender ingest PATH` first"
                 )
             embedder = self._embedder(self._build_model())
-            embeddings = embedder.encode_documents(
-                [paper.text for paper in papers], progress=self.settings.show_progress
-            )
+            embeddings = embedder.encode_documents([paper.text for paper in papers], progress=self.settings.progress)
             build_id = new_build_id()
             with self.versions.staging(build_id) as folder:
                 manifest = write_snapshot(

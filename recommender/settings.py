@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def validate_index_name(name: str) -> str:
 class Settings:
     """Everything that configures a :class:`recommender.service.Recommender`.
 
+    ``show_progress`` ``None`` means: draw progress bars when stderr is a terminal.
     ``model`` is ``None`` when nobody chose one: builds then use the bundled offline model and queries use
     whatever model the index was built with. An explicit model that differs from the index's is refused.
     """
@@ -44,13 +46,18 @@ class Settings:
     model: str | None = None
     device: str = "cpu"
     batch_size: int = 32
-    show_progress: bool = True
+    show_progress: bool | None = None
     threads: int = 4
 
     def __post_init__(self) -> None:
         validate_index_name(self.index_name)
         if self.batch_size < 1:
             raise InvalidInputError("batch_size must be at least 1")
+
+    @property
+    def progress(self) -> bool:
+        """Progress bars on stderr: as configured, else only when stderr is a terminal (not in pipes or logs)."""
+        return self.show_progress if self.show_progress is not None else sys.stderr.isatty()
 
     @property
     def index_path(self) -> Path:

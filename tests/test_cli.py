@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -102,3 +103,36 @@ def test_demo_builds_the_synthetic_corpus_and_prints_related_and_themes(run, ind
     assert "Papers related to demo-001" in result.output
     assert "themes over 24 papers" in result.output
     assert (index_dir / "demo" / "CURRENT").exists()
+
+
+def test_a_folder_with_one_file_of_each_format_ingests_in_one_command(run, tmp_path, seeds_dir):
+    from test_ingest_bibliographic import BIBTEX, MEDLINE, PUBMED_XML, RIS
+
+    folder = tmp_path / "mixed"
+    write(folder / "efetch.xml", PUBMED_XML)
+    write(folder / "export.nbib", MEDLINE)
+    write(folder / "refs.ris", RIS)
+    write(folder / "library.bib", BIBTEX)
+    write(folder / "sheet.csv", "Title,Abstract\nA CSV paper on hypoxia,Hypoxia and HIF-1alpha in tumours.\n")
+    write(folder / "lines.jsonl", jsonl(CORPUS[:2]))
+    write(folder / "page.txt", (seeds_dir / "003_9350a2168f5ade3d.txt").read_text(encoding="utf-8"))
+    result = run("ingest", str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    sources = {Path(paper["source"]).name for paper in report["papers"]}
+    assert sources == {"efetch.xml", "export.nbib", "refs.ris", "library.bib", "sheet.csv", "lines.jsonl", "page.txt"}
+    assert report["read"] == len(report["papers"]) and report["rejected"]  # the broken records are reported
+    assert run("build").exit_code == 0
+    for paper in report["papers"]:
+        related = run("related", paper["id"], "-k", "2", "--json")
+        assert related.exit_code == 0, related.output
+        assert len(json.loads(related.stdout)) == 2
+
+
+def test_column_option(run, tmp_path):
+    sheet = write(tmp_path / "sheet.csv", "Heading,Summary\nMy title,An abstract about anoikis.\n")
+    result = run("ingest", str(sheet), "--column", "title=Heading", "--column", "abstract=Summary", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["read"] == 1
+    bad = run("ingest", str(sheet), "--column", "colour=Heading")
+    assert bad.exit_code == 2 and "FIELD=COLUMN" in bad.output

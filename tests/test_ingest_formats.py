@@ -6,6 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+from conftest import shared_path
 from helpers import jsonl, write
 
 from recommender.ingest import Rejected, read_paths
@@ -153,3 +155,13 @@ def test_semicolon_separated_csv(tmp_path):
     path = write(tmp_path / "europe.csv", "Title;Abstract;Year\nUn titre;Un résumé, avec virgule;2021\n")
     [paper] = papers(read(path))
     assert (paper.title, paper.abstract, paper.year) == ("Un titre", "Un résumé, avec virgule", 2021)
+
+
+@pytest.mark.parametrize("corpus", ["scifact", "ohsumed23", "pubmedqa_labeled"])
+def test_real_corpora_ingest_without_rejects(corpus, make_service):
+    path = shared_path("data", corpus, "corpus.jsonl")
+    with path.open(encoding="utf-8") as handle:
+        records = sum(1 for line in handle if line.strip())
+    report = make_service(corpus).ingest([path])
+    assert report.rejected == []
+    assert report.read == report.added == report.total == records
