@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -173,6 +174,76 @@ def _print_rejections(report: dict[str, Any]) -> None:
     for item in report.get("rejected", []):
         where = f" ({item['position']})" if item.get("position") else ""
         click.echo(f"  rejected  {item['source']}{where}: {item['reason']}", err=True)
+
+
+@main.command("fetch-pubmed")
+@click.argument("query")
+@click.option("--max", "max_results", type=click.IntRange(1), default=1000, show_default=True, help="records to fetch")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="folder for the downloaded XML (default: ./pubmed/<query>)",
+)
+@click.option(
+    "--api-key",
+    envvar="NCBI_API_KEY",
+    default=None,
+    help="NCBI API key (10 requests/s instead of 3). Env: NCBI_API_KEY.",
+)
+@click.option(
+    "--email", envvar="NCBI_EMAIL", default=None, help="your e-mail, sent to NCBI as they ask. Env: NCBI_EMAIL."
+)
+@click.option("--base-url", envvar="RECOMMENDER_EUTILS_URL", default=None, hidden=True)
+@click.option(
+    "--ingest/--no-ingest", "ingest_files", default=True, show_default=True, help="ingest the files after download"
+)
+@index_option
+@_json_option
+@click.pass_context
+def fetch_pubmed_command(
+    ctx: click.Context,
+    query: str,
+    max_results: int,
+    out_dir: Path | None,
+    api_key: str | None,
+    email: str | None,
+    base_url: str | None,
+    ingest_files: bool,
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """Download the PubMed records matching QUERY with NCBI E-utilities and ingest them.
+
+    Needs internet access. Respects NCBI's rate limits (3 requests/s, 10 with an API key) and retries
+    transient failures. NCBI serves at most the first 10,000 records of a search.
+    """
+    folder = out_dir or Path("pubmed") / (re.sub(r"[^A-Za-z0-9]+", "-", query).strip("-")[:60] or "query")
+    service = _service(ctx, index, model)
+    result, report = service.fetch_pubmed(
+        query,
+        folder,
+        max_results=max_results,
+        api_key=api_key,
+        email=email,
+        base_url=base_url,
+        ingest_files=ingest_files,
+    )
+    summary = {
+        "query": result.query,
+        "count": result.count,
+        "fetched": result.fetched,
+        "files": [str(path) for path in result.files],
+        "ingest": report.to_dict() if report else None,
+    }
+    if as_json:
+        _print_json(summary)
+        return
+    click.echo(f"PubMed has {result.count} records for {query!r}; fetched {result.fetched} into {folder}/.")
+    if report is not None:
+        _print_ingest(report)
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Download PubMed records for a query from NCBI E-utilities, politely and resumably-safe.
+"""Download PubMed records for a query from NCBI E-utilities, politely and without half-written files.
 
 Why this module exists: PubMed is the main source of the abstracts the recommender ingests, and the only
 sanctioned bulk route into it is E-utilities. NCBI blocks clients that ignore its rules, so the client here
@@ -28,9 +28,9 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,15 +271,17 @@ def count_records(document: bytes) -> int:
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is either absent or complete, never half-written."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Same folder (os.replace is only atomic within one file system); a dot name no *.xml glob picks up.
+    # Not tempfile.mkstemp: its 0600 mode would make the finished files unreadable to other users.
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(descriptor, "wb") as handle:
+        with temporary.open("xb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -388,8 +390,8 @@ def fetch_pubmed(
     )
     if not base_url.startswith(("http://", "https://")):
         raise InvalidInputError(f"base_url must be an http(s) URL, got {base_url!r}")
+    limiter = rate_limiter_for(api_key, requests_per_second)  # also validates requests_per_second
     folder = _prepare_out_dir(out_dir)
-    limiter = rate_limiter_for(api_key, requests_per_second)
     own_session = session is None
     http = make_session(limiter, max_retries=max_retries, backoff_factor=backoff_factor) if own_session else session
     client = _EUtilsClient(

@@ -29,6 +29,7 @@ from .errors import (
 )
 from .manifest import Manifest
 from .paper import Paper
+from .pubmed_fetch import FetchResult, fetch_pubmed
 from .retrieval import Ranked, RetrievalConfig, Retriever
 from .settings import MAX_K, Settings
 from .snapshot import Snapshot, write_snapshot
@@ -142,6 +143,32 @@ class Recommender:
                 raise NothingIngestedError(_nothing_message(report), details=report.to_dict())
         report.total = self.store.count()
         return report
+
+    def fetch_pubmed(
+        self,
+        query: str,
+        out_dir: Path,
+        *,
+        max_results: int = 1000,
+        api_key: str | None = None,
+        email: str | None = None,
+        base_url: str | None = None,
+        ingest_files: bool = True,
+    ) -> tuple[FetchResult, IngestReport | None]:
+        """Download a PubMed query's records as XML files into ``out_dir``, then ingest them (by default)."""
+        options = {"base_url": base_url} if base_url else {}
+        result = fetch_pubmed(
+            query,
+            out_dir,
+            max_results=max_results,
+            api_key=api_key,
+            email=email,
+            progress=self.settings.progress,
+            **options,
+        )
+        if not ingest_files or not result.files:
+            return result, None
+        return result, self.ingest(result.files)
 
     # ------------------------------------------------------------------------------------------ build
     def build(self) -> Manifest:
