@@ -20,6 +20,7 @@ import click
 
 from .errors import NothingIngestedError, RecommenderError
 from .ingest.fields import SYNONYMS
+from .retrieval import Filters
 from .service import Hit, IngestReport, Recommender, ThemeReport, default_embedder_factory
 from .settings import DEFAULT_K, MAX_K, Settings
 
@@ -77,6 +78,44 @@ def _mode_option(function: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="ranking: dense + BM25 fused (hybrid, the default), embeddings only, or BM25 only",
     )(function)
+
+
+def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--year-min/--year-max/--journal/--theme/--exclude, collected into one ``filters`` argument."""
+    options = [
+        click.option("--exclude", "exclude", multiple=True, metavar="ID", help="never return this paper (repeatable)"),
+        click.option(
+            "--theme",
+            "themes",
+            type=int,
+            multiple=True,
+            metavar="ID",
+            help="only this theme (repeatable; ids from `recommender themes`)",
+        ),
+        click.option(
+            "--journal",
+            "journals",
+            multiple=True,
+            metavar="NAME",
+            help="only this journal (repeatable, case-insensitive)",
+        ),
+        click.option(
+            "--year-max", type=click.IntRange(1000, 3000), default=None, help="only papers published up to this year"
+        ),
+        click.option(
+            "--year-min", type=click.IntRange(1000, 3000), default=None, help="only papers published from this year"
+        ),
+    ]
+    for option in options:
+        function = option(function)
+    return function
+
+
+def _filters(
+    year_min: int | None, year_max: int | None, journals: tuple, themes: tuple, exclude: tuple
+) -> Filters | None:
+    filters = Filters(year_min, year_max, tuple(journals), tuple(themes), tuple(exclude))
+    return None if filters == Filters() else filters
 
 
 def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -267,14 +306,22 @@ def build(ctx: click.Context, index: str | None, model: str | None, as_json: boo
 @click.argument("paper_id")
 @_k_option
 @_mode_option
+@_filter_options
 @index_option
 @_json_option
 @click.pass_context
 def related(
-    ctx: click.Context, paper_id: str, k: int, mode: str | None, index: str | None, model: str | None, as_json: bool
+    ctx: click.Context,
+    paper_id: str,
+    k: int,
+    mode: str | None,
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+    **filters: Any,
 ) -> None:
     """Papers related to PAPER_ID (an id, DOI or PMID); the paper itself is excluded."""
-    hits = _service(ctx, index, model).related(paper_id, k, mode=mode)
+    hits = _service(ctx, index, model).related(paper_id, k, mode=mode, filters=_filters(**filters))
     _print_hits(hits, as_json)
 
 
@@ -282,14 +329,59 @@ def related(
 @click.argument("text")
 @_k_option
 @_mode_option
+@_filter_options
 @index_option
 @_json_option
 @click.pass_context
 def search(
-    ctx: click.Context, text: str, k: int, mode: str | None, index: str | None, model: str | None, as_json: bool
+    ctx: click.Context,
+    text: str,
+    k: int,
+    mode: str | None,
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+    **filters: Any,
 ) -> None:
     """Papers related to free TEXT (a question, a claim or a pasted abstract)."""
-    hits = _service(ctx, index, model).search(text, k, mode=mode)
+    hits = _service(ctx, index, model).search(text, k, mode=mode, filters=_filters(**filters))
+    _print_hits(hits, as_json)
+
+
+@main.command()
+@click.option(
+    "--positive",
+    "-p",
+    "positive",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="a paper you want more like (repeatable)",
+)
+@click.option(
+    "--negative", "-n", "negative", multiple=True, metavar="ID", help="a paper you want less like (repeatable)"
+)
+@_k_option
+@_mode_option
+@_filter_options
+@index_option
+@_json_option
+@click.pass_context
+def recommend(
+    ctx: click.Context,
+    positive: tuple[str, ...],
+    negative: tuple[str, ...],
+    k: int,
+    mode: str | None,
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+    **filters: Any,
+) -> None:
+    """Papers like the --positive examples and unlike the --negative ones (examples are not returned)."""
+    hits = _service(ctx, index, model).recommend(
+        list(positive), list(negative), k, mode=mode, filters=_filters(**filters)
+    )
     _print_hits(hits, as_json)
 
 
@@ -350,6 +442,73 @@ def _print_themes(report: ThemeReport, sample: int = 3) -> None:
             click.echo(f"      - {paper_id}  {title}")
         if theme["size"] > sample:
             click.echo(f"      ... and {theme['size'] - sample} more")
+
+
+@main.group()
+def evaluate() -> None:
+    """Measure quality on labelled data (nothing is written to your indexes)."""
+
+
+@evaluate.command("retrieval")
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="papers, any ingestible format",
+)
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="JSONL with id and text",
+)
+@click.option(
+    "--qrels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="TSV: query_id doc_id relevance",
+)
+@click.option(
+    "--mode",
+    "query_mode",
+    type=click.Choice(["text", "paper"]),
+    default="text",
+    show_default=True,
+    help="queries are free text, or ids of corpus papers (paper-to-paper relatedness)",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="write dense.run, lexical.run, hybrid.run (TREC format, top 100)",
+)
+@click.option("--model", metavar="NAME_OR_PATH", default=None, help="model to evaluate (default: the bundled one)")
+@_json_option
+@click.pass_context
+def evaluate_retrieval(
+    ctx: click.Context,
+    corpus: Path,
+    queries: Path,
+    qrels: Path,
+    query_mode: str,
+    run_dir: Path | None,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """nDCG@10, Recall@100 and MAP of dense, lexical and hybrid ranking (scored with trec_eval)."""
+    service = _service(ctx, None, model)
+    result = service.evaluate_retrieval(corpus, queries, qrels, paper_mode=query_mode == "paper", run_dir=run_dir)
+    if as_json:
+        _print_json(result)
+        return
+    click.echo(
+        f"{result['queries']} queries over {result['corpus']} papers, model {result['model']}, {query_mode} queries"
+    )
+    click.echo(f"{'mode':<9} {'nDCG@10':>8} {'R@100':>8} {'MAP':>8}")
+    for mode, scores in result["modes"].items():
+        click.echo(f"{mode:<9} {scores['ndcg@10']:>8.4f} {scores['recall@100']:>8.4f} {scores['map']:>8.4f}")
+    if run_dir is not None:
+        click.echo(f"Run files written to {run_dir}/", err=True)
 
 
 @main.command()

@@ -18,6 +18,8 @@ from .snapshot import Snapshot
 from .tokenizer import BOILERPLATE, index_terms, surface_tokens
 
 MODES = ("hybrid", "dense", "lexical")
+#: How strongly negative examples count against a paper, relative to the positives (Rocchio's gamma/beta).
+NEGATIVE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,46 @@ class RetrievalConfig:
                 raise ValueError("fusion weights must be between 0 and 1")
         if self.candidates < 1:
             raise ValueError("the candidate pool must hold at least one paper")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which papers may be returned: a year range, journals, themes and an exclude list.
+
+    Applied inside the search (the dense and lexical candidate pools are drawn from allowed papers only),
+    so ``k`` results come back even when most of the corpus is filtered out.
+    """
+
+    year_min: int | None = None
+    year_max: int | None = None
+    journals: tuple[str, ...] = ()
+    themes: tuple[int, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return any((self.year_min is not None, self.year_max is not None, self.journals, self.themes))
+
+    def mask(self, snapshot: Snapshot, theme_of_row: np.ndarray | None = None) -> np.ndarray | None:
+        """Boolean mask over the snapshot's rows (``None`` when nothing is filtered; exclusions aside)."""
+        if not self.active:
+            return None
+        keep = np.ones(snapshot.size, dtype=bool)
+        if self.year_min is not None or self.year_max is not None:
+            years = np.array([paper.year or 0 for paper in snapshot.papers])
+            keep &= years > 0
+            if self.year_min is not None:
+                keep &= years >= self.year_min
+            if self.year_max is not None:
+                keep &= years <= self.year_max
+        if self.journals:
+            wanted = {journal.casefold() for journal in self.journals}
+            keep &= np.array([(paper.journal or "").casefold() in wanted for paper in snapshot.papers])
+        if self.themes:
+            if theme_of_row is None:
+                raise ValueError("a theme filter needs theme assignments")
+            keep &= np.isin(theme_of_row, list(self.themes))
+        return keep
 
 
 @dataclass
@@ -84,28 +126,42 @@ class Retriever:
         *,
         exclude: Collection[int] = (),
         paper_query: bool = False,
+        allowed: np.ndarray | None = None,
+        negative_tokens: Sequence[str] = (),
     ) -> list[Ranked]:
-        """The top ``k`` papers for a query, best first, never including an ``exclude`` row."""
+        """The top ``k`` papers for a query, best first, never an ``exclude`` row, only ``allowed`` rows.
+
+        ``negative_tokens`` (from negative examples) subtract their BM25 score at half weight.
+        """
         config, snapshot = self.config, self.snapshot
         if snapshot.size == 0 or k < 1:
             return []
-        pool = min(snapshot.size, max(config.candidates, k + len(exclude)))
-        lexical_all = snapshot.lexical.scores(tokens) if config.mode != "dense" else None
+        permitted = np.ones(snapshot.size, dtype=bool) if allowed is None else allowed.copy()
+        permitted[list(exclude)] = False
+        n_permitted = int(permitted.sum())
+        if n_permitted == 0:
+            return []
+        pool = min(n_permitted, max(config.candidates, k))
         candidates: set[int] = set()
+        lexical_all = None
+        if config.mode != "dense":
+            lexical_all = snapshot.lexical.scores(tokens)
+            if negative_tokens:
+                lexical_all = lexical_all - NEGATIVE_WEIGHT * snapshot.lexical.scores(negative_tokens)
+            masked = np.where(permitted, lexical_all, -np.inf)
+            top = np.argpartition(-masked, pool - 1)[:pool] if pool < snapshot.size else np.arange(snapshot.size)
+            candidates.update(int(row) for row in top if masked[row] > 0)
         if config.mode != "lexical" and vector is not None:
-            _, rows = snapshot.vectors.search(vector, pool)
-            candidates.update(int(row) for row in rows[0] if row >= 0)
-        if lexical_all is not None:
-            top = np.argpartition(-lexical_all, pool - 1)[:pool] if pool < snapshot.size else np.arange(snapshot.size)
-            candidates.update(int(row) for row in top if lexical_all[row] > 0)
-        rows = np.array(sorted(candidates - set(exclude)), dtype=np.int64)
+            rows_allowed = None if n_permitted == snapshot.size else np.flatnonzero(permitted)
+            _, rows = snapshot.vectors.search(
+                vector, pool + (len(exclude) if rows_allowed is None else 0), allowed=rows_allowed
+            )
+            candidates.update(int(row) for row in rows[0] if row >= 0 and permitted[row])
+        rows = np.array(sorted(candidates), dtype=np.int64)
         if rows.size == 0:
             return []
-        dense = (
-            np.asarray(snapshot.embeddings[rows] @ np.asarray(vector, dtype=np.float32).ravel())
-            if vector is not None
-            else np.zeros(len(rows))
-        )
+        query = None if vector is None else np.asarray(vector, dtype=np.float32).ravel()
+        dense = np.asarray(snapshot.embeddings[rows] @ query) if query is not None else np.zeros(len(rows))
         lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows))
         if config.mode == "dense":
             scores = dense
@@ -127,6 +183,25 @@ class Retriever:
             )
             for i in order
         ]
+
+    def examples_query(
+        self, positive: Sequence[int], negative: Sequence[int]
+    ) -> tuple[np.ndarray, list[str], list[str]]:
+        """A query from example papers (Rocchio): the mean of the positives minus half the mean of the
+        negatives as the vector; the positives' shared key terms as the lexical query; the negatives' own
+        key terms (those no positive has) as terms to penalise."""
+        embeddings = self.snapshot.embeddings
+        vector = np.asarray(embeddings[list(positive)], dtype=np.float32).mean(axis=0)
+        if negative:
+            vector = vector - NEGATIVE_WEIGHT * np.asarray(embeddings[list(negative)], dtype=np.float32).mean(axis=0)
+        norm = float(np.linalg.norm(vector))
+        vector = vector / norm if norm > 0 else vector
+        lexical = self.snapshot.lexical
+        positive_terms = [term for row in positive for term in self.paper_query_tokens(row)]
+        tokens = lexical.key_terms(positive_terms, max_terms=25 * min(len(positive), 4), min_count=1)
+        negative_terms = [term for row in negative for term in self.paper_query_tokens(row)]
+        penalised = [term for term in dict.fromkeys(negative_terms) if term not in set(positive_terms)]
+        return vector, tokens, penalised
 
     def shared_terms(self, query_terms: set[str], row: int, limit: int = 8) -> list[str]:
         """Query terms the paper also uses, rarest first, in the paper's own spelling (``IL-6``, ``STAT3``)."""

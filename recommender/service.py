@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
-from . import ingest
+from . import evaluation, ingest
 from .embedding import Embedder, SentenceTransformerEmbedder, canonical_model_id
 from .errors import (
     IndexMismatchError,
@@ -30,7 +31,7 @@ from .errors import (
 from .manifest import Manifest
 from .paper import Paper
 from .pubmed_fetch import FetchResult, fetch_pubmed
-from .retrieval import Ranked, RetrievalConfig, Retriever
+from .retrieval import Filters, Ranked, RetrievalConfig, Retriever
 from .settings import MAX_K, Settings
 from .snapshot import Snapshot, write_snapshot
 from .store import PaperStore
@@ -39,6 +40,7 @@ from .versions import VersionStore, exclusive_lock, new_build_id
 
 EmbedderFactory = Callable[[str | None, Settings], Embedder]
 MAX_QUERY_CHARS = 20000
+MAX_EXAMPLES = 100
 
 
 def default_embedder_factory(model: str | None, settings: Settings) -> Embedder:
@@ -202,6 +204,29 @@ class Recommender:
         current = self.versions.current_path()
         return Manifest.read(current).model if current else None
 
+    # -------------------------------------------------------------------------------------- evaluation
+    def evaluate_retrieval(
+        self,
+        corpus: Path,
+        queries: Path,
+        qrels: Path,
+        *,
+        paper_mode: bool = False,
+        run_dir: Path | None = None,
+    ) -> dict[str, Any]:
+        """nDCG@10, Recall@100 and MAP per retrieval mode on a throwaway index over ``corpus``."""
+        embedder = self._embedder(self.settings.model)
+        return evaluation.evaluate_retrieval(
+            corpus,
+            queries,
+            qrels,
+            embedder,
+            config=self.retrieval,
+            paper_mode=paper_mode,
+            run_dir=run_dir,
+            progress=self.settings.progress,
+        )
+
     # ----------------------------------------------------------------------------------------- lookups
     def show(self, reference: str) -> Paper:
         """The stored record of a paper, by id, DOI or PMID."""
@@ -214,27 +239,22 @@ class Recommender:
             raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
         return paper
 
-    def related(self, reference: str, k: int = 10, *, mode: str | None = None) -> list[Hit]:
+    def related(
+        self, reference: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         """Papers most related to a stored paper, the paper itself excluded."""
         k = check_k(k)
-        reference = _check_reference(reference)
         snapshot = self._current_snapshot()
-        row = snapshot.row_of.get(reference)
-        if row is None:
-            paper = self.store.resolve(reference)
-            if paper is None:
-                raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
-            row = snapshot.row_of.get(paper.id)
-            if row is None:
-                raise StaleIndexError(
-                    f"paper {paper.id!r} was ingested after the last build; run `recommender build` to index it"
-                )
+        row = self._row(snapshot, reference)
         retriever = self._retriever(snapshot, mode)
+        allowed, excluded = self._filter_rows(snapshot, filters)
         tokens = retriever.paper_query_tokens(row)
-        ranked = retriever.rank(snapshot.embeddings[row], tokens, k, exclude={row}, paper_query=True)
+        ranked = retriever.rank(
+            snapshot.embeddings[row], tokens, k, exclude={row, *excluded}, paper_query=True, allowed=allowed
+        )
         return self._hits(snapshot, ranked)
 
-    def search(self, text: str, k: int = 10, *, mode: str | None = None) -> list[Hit]:
+    def search(self, text: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
         """Papers most related to a free-text query (a question, a claim, or a pasted abstract)."""
         k = check_k(k)
         if not isinstance(text, str) or not text.strip():
@@ -243,10 +263,47 @@ class Recommender:
             raise InvalidInputError(f"search text is longer than {MAX_QUERY_CHARS} characters")
         snapshot = self._current_snapshot()
         retriever = self._retriever(snapshot, mode)
+        allowed, excluded = self._filter_rows(snapshot, filters)
         vector = None
         if retriever.config.mode != "lexical":
             vector = self._query_embedder(snapshot).encode_queries([text])[0]
-        ranked = retriever.rank(vector, retriever.text_query_tokens(text), k)
+        ranked = retriever.rank(vector, retriever.text_query_tokens(text), k, exclude=excluded, allowed=allowed)
+        return self._hits(snapshot, ranked)
+
+    def recommend(
+        self,
+        positive: Sequence[str],
+        negative: Sequence[str] = (),
+        k: int = 10,
+        *,
+        mode: str | None = None,
+        filters: Filters | None = None,
+    ) -> list[Hit]:
+        """Papers like the ``positive`` examples and unlike the ``negative`` ones (none of them returned)."""
+        k = check_k(k)
+        if isinstance(positive, str) or isinstance(negative, str):
+            raise InvalidInputError("positive and negative must be lists of paper ids")
+        if not positive:
+            raise InvalidInputError("give at least one positive example paper")
+        if len(positive) + len(negative) > MAX_EXAMPLES:
+            raise InvalidInputError(f"at most {MAX_EXAMPLES} example papers")
+        snapshot = self._current_snapshot()
+        positive_rows = list(dict.fromkeys(self._row(snapshot, reference) for reference in positive))
+        negative_rows = [
+            row for row in dict.fromkeys(self._row(snapshot, r) for r in negative) if row not in positive_rows
+        ]
+        retriever = self._retriever(snapshot, mode)
+        allowed, excluded = self._filter_rows(snapshot, filters)
+        vector, tokens, penalised = retriever.examples_query(positive_rows, negative_rows)
+        ranked = retriever.rank(
+            vector,
+            tokens,
+            k,
+            exclude={*positive_rows, *negative_rows, *excluded},
+            paper_query=True,
+            allowed=allowed,
+            negative_tokens=penalised,
+        )
         return self._hits(snapshot, ranked)
 
     def themes(self, k: int | None = None) -> ThemeReport:
@@ -291,6 +348,42 @@ class Recommender:
         return info
 
     # -------------------------------------------------------------------------------------- internals
+    def _row(self, snapshot: Snapshot, reference: str) -> int:
+        """The snapshot row of a paper given by id, DOI or PMID; 404 if unknown, 409 if not built yet."""
+        reference = _check_reference(reference)
+        row = snapshot.row_of.get(reference)
+        if row is not None:
+            return row
+        paper = self.store.resolve(reference)
+        if paper is None:
+            raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
+        row = snapshot.row_of.get(paper.id)
+        if row is None:
+            raise StaleIndexError(
+                f"paper {paper.id!r} was ingested after the last build; run `recommender build` to index it"
+            )
+        return row
+
+    def _filter_rows(self, snapshot: Snapshot, filters: Filters | None) -> tuple[np.ndarray | None, set[int]]:
+        """The allowed-rows mask and the excluded rows of a filter (unknown excluded ids are ignored)."""
+        if filters is None:
+            return None, set()
+        check_filters(filters)
+        excluded = {snapshot.row_of[paper_id] for paper_id in filters.exclude if paper_id in snapshot.row_of}
+        theme_of_row = None
+        if filters.themes:
+            report = self.themes()
+            known = {theme["id"] for theme in report.themes}
+            unknown = sorted(set(filters.themes) - known)
+            if unknown:
+                raise InvalidInputError(
+                    f"unknown theme id {unknown[0]}; themes are {sorted(known)} (see `recommender themes`)"
+                )
+            theme_of_row = np.full(snapshot.size, -1)
+            for theme in report.themes:
+                theme_of_row[[snapshot.row_of[paper_id] for paper_id in theme["papers"]]] = theme["id"]
+        return filters.mask(snapshot, theme_of_row), excluded
+
     def _current_snapshot(self, *, required: bool = True) -> Snapshot:
         """The snapshot ``CURRENT`` names, loaded once and reloaded when a new version is published."""
         build_id = self.versions.current_id()
@@ -368,6 +461,22 @@ def check_k(k: object) -> int:
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
         raise InvalidInputError(f"k must be an integer between 1 and {MAX_K}")
     return k
+
+
+def check_filters(filters: Filters) -> None:
+    """Plausible years in order, and strings/ints where they belong."""
+    for name in ("year_min", "year_max"):
+        value = getattr(filters, name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1000 <= value <= 3000):
+            raise InvalidInputError(f"{name} must be a year such as 2019")
+    if filters.year_min is not None and filters.year_max is not None and filters.year_min > filters.year_max:
+        raise InvalidInputError("year_min is after year_max")
+    if not all(isinstance(journal, str) and journal.strip() for journal in filters.journals):
+        raise InvalidInputError("journals must be non-empty strings")
+    if not all(isinstance(theme, int) and not isinstance(theme, bool) for theme in filters.themes):
+        raise InvalidInputError("themes must be theme ids (integers)")
+    if not all(isinstance(paper_id, str) for paper_id in filters.exclude):
+        raise InvalidInputError("exclude must be a list of paper ids")
 
 
 def _check_reference(reference: object) -> str:

@@ -38,12 +38,20 @@ class VectorIndex:
     def dimension(self) -> int:
         return int(self._index.d)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(scores, rows)``, each of shape ``(len(queries), k)``; missing neighbours have row -1."""
+    def search(
+        self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, rows)``, each of shape ``(len(queries), k)``; missing neighbours have row -1.
+
+        ``allowed`` (row numbers) restricts the search itself to those rows, so a filter that keeps 1% of
+        the corpus still yields ``k`` neighbours instead of the few that survive among the global top k.
+        """
         k = max(1, min(k, self.size))
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        scores, rows = self._index.search(queries, k)
-        return scores, rows
+        if allowed is None:
+            return self._index.search(queries, k)
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        return self._index.search(queries, k, params=faiss.SearchParameters(sel=selector))
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))

@@ -136,3 +136,15 @@ def test_column_option(run, tmp_path):
     assert json.loads(result.stdout)["read"] == 1
     bad = run("ingest", str(sheet), "--column", "colour=Heading")
     assert bad.exit_code == 2 and "FIELD=COLUMN" in bad.output
+
+
+def test_recommend_and_filters_on_the_command_line(run, corpus):
+    run("ingest", corpus)
+    run("build")
+    hits = json.loads(run("recommend", "-p", "a1", "-p", "a2", "-n", "c1", "-k", "2", "--json").stdout)
+    assert hits[0]["id"] == "a3"
+    filtered = json.loads(run("related", "a1", "--journal", "oncology test", "--year-min", "2020", "--json").stdout)
+    assert {hit["id"] for hit in filtered} == {"a3", "c2", "h3"}
+    missing = run("recommend", "-p", "nope")
+    assert missing.exit_code == 1 and "no paper 'nope'" in missing.stderr
+    assert run("recommend", "-k", "2").exit_code == 2  # --positive is required

@@ -127,3 +127,43 @@ def test_unexpected_failure_is_a_json_500(client, monkeypatch):
     service = client.application.extensions["recommender"]
     monkeypatch.setattr(service, "search", lambda *a, **k: 1 / 0)
     assert_error(client.post("/search", json={"text": "x"}), 500, "internal_error")
+
+
+def test_recommend(client):
+    response = client.post("/recommend", json={"positive": ["a1", "a2"], "negative": ["c1"], "k": 3})
+    assert response.status_code == 200
+    hits = response.get_json()
+    assert hits[0]["id"] == "a3" and {"a1", "a2", "c1"}.isdisjoint(hit["id"] for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"positive": []}, 400),
+        ({"positive": "a1"}, 400),
+        ({"negative": ["a1"]}, 400),
+        ({"positive": ["a1"], "k": 0}, 400),
+        ({"positive": ["a1"], "filters": {"colour": "red"}}, 400),
+        ({"positive": ["a1"], "filters": {"year_min": "soon"}}, 400),
+        ({"positive": ["nope"]}, 404),
+        ({"positive": ["a1"], "negative": ["nope"]}, 404),
+    ],
+)
+def test_bad_recommend_requests(client, body, status):
+    assert_error(client.post("/recommend", json=body), status)
+
+
+def test_filters_over_http(client):
+    related = client.get("/papers/a1/related?k=5&journal=Oncology%20Test&year_min=2019")
+    assert related.status_code == 200
+    assert {hit["id"] for hit in related.get_json()} == {"a3", "c2", "h3"}
+    excluded = client.get("/papers/a1/related?k=3&exclude=a2&exclude=a3").get_json()
+    assert {"a2", "a3"}.isdisjoint(hit["id"] for hit in excluded)
+    search = client.post(
+        "/search", json={"text": "anoikis", "k": 5, "filters": {"journals": ["J Test"], "year_max": 2020}}
+    )
+    assert {hit["id"] for hit in search.get_json()} <= {"a1", "c1", "h1", "h2"}
+    assert_error(client.post("/search", json={"text": "x", "filters": {"journal": ["J Test"]}}), 400)
+    assert_error(client.get("/papers/a1/related?year_min=2020&year_max=2010"), 400)
+    assert_error(client.get("/papers/a1/related?theme=x"), 400)
+    assert_error(client.get("/papers/a1/related?theme=42"), 400)

@@ -9,15 +9,17 @@ Request bodies and query strings are validated with pydantic models that forbid 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InvalidInputError
-from ..retrieval import MODES
-from ..service import MAX_QUERY_CHARS, Recommender
+from ..retrieval import MODES, Filters
+from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS, Recommender
 from ..settings import DEFAULT_K, MAX_K
+
+MAX_EXCLUDE = 10000
 
 api = Blueprint("api", __name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -27,19 +29,58 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
 
+Mode = Annotated[str, Field(pattern="^(" + "|".join(MODES) + ")$")]
+Year = Annotated[int, Field(ge=1000, le=3000)]
+PaperId = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class FiltersBody(_Strict):
+    year_min: Year | None = None
+    year_max: Year | None = None
+    journals: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
+    themes: list[int] = Field(default_factory=list, max_length=100)
+    exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
+
+    def to_filters(self) -> Filters:
+        return Filters(self.year_min, self.year_max, tuple(self.journals), tuple(self.themes), tuple(self.exclude))
+
+
 class SearchBody(_Strict):
     text: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
-    mode: str | None = Field(None, pattern="^(" + "|".join(MODES) + ")$")
+    mode: Mode | None = None
+    filters: FiltersBody | None = None
+
+
+class RecommendBody(_Strict):
+    positive: list[PaperId] = Field(min_length=1, max_length=MAX_EXAMPLES)
+    negative: list[PaperId] = Field(default_factory=list, max_length=MAX_EXAMPLES)
+    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
+    mode: Mode | None = None
+    filters: FiltersBody | None = None
 
 
 class RelatedQuery(_Strict):
+    """Query string of GET /papers/<id>/related; list filters repeat (``?journal=A&journal=B``)."""
+
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
-    mode: str | None = Field(None, pattern="^(" + "|".join(MODES) + ")$")
+    mode: Mode | None = None
+    year_min: Year | None = None
+    year_max: Year | None = None
+    journal: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
+    theme: list[int] = Field(default_factory=list, max_length=100)
+    exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
+
+    def to_filters(self) -> Filters | None:
+        filters = Filters(self.year_min, self.year_max, tuple(self.journal), tuple(self.theme), tuple(self.exclude))
+        return filters if filters != Filters() else None
 
 
 class ThemesQuery(_Strict):
     k: int | None = Field(None, ge=1)
+
+
+LIST_PARAMETERS = {"journal", "theme", "exclude"}
 
 
 def service() -> Recommender:
@@ -57,8 +98,9 @@ def validate(model: type[Model], data: Any) -> Model:
         raise InvalidInputError(f"invalid request: {problems}") from None
 
 
-def query_args() -> dict[str, str]:
-    return {key: value for key, value in request.args.items()}
+def query_args() -> dict[str, object]:
+    """Query parameters; the list ones (journal, theme, exclude) keep every repeated value."""
+    return {key: request.args.getlist(key) if key in LIST_PARAMETERS else request.args.get(key) for key in request.args}
 
 
 def json_body() -> Any:
@@ -78,7 +120,7 @@ def health():
 @api.get("/papers/<path:paper_id>/related")
 def related(paper_id: str):
     params = validate(RelatedQuery, query_args())
-    hits = service().related(paper_id, params.k, mode=params.mode)
+    hits = service().related(paper_id, params.k, mode=params.mode, filters=params.to_filters())
     return jsonify([hit.to_dict() for hit in hits])
 
 
@@ -90,7 +132,16 @@ def show(paper_id: str):
 @api.post("/search")
 def search():
     body = validate(SearchBody, json_body())
-    hits = service().search(body.text, body.k, mode=body.mode)
+    filters = body.filters.to_filters() if body.filters else None
+    hits = service().search(body.text, body.k, mode=body.mode, filters=filters)
+    return jsonify([hit.to_dict() for hit in hits])
+
+
+@api.post("/recommend")
+def recommend():
+    body = validate(RecommendBody, json_body())
+    filters = body.filters.to_filters() if body.filters else None
+    hits = service().recommend(body.positive, body.negative, body.k, mode=body.mode, filters=filters)
     return jsonify([hit.to_dict() for hit in hits])
 
 

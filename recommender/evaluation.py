@@ -1,0 +1,193 @@
+"""Retrieval evaluation: any corpus, queries and relevance judgements, scored with trec_eval.
+
+Builds a throwaway index over the corpus (nothing is written to the user's indexes), ranks the top 100 papers
+for every query in each mode (dense, lexical, hybrid), and scores the runs with ``pytrec_eval`` — the Python
+binding of trec_eval, the reference implementation BEIR and TREC use — so the numbers are comparable with
+published ones. Queries are free text (``text`` mode) or paper ids of the corpus (``paper`` mode: the paper
+is the query and is excluded from its own results). Each mode's ranking can be written as a TREC run file
+so any external scorer can check it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytrec_eval
+from tqdm import tqdm
+
+from . import ingest
+from .embedding import Embedder
+from .errors import InvalidInputError
+from .paper import Paper
+from .retrieval import MODES, RetrievalConfig, Retriever
+from .snapshot import Snapshot, write_snapshot
+
+RUN_DEPTH = 100
+MEASURES = {"ndcg_cut_10": "ndcg@10", "recall_100": "recall@100", "map": "map"}
+Run = dict[str, dict[str, float]]
+Qrels = dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+
+
+def read_queries(path: Path) -> list[Query]:
+    """JSONL with ``id`` and ``text`` (``text`` may be missing in paper mode)."""
+    queries = []
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if not isinstance(record, dict) or "id" not in record:
+                    raise InvalidInputError(f"{path}: line {number} is not a JSON object with an 'id'")
+                queries.append(Query(str(record["id"]), str(record.get("text") or "")))
+    except (OSError, json.JSONDecodeError) as error:
+        raise InvalidInputError(f"cannot read queries {path}: {error}") from None
+    return queries
+
+
+def read_qrels(path: Path) -> Qrels:
+    """TSV ``query_id doc_id relevance`` (a header line is skipped; BEIR's files have one)."""
+    qrels: Qrels = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InvalidInputError(f"cannot read qrels {path}: {error}") from None
+    for number, line in enumerate(lines, start=1):
+        parts = line.split("\t") if "\t" in line else line.split()
+        if not parts or not line.strip():
+            continue
+        if len(parts) == 4:  # TREC qrels: qid iteration docid relevance
+            parts = [parts[0], parts[2], parts[3]]
+        try:
+            qid, doc, relevance = parts[0], parts[1], int(float(parts[2]))
+        except (IndexError, ValueError):
+            if number == 1:
+                continue  # header
+            raise InvalidInputError(f"{path}: line {number} is not 'query_id<TAB>doc_id<TAB>relevance'") from None
+        qrels.setdefault(qid, {})[doc] = relevance
+    if not qrels:
+        raise InvalidInputError(f"{path} holds no relevance judgements")
+    return qrels
+
+
+def score_run(qrels: Qrels, run: Run) -> dict[str, float]:
+    """Mean nDCG@10, Recall@100 and MAP over every judged query; a query with no results counts as 0."""
+    evaluator = pytrec_eval.RelevanceEvaluator(qrels, set(MEASURES))
+    per_query = evaluator.evaluate({qid: docs for qid, docs in run.items() if docs})
+    totals = {name: 0.0 for name in MEASURES.values()}
+    for measures in per_query.values():
+        for key, name in MEASURES.items():
+            totals[name] += measures[key]
+    return {name: round(total / len(qrels), 4) for name, total in totals.items()}
+
+
+def write_run(path: Path, run: Run, tag: str) -> None:
+    """TREC run format: ``qid Q0 docid rank score tag``, best first."""
+    with Path(path).open("w", encoding="utf-8") as handle:
+        for qid, docs in run.items():
+            ranked = sorted(docs.items(), key=lambda item: (-item[1], item[0]))
+            for rank, (doc, score) in enumerate(ranked, start=1):
+                handle.write(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n")
+
+
+def load_corpus(path: Path) -> list[Paper]:
+    """Papers of a corpus file in any ingestible format; the first record of an id wins."""
+    papers: dict[str, Paper] = {}
+    for _, _, item in ingest.read_paths([path]):
+        if isinstance(item, Paper):
+            papers.setdefault(item.id, item)
+    if not papers:
+        raise InvalidInputError(f"no usable paper in corpus {path}")
+    return list(papers.values())
+
+
+def build_snapshot(papers: list[Paper], embedder: Embedder, folder: Path, *, progress: bool) -> Snapshot:
+    vectors = embedder.encode_documents([paper.text for paper in papers], progress=progress)
+    write_snapshot(
+        folder,
+        build_id="evaluation",
+        papers=papers,
+        embeddings=vectors,
+        model_id=embedder.model_id,
+        max_seq_length=embedder.max_seq_length,
+    )
+    return Snapshot.load(folder)
+
+
+def rank_all(
+    snapshot: Snapshot,
+    config: RetrievalConfig,
+    queries: list[Query],
+    query_vectors: np.ndarray | None,
+    *,
+    paper_mode: bool,
+    progress: bool = False,
+) -> Run:
+    retriever = Retriever(snapshot, config)
+    run: Run = {}
+    for i, query in enumerate(tqdm(queries, desc=config.mode, unit=" queries", disable=not progress)):
+        if paper_mode:
+            row = snapshot.row_of[query.id]
+            hits = retriever.rank(
+                snapshot.embeddings[row], retriever.paper_query_tokens(row), RUN_DEPTH, exclude={row}, paper_query=True
+            )
+        else:
+            vector = query_vectors[i] if query_vectors is not None else None
+            hits = retriever.rank(vector, retriever.text_query_tokens(query.text), RUN_DEPTH)
+        run[query.id] = {snapshot.papers[hit.row].id: hit.score for hit in hits}
+    return run
+
+
+def evaluate_retrieval(
+    corpus: Path,
+    queries_path: Path,
+    qrels_path: Path,
+    embedder: Embedder,
+    *,
+    config: RetrievalConfig | None = None,
+    paper_mode: bool = False,
+    run_dir: Path | None = None,
+    modes: Iterable[str] = MODES,
+    progress: bool = False,
+) -> dict:
+    """Scores per mode: ``{"modes": {mode: {"ndcg@10", "recall@100", "map"}}, "queries": N, "corpus": N}``."""
+    config = config or RetrievalConfig()
+    papers = load_corpus(corpus)
+    qrels = read_qrels(qrels_path)
+    queries = [query for query in read_queries(queries_path) if query.id in qrels]
+    if not queries:
+        raise InvalidInputError("none of the queries has relevance judgements in the qrels file")
+    qrels = {query.id: qrels[query.id] for query in queries}
+    ids = {paper.id for paper in papers}
+    if paper_mode:
+        missing = [query.id for query in queries if query.id not in ids]
+        if missing:
+            raise InvalidInputError(
+                f"paper mode: {len(missing)} query ids are not papers of the corpus, e.g. {missing[0]!r}"
+            )
+    elif any(not query.text.strip() for query in queries):
+        raise InvalidInputError("text mode: every query needs a non-empty 'text'")
+    with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
+        snapshot = build_snapshot(papers, embedder, Path(tmp), progress=progress)
+        vectors = None if paper_mode else embedder.encode_queries([query.text for query in queries])
+        results = {}
+        for mode in modes:
+            run = rank_all(
+                snapshot, replace(config, mode=mode), queries, vectors, paper_mode=paper_mode, progress=progress
+            )
+            results[mode] = score_run(qrels, run)
+            if run_dir is not None:
+                Path(run_dir).mkdir(parents=True, exist_ok=True)
+                write_run(Path(run_dir) / f"{mode}.run", run, tag=f"recommender-{mode}")
+    return {"modes": results, "queries": len(queries), "corpus": len(papers), "model": embedder.model_id}

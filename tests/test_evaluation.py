@@ -1,0 +1,109 @@
+"""The retrieval evaluation harness: trec_eval scores checked by hand, run files, both query modes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+from helpers import CORPUS, FakeEmbedder, fake_factory, jsonl, write
+
+from recommender.cli import main
+from recommender.errors import InvalidInputError
+from recommender.evaluation import evaluate_retrieval, read_qrels, score_run, write_run
+
+
+def test_scores_match_hand_computed_values():
+    qrels = {"q1": {"d1": 1, "d3": 2, "d9": 1}, "q2": {"d5": 1}}
+    run = {"q1": {"d1": 0.9, "d2": 0.8, "d3": 0.7}, "q2": {}}
+    # q1: gains 1, 0, 2 at ranks 1-3; ideal 2, 1, 1. q2 has no results and counts as 0.
+    dcg = 1 / math.log2(2) + 2 / math.log2(4)
+    idcg = 2 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
+    average_precision = (1 / 1 + 2 / 3) / 3  # relevant at ranks 1 and 3, three relevant in all
+    scores = score_run(qrels, run)
+    assert scores["ndcg@10"] == pytest.approx(dcg / idcg / 2, abs=1e-4)
+    assert scores["recall@100"] == pytest.approx((2 / 3) / 2, abs=1e-4)
+    assert scores["map"] == pytest.approx(average_precision / 2, abs=1e-4)
+
+
+def test_qrels_formats(tmp_path):
+    beir = write(tmp_path / "beir.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t0\n")
+    trec = write(tmp_path / "trec.txt", "q1 0 d1 1\nq2 0 d7 2\n")
+    assert read_qrels(beir) == {"q1": {"d1": 1, "d2": 0}}
+    assert read_qrels(trec) == {"q1": {"d1": 1}, "q2": {"d7": 2}}
+    with pytest.raises(InvalidInputError):
+        read_qrels(write(tmp_path / "bad.tsv", "q\td\tr\nq1\td1\tnot-a-number\n"))
+
+
+def test_run_file_format(tmp_path):
+    path = tmp_path / "x.run"
+    write_run(path, {"q1": {"a": 0.2, "b": 0.9}}, tag="t")
+    assert path.read_text().splitlines() == ["q1 Q0 b 1 0.900000 t", "q1 Q0 a 2 0.200000 t"]
+
+
+@pytest.fixture()
+def labelled(tmp_path):
+    corpus = write(tmp_path / "corpus.jsonl", jsonl(CORPUS))
+    queries = write(
+        tmp_path / "queries.jsonl",
+        jsonl(
+            [
+                {"id": "t1", "text": "anoikis resistance of detached cells"},
+                {"id": "t2", "text": "hypoxia HIF-1alpha glycolysis"},
+                {"id": "t3", "text": "no judgements for this one"},
+            ]
+        ),
+    )
+    qrels = write(
+        tmp_path / "qrels.tsv",
+        "query_id\tdoc_id\trelevance\n"
+        + "".join(f"t1\t{d}\t1\n" for d in ("a1", "a2", "a3"))
+        + "".join(f"t2\t{d}\t1\n" for d in ("h1", "h2", "h3")),
+    )
+    paper_queries = write(tmp_path / "paper_queries.jsonl", jsonl([{"id": "c1"}, {"id": "h1"}]))
+    paper_qrels = write(tmp_path / "paper_qrels.tsv", "q\td\tr\nc1\tc2\t1\nc1\tc3\t1\nh1\th2\t1\nh1\th3\t1\n")
+    return corpus, queries, qrels, paper_queries, paper_qrels
+
+
+def test_text_mode_scores_every_mode_and_writes_runs(labelled, tmp_path):
+    corpus, queries, qrels, _, _ = labelled
+    result = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), run_dir=tmp_path / "runs")
+    assert (result["queries"], result["corpus"]) == (2, len(CORPUS))
+    assert set(result["modes"]) == {"dense", "lexical", "hybrid"}
+    assert result["modes"]["hybrid"]["recall@100"] == 1.0
+    assert result["modes"]["lexical"]["ndcg@10"] > 0.9
+    lines = (tmp_path / "runs" / "hybrid.run").read_text().splitlines()
+    assert lines[0].split()[:4] == ["t1", "Q0", lines[0].split()[2], "1"] and lines[0].endswith("recommender-hybrid")
+    assert {line.split()[0] for line in lines} == {"t1", "t2"}
+
+
+def test_paper_mode_excludes_the_query_paper(labelled, tmp_path):
+    corpus, _, _, paper_queries, paper_qrels = labelled
+    result = evaluate_retrieval(corpus, paper_queries, paper_qrels, FakeEmbedder(), paper_mode=True, run_dir=tmp_path)
+    assert result["modes"]["hybrid"]["recall@100"] == 1.0
+    for line in (tmp_path / "hybrid.run").read_text().splitlines():
+        qid, _, doc, *_ = line.split()
+        assert qid != doc
+
+
+def test_paper_mode_needs_corpus_ids(labelled, tmp_path):
+    corpus, *_ = labelled
+    queries = write(tmp_path / "q.jsonl", jsonl([{"id": "c1"}, {"id": "h9"}]))
+    qrels = write(tmp_path / "r.tsv", "q\td\tr\nc1\tc2\t1\nh9\th2\t1\n")
+    with pytest.raises(InvalidInputError, match="not papers of the corpus"):
+        evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), paper_mode=True)
+
+
+def test_cli_evaluate_json(labelled, index_dir):
+    corpus, queries, qrels, _, _ = labelled
+    result = CliRunner().invoke(
+        main,
+        ["evaluate", "retrieval", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels), "--json"],
+        obj={"embedder_factory": fake_factory},
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert set(body["modes"]["dense"]) == {"ndcg@10", "recall@100", "map"}
+    assert (body["queries"], body["corpus"]) == (2, len(CORPUS))
+    assert not index_dir.exists()  # nothing written to the user's indexes
