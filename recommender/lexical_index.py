@@ -18,7 +18,7 @@ import bm25s
 import numpy as np
 
 from .errors import IndexCorruptError
-from .tokenizer import BOILERPLATE
+from .tokenizer import BOILERPLATE_TERMS
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
 
@@ -71,7 +71,7 @@ class LexicalIndex:
         Terms seen once are dropped when the document has enough repeated terms: in an abstract, what the
         paper is about is said more than once. Each term is repeated up to ``max_repeat`` times by its count.
         """
-        counts = Counter(token for token in tokens if not BOILERPLATE.intersection(token.split()))
+        counts = Counter(token for token in tokens if not BOILERPLATE_TERMS.intersection(token.split()))
         frequent = {token: count for token, count in counts.items() if count >= min_count}
         pool = frequent if len(frequent) >= 5 else counts
         ranked = sorted(pool, key=lambda token: (-pool[token] * self.idf(token), token))[:max_terms]

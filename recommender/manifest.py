@@ -12,10 +12,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import IndexCorruptError, IndexMismatchError
+from .model_profiles import ModelConfig, from_manifest, model_config
 
 FORMAT_VERSION = 1
 FILENAME = "manifest.json"
@@ -36,9 +38,11 @@ class Manifest(BaseModel):
     format_version: int
     build_id: str
     model: str
+    model_settings: dict[str, Any] = {}
     dimension: int
     max_seq_length: int | None = None
     count: int
+    truncated: int | None = None
     corpus_hash: str
     built_at: str
     index_type: str
@@ -82,14 +86,29 @@ class Manifest(BaseModel):
             if checksums and file_sha256(path) != entry.sha256:
                 raise IndexCorruptError(f"{name} in index version {folder.name} fails its checksum")
 
-    def check_model(self, configured_model_id: str | None) -> None:
-        """Refuse a configured model other than the one the vectors were built with."""
-        if configured_model_id is not None and configured_model_id != self.model:
+    def check_model(self, configured: ModelConfig | None) -> None:
+        """Refuse a configured model (or model setting) other than the one the vectors were built with."""
+        if configured is None:
+            return
+        if configured.name != self.model:
             raise IndexMismatchError(
                 f"this index was built with model {self.model!r} ({self.dimension}-d) but the configured model "
-                f"is {configured_model_id!r}. Rebuild with `recommender build` to switch models, or unset "
+                f"is {configured.name!r}. Rebuild with `recommender build` to switch models, or unset "
                 "RECOMMENDER_MODEL / --model to use the index's own model."
             )
+        built = self.embedding_config().settings()
+        differing = sorted(key for key, value in configured.settings().items() if built.get(key) != value)
+        if differing:
+            raise IndexMismatchError(
+                f"this index was built with model {self.model!r} but different settings "
+                f"({', '.join(f'{key}={built.get(key)!r}' for key in differing)}); rebuild to change them"
+            )
+
+    def embedding_config(self) -> ModelConfig:
+        """The model settings this version's vectors were made with."""
+        if not self.model_settings:  # written before settings were recorded: the model's own defaults
+            return model_config(self.model)
+        return from_manifest(self.model, self.model_settings)
 
 
 def file_sha256(path: Path) -> str:

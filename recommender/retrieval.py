@@ -15,7 +15,7 @@ import numpy as np
 
 from .fusion import METHODS, fuse
 from .snapshot import Snapshot
-from .tokenizer import BOILERPLATE, index_terms, surface_tokens
+from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings
 
 MODES = ("hybrid", "dense", "lexical")
 #: How strongly negative examples count against a paper, relative to the positives (Rocchio's gamma/beta).
@@ -210,13 +210,11 @@ class Retriever:
         shared = {
             term
             for term in query_terms.intersection(index_terms(text))
-            if not BOILERPLATE.intersection(term.split()) and not lexical.is_common(term)
+            if not BOILERPLATE_TERMS.intersection(term.split()) and not lexical.is_common(term)
         }
         # Rarest first; a word already inside a shared phrase is not repeated on its own.
         ranked = sorted(shared, key=lambda term: (-lexical.idf(term), term))
         phrases = {word for term in ranked if " " in term for word in term.split()}
         ranked = [term for term in ranked if " " in term or term not in phrases][:limit]
-        spelling: dict[str, str] = {}
-        for surface in surface_tokens(text):
-            spelling.setdefault(surface.lower(), surface)
-        return [" ".join(spelling.get(word, word) for word in term.split()) for term in ranked]
+        forms = spellings(text)
+        return [display(term, forms) for term in ranked]

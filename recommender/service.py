@@ -9,6 +9,7 @@ and the model are loaded once and swapped atomically when a new version is publi
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import evaluation, ingest
-from .embedding import Embedder, SentenceTransformerEmbedder, canonical_model_id
+from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import (
     IndexMismatchError,
     IndexNotBuiltError,
@@ -29,6 +30,7 @@ from .errors import (
     StaleIndexError,
 )
 from .manifest import Manifest
+from .model_profiles import ModelConfig, model_config
 from .paper import Paper
 from .pubmed_fetch import FetchResult, fetch_pubmed
 from .retrieval import Filters, Ranked, RetrievalConfig, Retriever
@@ -38,14 +40,14 @@ from .store import PaperStore
 from .themes import ThemeModel
 from .versions import VersionStore, exclusive_lock, new_build_id
 
-EmbedderFactory = Callable[[str | None, Settings], Embedder]
+EmbedderFactory = Callable[[ModelConfig, Settings], Embedder]
 MAX_QUERY_CHARS = 20000
 MAX_EXAMPLES = 100
 
 
-def default_embedder_factory(model: str | None, settings: Settings) -> Embedder:
+def default_embedder_factory(config: ModelConfig, settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(
-        model, device=settings.device, batch_size=settings.batch_size, threads=settings.threads
+        config, device=settings.device, batch_size=settings.batch_size, threads=settings.threads
     )
 
 
@@ -181,8 +183,9 @@ class Recommender:
                 raise IndexNotBuiltError(
                     f"index {self.settings.index_name!r} has no papers; run `recommender ingest PATH` first"
                 )
-            embedder = self._embedder(self._build_model())
-            embeddings = embedder.encode_documents([paper.text for paper in papers], progress=self.settings.progress)
+            embedder = self._embedder(self._build_config())
+            texts = [embedder.config.document_text(paper.title, paper.abstract) for paper in papers]
+            embeddings = embedder.encode_documents(texts, progress=self.settings.progress)
             build_id = new_build_id()
             with self.versions.staging(build_id) as folder:
                 manifest = write_snapshot(
@@ -192,17 +195,26 @@ class Recommender:
                     embeddings=embeddings,
                     model_id=embedder.model_id,
                     max_seq_length=embedder.max_seq_length,
+                    model_settings=embedder.config.settings(),
+                    truncated=embedder.count_truncated(texts),
                 )
             self.versions.publish(build_id)
             self.versions.prune(keep=2)
         return manifest
 
-    def _build_model(self) -> str | None:
+    def _configured_model(self) -> ModelConfig | None:
+        """The model settings the user asked for explicitly, if any."""
+        if self.settings.model is None and not self.settings.model_options:
+            return None
+        return model_config(self.settings.model, **self.settings.model_options)
+
+    def _build_config(self) -> ModelConfig:
         """The configured model, else the one the current version used (models are sticky), else default."""
-        if self.settings.model is not None:
-            return self.settings.model
+        configured = self._configured_model()
+        if configured is not None:
+            return configured
         current = self.versions.current_path()
-        return Manifest.read(current).model if current else None
+        return Manifest.read(current).embedding_config() if current else model_config(None)
 
     # -------------------------------------------------------------------------------------- evaluation
     def evaluate_retrieval(
@@ -215,7 +227,7 @@ class Recommender:
         run_dir: Path | None = None,
     ) -> dict[str, Any]:
         """nDCG@10, Recall@100 and MAP per retrieval mode on a throwaway index over ``corpus``."""
-        embedder = self._embedder(self.settings.model)
+        embedder = self._embedder(self._configured_model() or model_config(None))
         return evaluation.evaluate_retrieval(
             corpus,
             queries,
@@ -404,20 +416,19 @@ class Recommender:
                 folder = self.versions.current_path()
                 assert folder is not None
                 snapshot = Snapshot.load(folder)
-                if self.settings.model is not None:
-                    snapshot.manifest.check_model(canonical_model_id(self.settings.model))
+                snapshot.manifest.check_model(self._configured_model())
                 self._snapshot = snapshot
             return self._snapshot
 
-    def _embedder(self, model: str | None) -> Embedder:
-        key = canonical_model_id(model)
+    def _embedder(self, config: ModelConfig) -> Embedder:
+        key = json.dumps([config.name, config.settings()], sort_keys=True)
         with self._lock:
             if key not in self._embedders:
-                self._embedders[key] = self._embedder_factory(model, self.settings)
+                self._embedders[key] = self._embedder_factory(config, self.settings)
             return self._embedders[key]
 
     def _query_embedder(self, snapshot: Snapshot) -> Embedder:
-        embedder = self._embedder(self.settings.model or snapshot.manifest.model)
+        embedder = self._embedder(snapshot.manifest.embedding_config())
         if embedder.dimension != snapshot.manifest.dimension:
             raise IndexMismatchError(
                 f"model {embedder.model_id!r} gives {embedder.dimension}-d vectors but the index holds "

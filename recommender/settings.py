@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidInputError
 
@@ -39,11 +40,14 @@ class Settings:
     ``show_progress`` ``None`` means: draw progress bars when stderr is a terminal.
     ``model`` is ``None`` when nobody chose one: builds then use the bundled offline model and queries use
     whatever model the index was built with. An explicit model that differs from the index's is refused.
+    ``model_options`` override single model settings (pooling, max_seq_length, query_model, prefixes,
+    text_format; see :mod:`recommender.model_profiles`).
     """
 
     index_dir: Path = field(default_factory=lambda: Path("indexes"))
     index_name: str = DEFAULT_INDEX
     model: str | None = None
+    model_options: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
     batch_size: int = 32
     show_progress: bool | None = None

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,8 @@ def write_snapshot(
     embeddings: np.ndarray,
     model_id: str,
     max_seq_length: int | None,
+    model_settings: dict[str, Any] | None = None,
+    truncated: int | None = None,
 ) -> Manifest:
     """Write every file of a version into ``folder`` (a staging folder) and its manifest last."""
     if len(papers) != len(embeddings):
@@ -101,9 +104,11 @@ def write_snapshot(
         format_version=FORMAT_VERSION,
         build_id=build_id,
         model=model_id,
+        model_settings=model_settings or {},
         dimension=int(embeddings.shape[1]),
         max_seq_length=max_seq_length,
         count=len(papers),
+        truncated=truncated,
         corpus_hash=corpus_hash((paper.id, paper.text_hash()) for paper in papers),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         index_type=vectors.kind,

@@ -10,10 +10,13 @@ is a real word, so ``cancer-associated`` still matches ``cancer associated``.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import pairwise
 
+import Stemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _GREEK = {
@@ -26,6 +29,7 @@ _GREEK_RE = re.compile("[" + "".join(_GREEK) + "]")
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2212]")
 # A word: letters/digits, optionally joined by single hyphens or dots between alphanumerics (e.g. "IL-6",
 # "p.R175H"), with an optional trailing "+" as in "CD8+" dropped later.
+_LOCAL = threading.local()
 _TOKEN = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*\+?")
 
 STOPWORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | {
@@ -61,20 +65,49 @@ def surface_tokens(text: str) -> list[str]:
     return [token.rstrip("+").strip(".") for token in _TOKEN.findall(normalize(text))]
 
 
-def tokenize(text: str, *, stopwords: Iterable[str] | frozenset[str] = STOPWORDS, parts: bool = True) -> list[str]:
-    """Lower-cased tokens for lexical matching; compound parts are appended after each compound."""
+def tokenize(
+    text: str, *, stopwords: Iterable[str] | frozenset[str] = STOPWORDS, parts: bool = True, stemmed: bool = False
+) -> list[str]:
+    """Lower-cased tokens for lexical matching; compound parts are appended after each compound.
+
+    With ``stemmed``, words are reduced to their Snowball stems (see :func:`stem`).
+    """
     stop = stopwords if isinstance(stopwords, frozenset | set) else frozenset(stopwords)
     out: list[str] = []
     for surface in surface_tokens(text):
         token = surface.lower()
         if not token or token in stop or _is_noise(token):
             continue
-        out.append(token)
+        out.append(stem(surface) if stemmed else token)
         if parts and "-" in token:
             pieces = token.split("-")
             if all(len(piece) > 1 and any(ch.isalpha() for ch in piece) for piece in pieces):
-                out.extend(piece for piece in pieces if piece not in stop)
+                out.extend(stem(piece) if stemmed else piece for piece in pieces if piece not in stop)
     return out
+
+
+@lru_cache(maxsize=1 << 18)
+def stem(surface: str) -> str:
+    """The matching key of a word: its Snowball (Porter 2) stem, except for symbols and acronyms.
+
+    Stemming merges "fibroblasts/fibroblast" and "signalling/signaling" ("signal"), which BM25 needs; but a
+    token with two capitals or a digit is a gene, protein or acronym (IL-6, TRIM32, AIDS, NSCLC) and is kept
+    whole, losing only a plural "s" after capitals ("CAFs" → "caf").
+    """
+    lower = surface.lower()
+    capitals = sum(ch.isupper() for ch in surface)
+    if capitals >= 2 or any(ch.isdigit() for ch in surface):
+        return lower[:-1] if capitals >= 2 and surface.endswith("s") and surface[-2:-1].isupper() else lower
+    stemmer = _stemmer()
+    return "-".join(stemmer.stemWord(piece) for piece in lower.split("-"))
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    """One Snowball stemmer per thread (PyStemmer objects are not thread-safe)."""
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def segments(text: str) -> list[list[str]]:
@@ -95,24 +128,39 @@ def segments(text: str) -> list[list[str]]:
     return [run for run in runs if run]
 
 
-def bigrams(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
-    """Adjacent pairs of content words ("anoikis resistance"), lower-cased and joined by a space."""
+def bigrams(text: str, stopwords: frozenset[str] = STOPWORDS, *, stemmed: bool = False) -> list[str]:
+    """Adjacent pairs of content words ("anoikis resistance"), lower-cased (or stemmed), joined by a space."""
     pairs: list[str] = []
     for run in segments(text):
-        words = [word.lower() for word in run]
-        for first, second in pairwise(words):
-            if not (first in stopwords or second in stopwords or _is_noise(first) or _is_noise(second)):
-                pairs.append(f"{first} {second}")
+        for first, second in pairwise(run):
+            a, b = first.lower(), second.lower()
+            if not (a in stopwords or b in stopwords or _is_noise(a) or _is_noise(b)):
+                pairs.append(f"{stem(first)} {stem(second)}" if stemmed else f"{a} {b}")
     return pairs
 
 
 def index_terms(text: str) -> list[str]:
-    """What the lexical index stores for a text: words (with compound parts) and adjacent-word bigrams.
+    """What the lexical index stores for a text: stemmed words (with compound parts) and adjacent-word
+    bigrams, the same for documents and queries.
 
     Bigrams make shared phrases ("anoikis resistance", "il-6 stat3") count for more than the same words
     scattered, which matters most when comparing two whole abstracts.
     """
-    return tokenize(text) + bigrams(text)
+    return tokenize(text, stemmed=True) + bigrams(text, stemmed=True)
+
+
+def spellings(text: str) -> dict[str, str]:
+    """Each index term's first spelling in the text (``caf`` → ``CAFs``), for explanations."""
+    forms: dict[str, str] = {}
+    for surface in surface_tokens(text):
+        forms.setdefault(stem(surface), surface)
+        forms.setdefault(surface.lower(), surface)
+    return forms
+
+
+def display(term: str, forms: dict[str, str]) -> str:
+    """An index term (word or bigram) as written in the text."""
+    return " ".join(forms.get(word, word) for word in term.split())
 
 
 def _is_noise(token: str) -> bool:
@@ -121,4 +169,6 @@ def _is_noise(token: str) -> bool:
 
 
 #: Recorded in manifests: a lexical index built with another tokenizer version must be rebuilt.
-TOKENIZER_VERSION = "bio-2"
+TOKENIZER_VERSION = "bio-3"
+#: Boilerplate as index terms (stemmed), for leaving it out of key terms and explanations.
+BOILERPLATE_TERMS: frozenset[str] = frozenset(stem(word) for word in BOILERPLATE)

@@ -32,6 +32,7 @@ import numpy as np
 from recommender.embedding import SentenceTransformerEmbedder
 from recommender.fusion import METHODS
 from recommender.ingest import read_paths
+from recommender.model_profiles import model_config
 from recommender.paper import Paper
 from recommender.retrieval import RetrievalConfig, Retriever
 from recommender.snapshot import Snapshot, write_snapshot
@@ -78,7 +79,7 @@ def ndcg(gains: list[float], ideal: list[float], k: int = 10) -> float | None:
 
 class Benchmarks:
     def __init__(self, model: str | None, cache: Path, ohsumed_sample: int) -> None:
-        embedder = SentenceTransformerEmbedder(model)
+        embedder = SentenceTransformerEmbedder(model_config(model))
         self.model_id = embedder.model_id
         data = SHARED / "data"
         sf = load_jsonl(data / "scifact" / "corpus.jsonl")

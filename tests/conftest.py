@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import fake_factory
 
+from recommender.model_profiles import ModelConfig
 from recommender.service import Recommender
 from recommender.settings import Settings
 
@@ -65,14 +66,14 @@ def make_service(index_dir: Path) -> Callable[..., Recommender]:
 @pytest.fixture(scope="session")
 def real_factory() -> Callable[[str | None, Settings], object]:
     """The real bundled model, loaded once for the whole session."""
-    from recommender.embedding import SentenceTransformerEmbedder, canonical_model_id
+    from recommender.embedding import SentenceTransformerEmbedder
 
     cache: dict[str, SentenceTransformerEmbedder] = {}
 
-    def factory(model: str | None, settings: Settings) -> SentenceTransformerEmbedder:
-        key = canonical_model_id(model)
+    def factory(config: ModelConfig, settings: Settings) -> SentenceTransformerEmbedder:
+        key = json.dumps([config.name, config.settings()], sort_keys=True)
         if key not in cache:
-            cache[key] = SentenceTransformerEmbedder(model, threads=settings.threads)
+            cache[key] = SentenceTransformerEmbedder(config, threads=settings.threads)
         return cache[key]
 
     return factory

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.model_profiles import ModelConfig, model_config
 from recommender.settings import Settings
 from recommender.tokenizer import tokenize
 
@@ -16,8 +17,9 @@ from recommender.tokenizer import tokenize
 class FakeEmbedder:
     """Hashed bag-of-words vectors: papers sharing terms are close, exactly as the tests need."""
 
-    def __init__(self, model: str | None = None, dimension: int = 256) -> None:
-        self.model_id = model or "bundled:all-MiniLM-L6-v2"
+    def __init__(self, config: ModelConfig | None = None, dimension: int = 256) -> None:
+        self.config = config or model_config(None)
+        self.model_id = self.config.name
         self.dimension = dimension
         self.max_seq_length = None
         self.calls = 0
@@ -37,9 +39,12 @@ class FakeEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_documents(texts)
 
+    def count_truncated(self, texts: Sequence[str]) -> int:
+        return 0
 
-def fake_factory(model: str | None, settings: Settings) -> FakeEmbedder:
-    return FakeEmbedder(model)
+
+def fake_factory(config: ModelConfig, settings: Settings) -> FakeEmbedder:
+    return FakeEmbedder(config)
 
 
 def write(path: Path, content: str | bytes) -> Path:

@@ -1,6 +1,6 @@
 """The biomedical tokenizer keeps the symbols biologists search by."""
 
-from recommender.tokenizer import bigrams, index_terms, segments, tokenize
+from recommender.tokenizer import bigrams, index_terms, segments, stem, tokenize
 
 
 def test_gene_and_cytokine_symbols_stay_whole():
@@ -43,6 +43,19 @@ def test_bigrams_respect_punctuation():
     assert segments("a b (c d), e") == [["a", "b"], ["c", "d"], ["e"]]
 
 
-def test_index_terms_hold_words_and_phrases():
+def test_index_terms_hold_stemmed_words_and_phrases():
     terms = index_terms("Anoikis resistance and metastasis")
-    assert {"anoikis", "resistance", "metastasis", "anoikis resistance"} <= set(terms)
+    assert set(terms) == {
+        stem("Anoikis"),
+        stem("resistance"),
+        stem("metastasis"),
+        f"{stem('Anoikis')} {stem('resistance')}",
+    }
+    assert index_terms("fibroblasts signalling") == index_terms("fibroblast signaling")
+
+
+def test_stemming_keeps_symbols_and_acronyms():
+    assert stem("IL-6") == "il-6" and stem("TRIM32") == "trim32" and stem("NSCLC") == "nsclc"
+    assert stem("CAFs") == "caf" == stem("CAF") and stem("TAMs") == "tam"
+    assert stem("AIDS") == "aids" != stem("aids")  # the disease is not the verb
+    assert stem("tumours") == stem("tumour")

@@ -71,7 +71,7 @@ def test_other_format_version_is_refused(built, make_service):
 def test_query_model_with_another_dimension_is_refused(built, make_service):
     from helpers import FakeEmbedder
 
-    other = make_service(factory=lambda model, settings: FakeEmbedder(model, dimension=32))
+    other = make_service(factory=lambda config, settings: FakeEmbedder(config, dimension=32))
     with pytest.raises(IndexMismatchError, match="32-d"):
         other.search("anoikis")
 
