@@ -7,7 +7,8 @@ Measures, with the configured model (default: the bundled all-MiniLM-L6-v2):
   descriptors (descriptors on 5% or more of the papers, the check tags, are ignored);
 - paper queries: Ohsumed-23, a fixed sample of papers, precision@10 = share of neighbours in the same disease
   category;
-- the four seed documents: the nearest other seed of each (000 and 003 belong together, 001 and 002).
+- the four seed documents: the nearest other seed of each (000 and 003 belong together, 001 and 002);
+- BIOSSES: Spearman correlation of the model's cosine with the human similarity scores of 100 sentence pairs.
 
 Dense-only and lexical-only are the baselines measured in the same run. Embeddings are cached under
 ``--cache-dir`` (one file per model and corpus), so only the first run pays for encoding (~12 minutes on two
@@ -28,6 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from recommender.embedding import SentenceTransformerEmbedder
 from recommender.fusion import METHODS
@@ -107,6 +109,12 @@ class Benchmarks:
         self.oh = snapshot(oh_papers, embed(embedder, cache, "ohsumed23", [p.text for p in oh_papers]), self.model_id)
         self.oh_sample = np.random.default_rng(0).choice(len(oh), min(ohsumed_sample, len(oh)), replace=False)
 
+        pairs = load_jsonl(data / "biosses" / "pairs.jsonl")
+        left = embedder.encode_documents([pair["sentence1"] for pair in pairs])
+        right = embedder.encode_documents([pair["sentence2"] for pair in pairs])
+        cosine = np.sum(left * right, axis=1)
+        self.biosses = float(spearmanr(cosine, [pair["score"] for pair in pairs]).statistic)
+
         seeds = sorted((SHARED / "seeds").glob("0*.txt"))
         seed_papers = [item for _, _, item in read_paths(seeds) if isinstance(item, Paper)]
         self.seeds = snapshot(seed_papers, embedder.encode_documents([p.text for p in seed_papers]), self.model_id)
@@ -164,7 +172,7 @@ def main() -> None:
         for weight in (float(w) for w in args.weights.split(",")):
             config = RetrievalConfig(fusion=method, text_weight=weight, paper_weight=weight)
             rows.append((f"{method} {weight}", config))
-    print(f"model: {bench.model_id}")
+    print(f"model: {bench.model_id}; BIOSSES Spearman (cosine vs human score, 100 pairs): {bench.biosses:.3f}")
     header = f"{'ranking':<40} {'SciFact nDCG@10':>16} {'PubMedQA nDCG@10':>17} {'Ohsumed P@10':>13} {'seeds':>15}"
     print(header)
     print("-" * len(header))
