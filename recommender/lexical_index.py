@@ -30,6 +30,9 @@ class LexicalIndex:
         self._model = model
         self.n_docs = n_docs
         self._doc_freq = doc_freq
+        # bm25s keeps a CSC matrix: for token t, the documents holding it are indices[indptr[t]:indptr[t+1]].
+        self._indptr = np.asarray(model.scores["indptr"])
+        self._indices = np.asarray(model.scores["indices"])
 
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -46,6 +49,15 @@ class LexicalIndex:
         if not known:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._model.get_scores(known), dtype=np.float32)
+
+    def contains(self, token: str, row: int) -> bool:
+        """Whether document ``row`` holds ``token`` (a binary search in the token's column of the index)."""
+        token_id = self._model.vocab_dict.get(token) if token in self._doc_freq else None
+        if token_id is None:
+            return False
+        start, end = self._indptr[token_id], self._indptr[token_id + 1]
+        position = start + np.searchsorted(self._indices[start:end], row)
+        return bool(position < end and self._indices[position] == row)
 
     def idf(self, token: str) -> float:
         frequency = self._doc_freq.get(token, 0)

@@ -15,13 +15,16 @@ import numpy as np
 
 from .fusion import METHODS, fuse
 from .snapshot import Snapshot
-from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings
+from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
 
 MODES = ("hybrid", "dense", "lexical")
 #: How strongly negative examples count against a paper, relative to the positives (Rocchio's gamma/beta).
 NEGATIVE_WEIGHT = 0.5
 #: How many times a key phrase (bigram) counts in a paper query, relative to a single word.
 PHRASE_WEIGHT = 2
+#: Words too generic in biomedicine to explain why two papers are related (they still count in ranking).
+UNEXPLAINING = frozenset(stem(word) for word in ("cell", "cells", "play", "plays", "promote", "promotes", "promoted"))
+_UNEXPLAINING_TERMS = BOILERPLATE_TERMS | UNEXPLAINING
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Retriever:
         paper_query: bool = False,
         allowed: np.ndarray | None = None,
         negative_tokens: Sequence[str] = (),
+        query_text: str = "",
     ) -> list[Ranked]:
         """The top ``k`` papers for a query, best first, never an ``exclude`` row, only ``allowed`` rows.
 
@@ -156,7 +160,7 @@ class Retriever:
             top = np.argpartition(-masked, pool - 1)[:pool] if pool < snapshot.size else np.arange(snapshot.size)
             candidates.update(int(row) for row in top if masked[row] > 0)
         if config.mode != "lexical" and vector is not None:
-            rows_allowed = None if n_permitted == snapshot.size else np.flatnonzero(permitted)
+            rows_allowed = None if allowed is None else np.flatnonzero(permitted)
             _, rows = snapshot.vectors.search(
                 vector, pool + (len(exclude) if rows_allowed is None else 0), allowed=rows_allowed
             )
@@ -177,13 +181,14 @@ class Retriever:
             scores = fuse(dense, lexical, method=config.fusion, weight=weight, lexical_bound=bound)
         order = np.lexsort((rows, -np.asarray(scores)))[:k]
         query_terms = set(tokens)
+        forms = spellings(query_text) if query_text else {}
         return [
             Ranked(
                 row=int(rows[i]),
                 score=float(scores[i]),
                 dense=float(dense[i]),
                 lexical=float(lexical[i]),
-                shared_terms=self.shared_terms(query_terms, int(rows[i])),
+                shared_terms=self.shared_terms(query_terms, int(rows[i]), forms),
             )
             for i in order
         ]
@@ -207,18 +212,27 @@ class Retriever:
         penalised = [term for term in dict.fromkeys(negative_terms) if term not in set(positive_terms)]
         return vector, tokens, penalised
 
-    def shared_terms(self, query_terms: set[str], row: int, limit: int = 8) -> list[str]:
-        """Query terms the paper also uses, rarest first, in the paper's own spelling (``IL-6``, ``STAT3``)."""
-        text = self.snapshot.papers[row].text
+    def shared_terms(
+        self, query_terms: set[str], row: int, forms: dict[str, str] | None = None, limit: int = 8
+    ) -> list[str]:
+        """Query terms the paper also uses, rarest first, spelled as in the query (``IL-6``, ``STAT3``).
+
+        Membership comes from the BM25 index itself (no re-tokenising of the paper); only terms the query
+        text does not spell are looked up in the paper's own text.
+        """
         lexical = self.snapshot.lexical
-        shared = {
+        shared = [
             term
-            for term in query_terms.intersection(index_terms(text))
-            if not BOILERPLATE_TERMS.intersection(term.split()) and not lexical.is_common(term)
-        }
+            for term in query_terms
+            if not _UNEXPLAINING_TERMS.intersection(term.split())
+            and not lexical.is_common(term)
+            and lexical.contains(term, row)
+        ]
         # Rarest first; a word already inside a shared phrase is not repeated on its own.
         ranked = sorted(shared, key=lambda term: (-lexical.idf(term), term))
         phrases = {word for term in ranked if " " in term for word in term.split()}
         ranked = [term for term in ranked if " " in term or term not in phrases][:limit]
-        forms = spellings(text)
+        forms = forms or {}
+        if any(word not in forms for term in ranked for word in term.split()):
+            forms = {**spellings(self.snapshot.papers[row].text), **forms}
         return [display(term, forms) for term in ranked]

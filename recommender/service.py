@@ -38,6 +38,7 @@ from .settings import MAX_K, Settings
 from .snapshot import Snapshot, write_snapshot
 from .store import PaperStore
 from .themes import ThemeModel
+from .vector_index import set_threads
 from .versions import VersionStore, exclusive_lock, new_build_id
 
 EmbedderFactory = Callable[[ModelConfig, Settings], Embedder]
@@ -262,7 +263,13 @@ class Recommender:
         allowed, excluded = self._filter_rows(snapshot, filters)
         tokens = retriever.paper_query_tokens(row)
         ranked = retriever.rank(
-            snapshot.embeddings[row], tokens, k, exclude={row, *excluded}, paper_query=True, allowed=allowed
+            snapshot.embeddings[row],
+            tokens,
+            k,
+            exclude={row, *excluded},
+            paper_query=True,
+            allowed=allowed,
+            query_text=snapshot.papers[row].text,
         )
         return self._hits(snapshot, ranked)
 
@@ -279,7 +286,8 @@ class Recommender:
         vector = None
         if retriever.config.mode != "lexical":
             vector = self._query_embedder(snapshot).encode_queries([text])[0]
-        ranked = retriever.rank(vector, retriever.text_query_tokens(text), k, exclude=excluded, allowed=allowed)
+        tokens = retriever.text_query_tokens(text)
+        ranked = retriever.rank(vector, tokens, k, exclude=excluded, allowed=allowed, query_text=text)
         return self._hits(snapshot, ranked)
 
     def recommend(
@@ -416,6 +424,7 @@ class Recommender:
                 folder = self.versions.current_path()
                 assert folder is not None
                 snapshot = Snapshot.load(folder)
+                set_threads(self.settings.search_threads)
                 snapshot.manifest.check_model(self._configured_model())
                 self._snapshot = snapshot
             return self._snapshot

@@ -7,7 +7,8 @@ the normalised mean of its parents'; without that cache, random unit vectors are
 depend on the values). The index is built through the real service (store, snapshot, BM25, FAISS).
 
 It prints the median and p95 of ``Recommender.related(id, k=10)`` beside the bare FAISS search for the same
-paper's vector (k=100, the candidate pool), measured in the same run, with FAISS on 1 and on 2 threads.
+paper's vector (k=100, the candidate pool), measured in the same run, with FAISS on 1 and on 2 threads
+(the service uses ``Settings.search_threads``, 1 by default, chosen from these figures).
 
     .venv/bin/python scripts/bench_latency.py
 """
@@ -26,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from recommender.ingest import read_paths
 from recommender.model_profiles import model_config
+from recommender.paper import Paper
 from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.vector_index import set_threads
@@ -86,10 +89,17 @@ def corpus(cache: Path, size: int, seed: int = 0) -> tuple[list[dict], dict[str,
         vectors.append(vectors[a] + vectors[b])
     matrix = np.array(vectors[:size], dtype=np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    lookup = {
-        model_config(None).document_text(r["title"], r["abstract"]): matrix[i] for i, r in enumerate(records[:size])
+    return records[:size], {r["id"]: matrix[i] for i, r in enumerate(records[:size])}, source
+
+
+def text_lookup(path: Path, by_id: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Vectors keyed by the text the service will embed (ingest cleans titles and abstracts)."""
+    config = model_config(None)
+    return {
+        config.document_text(paper.title, paper.abstract): by_id[paper.id]
+        for _, _, paper in read_paths([path])
+        if isinstance(paper, Paper)
     }
-    return records[:size], lookup, source
 
 
 def timed_ms(action: Callable[[Any], object], repeats: list) -> list[float]:
@@ -112,11 +122,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--cache-dir", type=Path, default=Path("artifacts/embeddings"))
     args = parser.parse_args()
-    records, lookup, source = corpus(args.cache_dir, args.papers)
-    dimension = len(next(iter(lookup.values())))
+    records, by_id, source = corpus(args.cache_dir, args.papers)
+    dimension = len(next(iter(by_id.values())))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        lookup = text_lookup(folder / "corpus.jsonl", by_id)
         settings = Settings(index_dir=folder / "indexes", show_progress=False)
         service = Recommender(settings, embedder_factory=lambda config, s: LookupEmbedder(lookup, dimension))
         service.ingest([folder / "corpus.jsonl"])
