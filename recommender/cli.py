@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from .errors import NothingIngestedError, RecommenderError
+from .fusion import METHODS
 from .ingest.fields import SYNONYMS
 from .model_profiles import POOLING_MODES, PROFILES, TEXT_FORMATS
 from .retrieval import Filters
@@ -42,7 +43,14 @@ class _Group(click.Group):
 
 def _settings(ctx: click.Context, index: str | None, model: str | None) -> Settings:
     root = ctx.find_root().params
-    return Settings.from_env(index_dir=root.get("index_dir"), index_name=index, model=model)
+    return Settings.from_env(
+        index_dir=root.get("index_dir"),
+        index_name=index,
+        model=model,
+        fusion=root.get("fusion"),
+        text_weight=root.get("text_weight"),
+        paper_weight=root.get("paper_weight"),
+    )
 
 
 def _service(
@@ -165,9 +173,23 @@ def _print_json(data: Any) -> None:
     default=None,
     help="folder holding the indexes (default: ./indexes). Env: RECOMMENDER_INDEX_DIR.",
 )
+@click.option(
+    "--fusion",
+    type=click.Choice(METHODS),
+    default=None,
+    help="hybrid score fusion (default tmm). Env: RECOMMENDER_FUSION.",
+)
+@click.option(
+    "--text-weight", type=click.FloatRange(0, 1), default=None, help="lexical share for text queries (default 0.5)"
+)
+@click.option(
+    "--paper-weight", type=click.FloatRange(0, 1), default=None, help="lexical share for paper queries (default 0.5)"
+)
 @click.option("-v", "--verbose", is_flag=True, help="log progress details to stderr")
 @click.version_option(package_name="recommender")
-def main(index_dir: Path | None, verbose: bool) -> None:
+def main(
+    index_dir: Path | None, fusion: str | None, text_weight: float | None, paper_weight: float | None, verbose: bool
+) -> None:
     """Find related biomedical papers and map a literature into themes."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

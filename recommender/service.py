@@ -115,7 +115,7 @@ class Recommender:
         self.settings = settings
         self.store = PaperStore(settings.index_path)
         self.versions = VersionStore(settings.index_path)
-        self.retrieval = retrieval or RetrievalConfig()
+        self.retrieval = retrieval or retrieval_config(settings)
         self._embedder_factory = embedder_factory
         self._embedders: dict[str, Embedder] = {}
         self._snapshot: Snapshot | None = None
@@ -474,6 +474,19 @@ class Recommender:
                 )
             )
         return hits
+
+
+def retrieval_config(settings: Settings) -> RetrievalConfig:
+    """The ranking configuration: measured defaults, with the settings' fusion choices applied."""
+    overrides = {
+        name: getattr(settings, name)
+        for name in ("fusion", "text_weight", "paper_weight")
+        if getattr(settings, name) is not None
+    }
+    try:
+        return dataclasses.replace(RetrievalConfig(), **overrides)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
 
 
 def check_k(k: object) -> int:

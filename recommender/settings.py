@@ -55,6 +55,10 @@ class Settings:
     #: FAISS threads for searches: one query at a time is fastest on one thread (scripts/bench_latency.py:
     #: 0.9 ms vs 2.7 ms with two threads on a 20,000-paper flat index, 2 cores).
     search_threads: int = 1
+    #: Ranking defaults (see recommender.retrieval.RetrievalConfig); None keeps the measured defaults.
+    fusion: str | None = None
+    text_weight: float | None = None
+    paper_weight: float | None = None
 
     def __post_init__(self) -> None:
         validate_index_name(self.index_name)
@@ -87,11 +91,24 @@ class Settings:
             values["batch_size"] = _int_env(env, "RECOMMENDER_BATCH_SIZE")
         if env.get("RECOMMENDER_THREADS"):
             values["threads"] = _int_env(env, "RECOMMENDER_THREADS")
+        if env.get("RECOMMENDER_FUSION"):
+            values["fusion"] = env["RECOMMENDER_FUSION"]
+        for key in ("text_weight", "paper_weight"):
+            name = f"RECOMMENDER_{key.upper()}"
+            if env.get(name):
+                values[key] = _float_env(env, name)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
 
     def with_index(self, name: str) -> Settings:
         return replace(self, index_name=name)
+
+
+def _float_env(env: os._Environ[str] | dict[str, str], key: str) -> float:
+    try:
+        return float(env[key])
+    except ValueError:
+        raise InvalidInputError(f"{key} must be a number, got {env[key]!r}") from None
 
 
 def _int_env(env: os._Environ[str] | dict[str, str], key: str) -> int:

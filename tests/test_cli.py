@@ -148,3 +148,16 @@ def test_recommend_and_filters_on_the_command_line(run, corpus):
     missing = run("recommend", "-p", "nope")
     assert missing.exit_code == 1 and "no paper 'nope'" in missing.stderr
     assert run("recommend", "-k", "2").exit_code == 2  # --positive is required
+
+
+def test_fusion_can_be_configured(run, corpus, monkeypatch):
+    run("ingest", corpus)
+    run("build")
+    default = json.loads(run("related", "a1", "-k", "3", "--json").stdout)
+    lexical_only = json.loads(run("--paper-weight", "1", "related", "a1", "-k", "3", "--json").stdout)
+    assert [h["score"] for h in default] != [h["score"] for h in lexical_only]
+    monkeypatch.setenv("RECOMMENDER_FUSION", "rrf")
+    rrf = json.loads(run("related", "a1", "-k", "3", "--json").stdout)
+    assert all(hit["score"] < 0.05 for hit in rrf)  # reciprocal-rank scores are tiny
+    monkeypatch.setenv("RECOMMENDER_FUSION", "magic")
+    assert run("related", "a1").exit_code == 1
