@@ -16,6 +16,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+from scipy import sparse
 
 from .errors import IndexCorruptError
 from .tokenizer import BOILERPLATE_TERMS
@@ -58,6 +59,34 @@ class LexicalIndex:
         start, end = self._indptr[token_id], self._indptr[token_id + 1]
         position = start + np.searchsorted(self._indices[start:end], row)
         return bool(position < end and self._indices[position] == row)
+
+    def score_matrix(self) -> sparse.csc_matrix:
+        """BM25 score of every (document, term) pair: documents × vocabulary, as bm25s stores it."""
+        data = np.asarray(self._model.scores["data"], dtype=np.float32)
+        return sparse.csc_matrix((data, self._indices, self._indptr), shape=(self.n_docs, len(self._indptr) - 1))
+
+    def vocabulary(self) -> list[str]:
+        """Index terms by column number of :meth:`score_matrix`."""
+        terms = [""] * (len(self._indptr) - 1)
+        for token, token_id in self._model.vocab_dict.items():
+            if token_id < len(terms):  # bm25s appends a placeholder id for "" beyond the matrix
+                terms[token_id] = token
+        return terms
+
+    def query_matrix(self, queries: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """Queries as rows over the vocabulary (repeated terms count repeatedly), and each query's bound."""
+        vocab = self._model.vocab_dict
+        rows, cols, counts = [], [], []
+        for row, tokens in enumerate(queries):
+            for token, count in Counter(t for t in tokens if t in self._doc_freq).items():
+                rows.append(row)
+                cols.append(vocab[token])
+                counts.append(count)
+        matrix = sparse.csr_matrix(
+            (np.asarray(counts, dtype=np.float32), (rows, cols)), shape=(len(queries), len(self._indptr) - 1)
+        )
+        bounds = np.array([self.upper_bound(tokens) for tokens in queries], dtype=np.float64)
+        return matrix, bounds
 
     def idf(self, token: str) -> float:
         frequency = self._doc_freq.get(token, 0)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import IndexCorruptError, IndexMismatchError
 from .model_profiles import ModelConfig, from_manifest, model_config
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILENAME = "manifest.json"
 
 
@@ -129,3 +129,15 @@ def corpus_hash(pairs: Iterable[tuple[str, str]]) -> str:
     for paper_id, text_hash in sorted(pairs):
         digest.update(f"{paper_id}\t{text_hash}\n".encode())
     return digest.hexdigest()
+
+
+def previous_model_config(folder: Path | None) -> ModelConfig | None:
+    """The model an old or damaged version recorded, read leniently (so a rebuild keeps the user's model)."""
+    try:
+        data = json.loads((Path(folder) / FILENAME).read_text(encoding="utf-8")) if folder else None
+        if isinstance(data, dict) and isinstance(data.get("model"), str):
+            settings = data.get("model_settings")
+            return from_manifest(data["model"], settings) if settings else model_config(data["model"])
+    except (OSError, ValueError, TypeError):
+        return None
+    return None

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from .fusion import METHODS, fuse
 from .snapshot import Snapshot
@@ -117,7 +118,7 @@ class Retriever:
         """A paper as a lexical query: its distinctive, repeated terms ("more like this"), each key phrase
         counted twice — a shared two-word phrase ("anoikis resistance") says more about a shared topic than
         its words scattered through another abstract."""
-        terms = self.snapshot.lexical.key_terms(index_terms(self.snapshot.papers[row].text))
+        terms = self.snapshot.key_terms[row]  # computed at build time
         return [term for term in terms for _ in range(PHRASE_WEIGHT if " " in term else 1)]
 
     def text_query_tokens(self, text: str) -> list[str]:
@@ -236,3 +237,50 @@ class Retriever:
         if any(word not in forms for term in ranked for word in term.split()):
             forms = {**spellings(self.snapshot.papers[row].text), **forms}
         return [display(term, forms) for term in ranked]
+
+
+def neighbour_graph(snapshot: Snapshot, config: RetrievalConfig, k: int = 15, chunk: int = 1000) -> sparse.csr_matrix:
+    """Every paper's ``k`` most related papers at once, as a sparse graph (weights = fused scores > 0).
+
+    The batch form of paper-to-paper :meth:`Retriever.rank`: dense candidates from one FAISS search per
+    chunk, BM25 scores of all papers' key-term queries as one sparse product per chunk, the same fusion.
+    It is what themes cluster, so themes agree with "related papers".
+    """
+    n = snapshot.size
+    k = min(k, n - 1)
+    if k < 1:
+        return sparse.csr_matrix((n, n), dtype=np.float32)
+    pool = min(n, max(config.candidates // 2, 2 * k))
+    scores_t = snapshot.lexical.score_matrix().T.tocsr() if config.mode != "dense" else None
+    retriever = Retriever(snapshot, config)
+    rows, cols, values = [], [], []
+    for start in range(0, n, chunk):
+        block = range(start, min(n, start + chunk))
+        vectors = np.asarray(snapshot.embeddings[block.start : block.stop], dtype=np.float32)
+        _, dense_rows = snapshot.vectors.search(vectors, pool + 1)
+        lexical_block, bounds = None, None
+        if scores_t is not None:
+            queries, bounds = snapshot.lexical.query_matrix([retriever.paper_query_tokens(row) for row in block])
+            lexical_block = (queries @ scores_t).toarray()
+        for i, row in enumerate(block):
+            candidates = set(dense_rows[i][dense_rows[i] >= 0].tolist()) if config.mode != "lexical" else set()
+            if lexical_block is not None:
+                top = np.argpartition(-lexical_block[i], min(pool, n - 1))[:pool]
+                candidates.update(int(c) for c in top if lexical_block[i][c] > 0)
+            candidates.discard(row)
+            if not candidates:
+                continue
+            chosen = np.fromiter(candidates, dtype=np.int64)
+            dense = np.asarray(snapshot.embeddings[chosen] @ vectors[i])
+            lexical = lexical_block[i][chosen] if lexical_block is not None else np.zeros(len(chosen))
+            if config.mode == "dense":
+                fused = dense
+            elif config.mode == "lexical":
+                fused = lexical / bounds[i] if bounds[i] > 0 else lexical
+            else:
+                fused = fuse(dense, lexical, method=config.fusion, weight=config.paper_weight, lexical_bound=bounds[i])
+            best = np.argsort(-fused, kind="stable")[:k]
+            rows.extend([row] * len(best))
+            cols.extend(chosen[best].tolist())
+            values.extend(np.maximum(fused[best], 1e-6).tolist())
+    return sparse.csr_matrix((np.asarray(values, dtype=np.float32), (rows, cols)), shape=(n, n))

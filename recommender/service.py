@@ -22,6 +22,7 @@ from tqdm import tqdm
 from . import evaluation, ingest
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import (
+    IndexCorruptError,
     IndexMismatchError,
     IndexNotBuiltError,
     InvalidInputError,
@@ -29,15 +30,16 @@ from .errors import (
     NothingIngestedError,
     StaleIndexError,
 )
-from .manifest import Manifest
+from .manifest import Manifest, previous_model_config
 from .model_profiles import ModelConfig, model_config
 from .paper import Paper
 from .pubmed_fetch import FetchResult, fetch_pubmed
-from .retrieval import Filters, Ranked, RetrievalConfig, Retriever
+from .retrieval import Filters, Ranked, RetrievalConfig, Retriever, neighbour_graph
 from .settings import MAX_K, Settings
 from .snapshot import Snapshot, write_snapshot
 from .store import PaperStore
-from .themes import ThemeModel
+from .themes import METHODS as THEME_METHODS
+from .themes import ThemeModel, neighbours_for
 from .vector_index import set_threads
 from .versions import VersionStore, exclusive_lock, new_build_id
 
@@ -119,7 +121,7 @@ class Recommender:
         self._embedder_factory = embedder_factory
         self._embedders: dict[str, Embedder] = {}
         self._snapshot: Snapshot | None = None
-        self._themes: dict[tuple[str, int | None], ThemeReport] = {}
+        self._themes: dict[tuple[str, int | None, str], ThemeReport] = {}
         self._lock = threading.RLock()
 
     # ----------------------------------------------------------------------------------------- ingest
@@ -214,8 +216,13 @@ class Recommender:
         configured = self._configured_model()
         if configured is not None:
             return configured
-        current = self.versions.current_path()
-        return Manifest.read(current).embedding_config() if current else model_config(None)
+        try:
+            current = self.versions.current_path()
+            return Manifest.read(current).embedding_config() if current else model_config(None)
+        except (IndexMismatchError, IndexCorruptError):
+            # The current version is unreadable or of an older format: rebuilding is the cure, so start
+            # from the model it recorded if that much can be read, else from the default.
+            return previous_model_config(self.versions.current_path()) or model_config(None)
 
     # -------------------------------------------------------------------------------------- evaluation
     def evaluate_retrieval(
@@ -326,28 +333,40 @@ class Recommender:
         )
         return self._hits(snapshot, ranked)
 
-    def themes(self, k: int | None = None) -> ThemeReport:
+    def themes(self, k: int | None = None, *, method: str = "spectral") -> ThemeReport:
         """Cluster the current snapshot into ``k`` themes (chosen automatically when ``None``)."""
         snapshot = self._current_snapshot()
         if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= snapshot.size):
             raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
-        key = (snapshot.manifest.build_id, k)
+        if method not in THEME_METHODS:
+            raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
+        key = (snapshot.manifest.build_id, k, method)
         with self._lock:
             if key not in self._themes:
-                model = ThemeModel(n_themes=k).fit(snapshot.embeddings, [paper.text for paper in snapshot.papers])
-                themes = [
-                    {
-                        "id": theme.theme_id,
-                        "label": theme.label,
-                        "terms": theme.terms,
-                        "size": len(theme.rows),
-                        "papers": [snapshot.papers[row].id for row in theme.rows],
-                        "titles": [snapshot.papers[row].display_title for row in theme.rows],
-                    }
-                    for theme in model.themes_
-                ]
-                self._themes[key] = ThemeReport(model.n_themes_, snapshot.size, model.silhouette_, themes)
+                self._themes[key] = self._fit_themes(snapshot, k, method)
             return self._themes[key]
+
+    def _fit_themes(self, snapshot: Snapshot, k: int | None, method: str) -> ThemeReport:
+        graph = neighbour_graph(snapshot, self.retrieval, k=neighbours_for(snapshot.size))
+        model = ThemeModel(n_themes=k, method=method).fit(
+            snapshot.embeddings,
+            [paper.text for paper in snapshot.papers],
+            graph=graph,
+            term_matrix=snapshot.lexical.score_matrix(),
+            vocabulary=snapshot.lexical.vocabulary(),
+        )
+        themes = [
+            {
+                "id": theme.theme_id,
+                "label": theme.label,
+                "terms": theme.terms,
+                "size": len(theme.rows),
+                "papers": [snapshot.papers[row].id for row in theme.rows],
+                "titles": [snapshot.papers[row].display_title for row in theme.rows],
+            }
+            for theme in model.themes_
+        ]
+        return ThemeReport(model.n_themes_, snapshot.size, model.silhouette_, themes)
 
     def status(self) -> dict[str, Any]:
         """Where the index stands: store size, current version and its manifest."""

@@ -26,6 +26,7 @@ PAPERS = "papers.jsonl"
 EMBEDDINGS = "embeddings.npy"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
+KEY_TERMS = "key_terms.jsonl"
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Snapshot:
     embeddings: np.ndarray
     vectors: VectorIndex
     lexical: LexicalIndex
+    key_terms: list[list[str]]
     row_of: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -63,12 +65,18 @@ class Snapshot:
             raise IndexCorruptError(f"cannot read embeddings of version {folder.name}: {error}") from None
         vectors = VectorIndex.load(folder / VECTORS)
         lexical = LexicalIndex.load(folder / LEXICAL, n_docs=len(papers))
-        counts = {"papers": len(papers), "embeddings": embeddings.shape[0], "vectors": vectors.size}
+        key_terms = _read_jsonl(folder / KEY_TERMS)
+        counts = {
+            "papers": len(papers),
+            "embeddings": embeddings.shape[0],
+            "vectors": vectors.size,
+            "key terms": len(key_terms),
+        }
         if any(count != manifest.count for count in counts.values()):
             raise IndexCorruptError(f"version {folder.name} is inconsistent: manifest count {manifest.count}, {counts}")
         if embeddings.ndim != 2 or embeddings.shape[1] != manifest.dimension or vectors.dimension != manifest.dimension:
             raise IndexCorruptError(f"version {folder.name} has vectors of the wrong dimension")
-        return cls(manifest, papers, embeddings, vectors, lexical)
+        return cls(manifest, papers, embeddings, vectors, lexical, key_terms)
 
 
 def write_snapshot(
@@ -92,10 +100,15 @@ def write_snapshot(
     np.save(folder / EMBEDDINGS, embeddings)
     vectors = VectorIndex.build(embeddings)
     vectors.save(folder / VECTORS)
-    lexical = LexicalIndex.build([index_terms(paper.text) for paper in papers])
+    terms = [index_terms(paper.text) for paper in papers]
+    lexical = LexicalIndex.build(terms)
     lexical.save(folder / LEXICAL)
+    with (folder / KEY_TERMS).open("w", encoding="utf-8") as handle:  # each paper as a query, computed once
+        for tokens in terms:
+            handle.write(json.dumps(lexical.key_terms(tokens), ensure_ascii=False) + "\n")
     names = [
         PAPERS,
+        KEY_TERMS,
         EMBEDDINGS,
         VECTORS,
         *(str(p.relative_to(folder)) for p in sorted((folder / LEXICAL).rglob("*")) if p.is_file()),
@@ -121,7 +134,14 @@ def write_snapshot(
 
 def _read_papers(path: Path) -> list[Paper]:
     try:
+        return [Paper.from_dict(record) for record in _read_jsonl(path)]
+    except TypeError as error:
+        raise IndexCorruptError(f"cannot read {path}: {error}") from None
+
+
+def _read_jsonl(path: Path) -> list[Any]:
+    try:
         with path.open(encoding="utf-8") as handle:
-            return [Paper.from_dict(json.loads(line)) for line in handle if line.strip()]
-    except (OSError, json.JSONDecodeError, TypeError) as error:
+            return [json.loads(line) for line in handle if line.strip()]
+    except (OSError, json.JSONDecodeError) as error:
         raise IndexCorruptError(f"cannot read {path}: {error}") from None

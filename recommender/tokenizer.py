@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
@@ -155,11 +156,38 @@ def spellings(text: str) -> dict[str, str]:
     for surface in surface_tokens(text):
         forms.setdefault(stem(surface), surface)
         forms.setdefault(surface.lower(), surface)
+        if "-" in surface:  # compound parts are indexed too ("epithelial" from "epithelial-mesenchymal")
+            for part in surface.split("-"):
+                if part:
+                    forms.setdefault(stem(part), part)
     return forms
+
+
+def common_spellings(texts: Iterable[str]) -> dict[str, str]:
+    """The most common spelling of each index term, phrases included ("anoiki resist" → "anoikis resistance")
+    across several texts: how a theme's label should read. Capitalised words ("Detached" at the start of a
+    title) count as lower case; symbols keep their capitals."""
+    counts: dict[str, Counter[str]] = {}
+    for text in texts:
+        for run in segments(text):
+            for surface in run:
+                counts.setdefault(stem(surface), Counter())[_plain(surface)] += 1
+                for part in surface.split("-") if "-" in surface else ():
+                    if part:
+                        counts.setdefault(stem(part), Counter())[_plain(part)] += 1
+            for first, second in pairwise(run):
+                counts.setdefault(f"{stem(first)} {stem(second)}", Counter())[f"{_plain(first)} {_plain(second)}"] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
+
+
+def _plain(word: str) -> str:
+    return word.lower() if word[1:].islower() else word
 
 
 def display(term: str, forms: dict[str, str]) -> str:
     """An index term (word or bigram) as written in the text."""
+    if term in forms:
+        return forms[term]
     return " ".join(forms.get(word, word) for word in term.split())
 
 

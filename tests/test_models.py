@@ -92,10 +92,10 @@ def test_index_records_and_enforces_model_settings(tmp_path, real_factory):
 
 
 def test_manifest_mismatch_names_the_setting():
-    from recommender.manifest import Manifest
+    from recommender.manifest import FORMAT_VERSION, Manifest
 
     manifest = Manifest(
-        format_version=1,
+        format_version=FORMAT_VERSION,
         build_id="b",
         model=DEFAULT_MODEL,
         model_settings=model_config(None).settings(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.themes import ThemeModel, class_tfidf_terms, label_analyzer
+from recommender.themes import NOISE, ThemeModel, class_terms, label_analyzer
 
 
 def blobs(sizes: list[int], dim: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -83,8 +83,43 @@ def test_label_analyzer_keeps_symbols_and_skips_boilerplate():
     assert not {"results", "patients", "significantly", "increased"} & set(grams)
 
 
-def test_class_tfidf_with_no_usable_terms():
-    assert class_tfidf_terms(["the of and", "a an the"], np.array([0, 1]), 2, 5) == [[], []]
+def test_class_terms_with_no_usable_terms():
+    from scipy import sparse
+
+    assert class_terms(sparse.csr_matrix((2, 0)), [], np.array([0, 1]), 2, 5) == [[], []]
+
+
+@pytest.mark.parametrize("method", ["spectral", "kmeans", "agglomerative", "hdbscan"])
+def test_every_method_recovers_separated_groups(method):
+    vectors, truth = blobs([8, 8, 8])
+    model = ThemeModel(n_themes=3, method=method).fit(vectors, [TEXTS[t] for t in truth])
+    found = {frozenset(np.flatnonzero(model.labels_ == c)) for c in range(model.n_themes_)}
+    expected = {frozenset(np.flatnonzero(truth == c)) for c in range(3)}
+    if method == "hdbscan":  # may leave outliers unassigned, never mixes groups
+        assert all(any(group <= theme for theme in expected) for group in found)
+    else:
+        assert found == expected
+
+
+def test_hdbscan_reports_outliers_instead_of_forcing_them():
+    vectors, truth = blobs([10, 10])
+    rng = np.random.default_rng(3)
+    outliers = rng.normal(size=(3, vectors.shape[1])).astype(np.float32)
+    outliers /= np.linalg.norm(outliers, axis=1, keepdims=True)
+    data = np.vstack([vectors, outliers])
+    texts = [TEXTS[t] for t in truth] + ["unrelated text"] * 3
+    model = ThemeModel(n_themes=2, method="hdbscan").fit(data, texts)
+    assert set(model.unassigned_) & {20, 21, 22}
+    assert (model.labels_ == NOISE).sum() == len(model.unassigned_)
+
+
+def test_structure_outputs():
+    vectors, truth = blobs([5, 5, 5])
+    model = ThemeModel(n_themes=3).fit(vectors, [TEXTS[t] for t in truth])
+    assert model.similarity_.shape == (3, 3) and np.allclose(np.diag(model.similarity_), 1, atol=1e-5)
+    assert len(model.hierarchy_) == 2 and model.hierarchy_[-1]["size"] == 3
+    assert model.coordinates_.shape == (15, 2)
+    assert list(model.predict(vectors[:2])) == [model.labels_[0], model.labels_[1]]
 
 
 def test_bad_inputs():

@@ -9,6 +9,7 @@ from helpers import CORPUS, jsonl, write
 
 from recommender import snapshot as snapshot_module
 from recommender.errors import BusyError, IndexCorruptError, IndexMismatchError
+from recommender.manifest import FORMAT_VERSION
 from recommender.versions import exclusive_lock
 
 
@@ -23,7 +24,7 @@ def built(make_service, tmp_path):
 def test_manifest_describes_the_version(built):
     folder = built.versions.current_path()
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == "bundled:all-MiniLM-L6-v2" and manifest["dimension"] == 256
     assert manifest["count"] == len(CORPUS) and len(manifest["corpus_hash"]) == 64
     assert manifest["built_at"] and manifest["build_id"] == folder.name
@@ -86,3 +87,15 @@ def test_old_versions_are_pruned_to_current_and_previous(built):
     built.build()
     versions = built.versions.list()
     assert len(versions) == 2 and versions[-1] == built.versions.current_id()
+
+
+def test_an_old_format_version_can_be_rebuilt(built, make_service):
+    path = built.versions.current_path() / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 0
+    path.write_text(json.dumps(manifest))
+    service = make_service()
+    with pytest.raises(IndexMismatchError):
+        service.related("a1")
+    assert service.build().format_version == FORMAT_VERSION
+    assert service.related("a1", 1)
