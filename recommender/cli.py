@@ -24,8 +24,11 @@ from .fusion import METHODS
 from .ingest.fields import SYNONYMS
 from .model_profiles import POOLING_MODES, PROFILES, TEXT_FORMATS
 from .retrieval import Filters
-from .service import Hit, IngestReport, Recommender, ThemeReport, default_embedder_factory
+from .service import Hit, IngestReport, Recommender, default_embedder_factory
 from .settings import DEFAULT_K, MAX_K, Settings
+from .theme_map import ThemeMap
+from .theme_report import FORMATS as REPORT_FORMATS
+from .themes import METHODS as THEME_METHODS
 
 DEMO_INDEX = "demo"
 
@@ -499,21 +502,56 @@ def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None
 
 @main.command()
 @click.option("--k", "k", type=click.IntRange(1), default=None, help="number of themes (default: chosen automatically)")
+@click.option(
+    "--method", type=click.Choice(THEME_METHODS), default="spectral", show_default=True, help="clustering method"
+)
+@click.option("--refit", is_flag=True, help="cluster again instead of placing new papers in the stored themes")
+@click.option("--within", type=int, default=None, metavar="THEME_ID", help="divide one theme into sub-themes")
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="write a report file"
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default=None,
+    help="report format (default: from --report's extension, else html)",
+)
 @index_option
 @_json_option
 @click.pass_context
-def themes(ctx: click.Context, k: int | None, index: str | None, model: str | None, as_json: bool) -> None:
-    """Cluster the indexed papers into labelled themes."""
-    report = _service(ctx, index, model).themes(k)
+def themes(
+    ctx: click.Context,
+    k: int | None,
+    method: str,
+    refit: bool,
+    within: int | None,
+    report_path: Path | None,
+    fmt: str | None,
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """Cluster the indexed papers into labelled themes (kept with the index; --refit to redo)."""
+    service = _service(ctx, index, model)
+    theme_map = service.themes(k, method=method, refit=refit, within=within)
+    if report_path is not None:
+        chosen = fmt or {".md": "md", ".json": "json", ".csv": "csv"}.get(report_path.suffix.lower(), "html")
+        report_path.write_text(service.theme_report(k, method=method, within=within, fmt=chosen), encoding="utf-8")
+        click.echo(f"Wrote {chosen} report to {report_path}", err=True)
     if as_json:
-        _print_json(report.to_dict())
-    else:
-        _print_themes(report)
+        _print_json(theme_map.to_dict())
+    elif report_path is None:
+        _print_themes(theme_map)
 
 
-def _print_themes(report: ThemeReport, sample: int = 3) -> None:
+def _print_themes(report: ThemeMap, sample: int = 3) -> None:
     chosen = "" if report.silhouette is None else f" (chosen by silhouette {report.silhouette:.3f})"
     click.echo(f"{report.k} themes over {report.papers} papers{chosen}:")
+    if report.unassigned:
+        click.echo(f"  {len(report.unassigned)} papers fit no theme.")
+    if report.incremental:
+        click.echo(f"  {len(report.incremental)} papers added since fitting were placed in the nearest theme.")
     for theme in report.themes:
         click.echo(f"\n  [{theme['id']}] {theme['label']}  ({theme['size']} papers)")
         click.echo(f"      terms: {', '.join(theme['terms'])}")

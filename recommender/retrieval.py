@@ -239,33 +239,50 @@ class Retriever:
         return [display(term, forms) for term in ranked]
 
 
-def neighbour_graph(snapshot: Snapshot, config: RetrievalConfig, k: int = 15, chunk: int = 1000) -> sparse.csr_matrix:
+def neighbour_graph(
+    snapshot: Snapshot,
+    config: RetrievalConfig,
+    k: int = 15,
+    *,
+    rows: Sequence[int] | None = None,
+    chunk: int = 1000,
+) -> sparse.csr_matrix:
     """Every paper's ``k`` most related papers at once, as a sparse graph (weights = fused scores > 0).
 
     The batch form of paper-to-paper :meth:`Retriever.rank`: dense candidates from one FAISS search per
     chunk, BM25 scores of all papers' key-term queries as one sparse product per chunk, the same fusion.
-    It is what themes cluster, so themes agree with "related papers".
+    It is what themes cluster, so themes agree with "related papers". With ``rows``, only those papers are
+    linked (among themselves), and the graph is indexed by position in ``rows``.
     """
-    n = snapshot.size
+    members = np.arange(snapshot.size) if rows is None else np.asarray(rows, dtype=np.int64)
+    n = len(members)
+    position = {int(row): i for i, row in enumerate(members)}
     k = min(k, n - 1)
     if k < 1:
         return sparse.csr_matrix((n, n), dtype=np.float32)
+    allowed = None if rows is None else members
+    mask = None
+    if rows is not None:
+        mask = np.zeros(snapshot.size, dtype=bool)
+        mask[members] = True
     pool = min(n, max(config.candidates // 2, 2 * k))
     scores_t = snapshot.lexical.score_matrix().T.tocsr() if config.mode != "dense" else None
     retriever = Retriever(snapshot, config)
-    rows, cols, values = [], [], []
+    out_rows, out_cols, values = [], [], []
     for start in range(0, n, chunk):
-        block = range(start, min(n, start + chunk))
-        vectors = np.asarray(snapshot.embeddings[block.start : block.stop], dtype=np.float32)
-        _, dense_rows = snapshot.vectors.search(vectors, pool + 1)
+        block = members[start : start + chunk]
+        vectors = np.asarray(snapshot.embeddings[block], dtype=np.float32)
+        _, dense_rows = snapshot.vectors.search(vectors, pool + 1, allowed=allowed)
         lexical_block, bounds = None, None
         if scores_t is not None:
-            queries, bounds = snapshot.lexical.query_matrix([retriever.paper_query_tokens(row) for row in block])
+            queries, bounds = snapshot.lexical.query_matrix([retriever.paper_query_tokens(int(row)) for row in block])
             lexical_block = (queries @ scores_t).toarray()
-        for i, row in enumerate(block):
+            if mask is not None:
+                lexical_block[:, ~mask] = 0.0
+        for i, row in enumerate(block.tolist()):
             candidates = set(dense_rows[i][dense_rows[i] >= 0].tolist()) if config.mode != "lexical" else set()
             if lexical_block is not None:
-                top = np.argpartition(-lexical_block[i], min(pool, n - 1))[:pool]
+                top = np.argpartition(-lexical_block[i], min(pool, snapshot.size - 1))[:pool]
                 candidates.update(int(c) for c in top if lexical_block[i][c] > 0)
             candidates.discard(row)
             if not candidates:
@@ -280,7 +297,7 @@ def neighbour_graph(snapshot: Snapshot, config: RetrievalConfig, k: int = 15, ch
             else:
                 fused = fuse(dense, lexical, method=config.fusion, weight=config.paper_weight, lexical_bound=bounds[i])
             best = np.argsort(-fused, kind="stable")[:k]
-            rows.extend([row] * len(best))
-            cols.extend(chosen[best].tolist())
+            out_rows.extend([position[row]] * len(best))
+            out_cols.extend(position[int(c)] for c in chosen[best])
             values.extend(np.maximum(fused[best], 1e-6).tolist())
-    return sparse.csr_matrix((np.asarray(values, dtype=np.float32), (rows, cols)), shape=(n, n))
+    return sparse.csr_matrix((np.asarray(values, dtype=np.float32), (out_rows, out_cols)), shape=(n, n))

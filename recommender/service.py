@@ -38,6 +38,9 @@ from .retrieval import Filters, Ranked, RetrievalConfig, Retriever, neighbour_gr
 from .settings import MAX_K, Settings
 from .snapshot import Snapshot, write_snapshot
 from .store import PaperStore
+from .theme_map import ThemeMap
+from .theme_report import FORMATS as REPORT_FORMATS
+from .theme_report import render as render_report
 from .themes import METHODS as THEME_METHODS
 from .themes import ThemeModel, neighbours_for
 from .vector_index import set_threads
@@ -91,19 +94,6 @@ class Hit:
         return asdict(self)
 
 
-@dataclass
-class ThemeReport:
-    """Themes of the current snapshot."""
-
-    k: int
-    papers: int
-    silhouette: float | None
-    themes: list[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class Recommender:
     """Ingest, build, related papers, search and themes for one index."""
 
@@ -121,7 +111,7 @@ class Recommender:
         self._embedder_factory = embedder_factory
         self._embedders: dict[str, Embedder] = {}
         self._snapshot: Snapshot | None = None
-        self._themes: dict[tuple[str, int | None, str], ThemeReport] = {}
+        self._theme_cache: dict[tuple[str, int | None, str], ThemeMap] = {}
         self._lock = threading.RLock()
 
     # ----------------------------------------------------------------------------------------- ingest
@@ -333,26 +323,78 @@ class Recommender:
         )
         return self._hits(snapshot, ranked)
 
-    def themes(self, k: int | None = None, *, method: str = "spectral") -> ThemeReport:
-        """Cluster the current snapshot into ``k`` themes (chosen automatically when ``None``)."""
+    def themes(
+        self, k: int | None = None, *, method: str = "spectral", refit: bool = False, within: int | None = None
+    ) -> ThemeMap:
+        """The index's themes: ``k`` of them (chosen automatically when ``None``) by ``method``.
+
+        The map is kept beside the index; papers indexed since it was fitted are placed in the existing
+        themes (nearest centre) unless ``refit``. ``within`` sub-clusters one theme's papers (not kept).
+        """
         snapshot = self._current_snapshot()
         if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= snapshot.size):
             raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
         if method not in THEME_METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
-        key = (snapshot.manifest.build_id, k, method)
         with self._lock:
-            if key not in self._themes:
-                self._themes[key] = self._fit_themes(snapshot, k, method)
-            return self._themes[key]
+            if within is not None:
+                return self._sub_themes(snapshot, within, k, method)
+            key = (snapshot.manifest.build_id, k, method)
+            if not refit and key in self._theme_cache:
+                return self._theme_cache[key]
+            self._theme_cache.clear()
+            self._theme_cache[key] = self._current_themes(snapshot, k, method, refit)
+            return self._theme_cache[key]
 
-    def _fit_themes(self, snapshot: Snapshot, k: int | None, method: str) -> ThemeReport:
-        graph = neighbour_graph(snapshot, self.retrieval, k=neighbours_for(snapshot.size))
+    def theme_report(
+        self, k: int | None = None, *, method: str = "spectral", within: int | None = None, fmt: str = "html"
+    ) -> str:
+        """The themes as a shareable report (HTML, Markdown, JSON or CSV)."""
+        if fmt not in REPORT_FORMATS:
+            raise InvalidInputError(f"unknown report format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}")
+        theme_map = self.themes(k, method=method, within=within)
+        snapshot = self._current_snapshot()
+        papers = {paper.id: paper for paper in snapshot.papers}
+        return render_report(theme_map, papers, fmt, title=f"index '{self.settings.index_name}'")
+
+    def _current_themes(self, snapshot: Snapshot, k: int | None, method: str, refit: bool) -> ThemeMap:
+        """The stored map (extended to new papers) if it answers the request, else a new one, saved."""
+        stored = None if refit else ThemeMap.load(self.settings.index_path)
+        if stored is not None and stored.matches(k, method, snapshot.manifest.model):
+            if stored.build_id != snapshot.manifest.build_id:
+                stored = stored.extend(
+                    snapshot.manifest.build_id,
+                    [paper.id for paper in snapshot.papers],
+                    {paper.id: paper.display_title for paper in snapshot.papers},
+                    np.asarray(snapshot.embeddings),
+                )
+                stored.save(self.settings.index_path)
+            return stored
+        fitted = self._fit_themes(snapshot, range(snapshot.size), k, method)
+        fitted.save(self.settings.index_path)
+        return fitted
+
+    def _sub_themes(self, snapshot: Snapshot, within: int, k: int | None, method: str) -> ThemeMap:
+        parent = self.themes(method=method)
+        theme = next((t for t in parent.themes if t["id"] == within), None)
+        if theme is None:
+            raise InvalidInputError(f"unknown theme id {within}; themes are {[t['id'] for t in parent.themes]}")
+        rows = [snapshot.row_of[paper_id] for paper_id in theme["papers"] if paper_id in snapshot.row_of]
+        if len(rows) < 4:
+            raise InvalidInputError(f"theme {within} has {len(rows)} papers: too few to divide")
+        if k is not None and k > len(rows):
+            raise InvalidInputError(f"theme {within} has only {len(rows)} papers")
+        return self._fit_themes(snapshot, rows, k, method)
+
+    def _fit_themes(self, snapshot: Snapshot, rows: Sequence[int], k: int | None, method: str) -> ThemeMap:
+        rows = list(rows)
+        papers = [snapshot.papers[row] for row in rows]
+        graph = neighbour_graph(snapshot, self.retrieval, k=neighbours_for(len(rows)), rows=rows)
         model = ThemeModel(n_themes=k, method=method).fit(
-            snapshot.embeddings,
-            [paper.text for paper in snapshot.papers],
+            np.asarray(snapshot.embeddings[rows]),
+            [paper.text for paper in papers],
             graph=graph,
-            term_matrix=snapshot.lexical.score_matrix(),
+            term_matrix=snapshot.lexical.score_matrix()[rows],
             vocabulary=snapshot.lexical.vocabulary(),
         )
         themes = [
@@ -361,12 +403,28 @@ class Recommender:
                 "label": theme.label,
                 "terms": theme.terms,
                 "size": len(theme.rows),
-                "papers": [snapshot.papers[row].id for row in theme.rows],
-                "titles": [snapshot.papers[row].display_title for row in theme.rows],
+                "papers": [papers[row].id for row in theme.rows],
+                "titles": [papers[row].display_title for row in theme.rows],
             }
             for theme in model.themes_
         ]
-        return ThemeReport(model.n_themes_, snapshot.size, model.silhouette_, themes)
+        return ThemeMap(
+            build_id=snapshot.manifest.build_id,
+            model=snapshot.manifest.model,
+            method=method,
+            requested_k=k,
+            k=model.n_themes_,
+            papers=len(rows),
+            silhouette=model.silhouette_,
+            themes=themes,
+            unassigned=[papers[row].id for row in model.unassigned_],
+            hierarchy=model.hierarchy_,
+            similarity=np.round(model.similarity_, 4).tolist(),
+            centroids=np.round(model.centroids_, 6).tolist(),
+            coordinates={
+                paper.id: np.round(xy, 5).tolist() for paper, xy in zip(papers, model.coordinates_, strict=True)
+            },
+        )
 
     def status(self) -> dict[str, Any]:
         """Where the index stands: store size, current version and its manifest."""

@@ -161,3 +161,17 @@ def test_fusion_can_be_configured(run, corpus, monkeypatch):
     assert all(hit["score"] < 0.05 for hit in rrf)  # reciprocal-rank scores are tiny
     monkeypatch.setenv("RECOMMENDER_FUSION", "magic")
     assert run("related", "a1").exit_code == 1
+
+
+def test_themes_report_file(run, corpus, tmp_path):
+    run("ingest", corpus)
+    run("build")
+    target = tmp_path / "themes.html"
+    result = run("themes", "--k", "3", "--report", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert run("themes", "--k", "3", "--report", str(tmp_path / "t.md")).exit_code == 0
+    assert (tmp_path / "t.md").read_text().startswith("# Themes")
+    assert (
+        json.loads(run("themes", "--k", "2", "--method", "agglomerative", "--json").stdout)["method"] == "agglomerative"
+    )

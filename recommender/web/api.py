@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InvalidInputError
 from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS, Recommender
 from ..settings import DEFAULT_K, MAX_K
+from ..theme_report import FORMATS as REPORT_FORMATS
+from ..themes import METHODS as THEME_METHODS
 
 MAX_EXCLUDE = 10000
 
@@ -78,6 +80,12 @@ class RelatedQuery(_Strict):
 
 class ThemesQuery(_Strict):
     k: int | None = Field(None, ge=1)
+    method: str = Field("spectral", pattern="^(" + "|".join(THEME_METHODS) + ")$")
+    within: int | None = None
+
+
+class ReportQuery(ThemesQuery):
+    format: str = Field("html", pattern="^(" + "|".join(REPORT_FORMATS) + ")$")
 
 
 LIST_PARAMETERS = {"journal", "theme", "exclude"}
@@ -148,4 +156,20 @@ def recommend():
 @api.get("/themes")
 def themes():
     params = validate(ThemesQuery, query_args())
-    return jsonify(service().themes(params.k).to_dict())
+    return jsonify(service().themes(params.k, method=params.method, within=params.within).to_dict())
+
+
+# The report needs nothing from anywhere: no scripts, no fetches, only its own inline styles.
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+REPORT_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application/json", "csv": "text/csv"}
+
+
+@api.get("/themes/report")
+def theme_report():
+    params = validate(ReportQuery, query_args())
+    body = service().theme_report(params.k, method=params.method, within=params.within, fmt=params.format)
+    return Response(
+        body,
+        mimetype=REPORT_TYPES[params.format],
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
+    )

@@ -1,0 +1,146 @@
+"""Theme reports a researcher can read and share: one self-contained HTML file, Markdown, JSON or CSV.
+
+The HTML page needs nothing from the network: the map is inline SVG (one dot per paper, coloured by theme,
+the title as a tooltip), styles are inline, links to papers (doi.org, PubMed) are plain links. Every piece of
+corpus text goes through Jinja2's autoescaping, so an abstract containing ``<script>`` shows as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .paper import Paper
+from .theme_map import ThemeMap
+
+FORMATS = ("html", "md", "json", "csv")
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
+]  # fmt: skip
+NOISE_COLOUR = "#bbbbbb"
+MAP_SIZE = 640
+MAX_LISTED = 10
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("recommender", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+def paper_url(paper: Paper | None) -> str | None:
+    if paper is None:
+        return None
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    if paper.pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{paper.pmid}/"
+    return None
+
+
+def render(theme_map: ThemeMap, papers: dict[str, Paper], fmt: str = "html", *, title: str = "the index") -> str:
+    """The report in one of :data:`FORMATS`; ``papers`` gives titles, journals and links by id."""
+    if fmt == "json":
+        return json.dumps(theme_map.to_dict(), indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        return _csv(theme_map, papers)
+    if fmt == "md":
+        return _markdown(theme_map, papers, title)
+    if fmt == "html":
+        return _html(theme_map, papers, title)
+    raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _listed(theme: dict[str, Any], papers: dict[str, Paper]) -> list[dict[str, Any]]:
+    listed = []
+    for paper_id in theme["papers"][:MAX_LISTED]:
+        paper = papers.get(paper_id)
+        where = ", ".join(str(part) for part in (paper.journal, paper.year) if part) if paper else ""
+        title = paper.display_title if paper else paper_id
+        listed.append({"id": paper_id, "title": title, "url": paper_url(paper), "where": where})
+    return listed
+
+
+def _merge_names(theme_map: ThemeMap) -> list[str]:
+    """The hierarchy as sentences: "[2] joins [5] (distance 0.31)", groups named by their members."""
+    labels = {theme["id"]: f"[{theme['id']}]" for theme in theme_map.themes}
+    names = dict(labels)
+    lines = []
+    for step, merge in enumerate(theme_map.hierarchy):
+        left, right = names.get(merge["left"], "?"), names.get(merge["right"], "?")
+        lines.append(f"{left} joins {right} (cosine distance {merge['distance']:.2f})")
+        names[len(theme_map.themes) + step] = f"{left}+{right}"
+    return lines
+
+
+def _html(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
+    colours = {theme["id"]: PALETTE[i % len(PALETTE)] for i, theme in enumerate(theme_map.themes)}
+    theme_of = theme_map.theme_of()
+    points = theme_map.coordinates
+    xs = [xy[0] for xy in points.values()] or [0.0]
+    ys = [xy[1] for xy in points.values()] or [0.0]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    margin = 12
+    with_titles = len(points) <= 5000
+    dots = []
+    for paper_id, (x, y) in points.items():
+        paper = papers.get(paper_id)
+        dots.append({
+            "x": round(margin + (x - min(xs)) / span_x * (MAP_SIZE - 2 * margin), 1),
+            "y": round(margin + (y - min(ys)) / span_y * (MAP_SIZE - 2 * margin), 1),
+            "colour": colours.get(theme_of.get(paper_id, -1), NOISE_COLOUR),
+            "title": (paper.display_title if paper else paper_id) if with_titles else "",
+        })  # fmt: skip
+    themes = [
+        {**theme, "colour": colours[theme["id"]], "papers": _listed(theme, papers),
+         "more": max(0, theme["size"] - MAX_LISTED)}
+        for theme in theme_map.themes
+    ]  # fmt: skip
+    radius = 4 if len(dots) < 500 else 2 if len(dots) < 5000 else 1.2
+    return _ENVIRONMENT.get_template("themes.html").render(
+        map=theme_map, title=title, themes=themes, dots=dots, size=MAP_SIZE, radius=radius,
+        merges=_merge_names(theme_map),
+    )  # fmt: skip
+
+
+def _markdown(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
+    def clean(text: str) -> str:  # Markdown has no escaping for everything; keep text inert in tables/lists
+        return text.replace("\n", " ").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = [
+        f"# Themes of {clean(title)}",
+        "",
+        f"{theme_map.papers} papers, {theme_map.k} themes ({theme_map.method}).",
+        "",
+    ]
+    for theme in theme_map.themes:
+        lines += [f"## [{theme['id']}] {clean(theme['label'])} ({theme['size']} papers)", "",
+                  f"Distinctive terms: {clean(', '.join(theme['terms']))}", ""]  # fmt: skip
+        for paper in _listed(theme, papers):
+            link = f"[{clean(paper['title'])}]({paper['url']})" if paper["url"] else clean(paper["title"])
+            lines.append(f"1. {link} `{paper['id']}`")
+        lines.append("")
+    if theme_map.hierarchy:
+        lines += ["## How the themes group", ""] + [f"1. {line}" for line in _merge_names(theme_map)] + [""]
+    return "\n".join(lines)
+
+
+def _csv(theme_map: ThemeMap, papers: dict[str, Paper]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["paper_id", "theme_id", "theme_label", "rank_in_theme", "title", "doi", "pmid", "year"])
+    for theme in theme_map.themes:
+        for rank, paper_id in enumerate(theme["papers"], start=1):
+            paper = papers.get(paper_id)
+            writer.writerow([
+                paper_id, theme["id"], theme["label"], rank, paper.display_title if paper else "",
+                paper.doi if paper else "", paper.pmid if paper else "", paper.year if paper else "",
+            ])  # fmt: skip
+    for paper_id in theme_map.unassigned:
+        paper = papers.get(paper_id)
+        writer.writerow([paper_id, "", "(no theme)", "", paper.display_title if paper else "", "", "", ""])
+    return buffer.getvalue()
