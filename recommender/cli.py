@@ -630,6 +630,31 @@ def evaluate_retrieval(
         click.echo(f"Run files written to {run_dir}/", err=True)
 
 
+@evaluate.command("clustering")
+@click.option(
+    "--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="labelled papers"
+)
+@click.option("--method", type=click.Choice(THEME_METHODS), default="spectral", show_default=True)
+@click.option("--model", metavar="NAME_OR_PATH", default=None, help="model to evaluate (default: the bundled one)")
+@_json_option
+@click.pass_context
+def evaluate_clustering(ctx: click.Context, corpus: Path, method: str, model: str | None, as_json: bool) -> None:
+    """Themes of a labelled corpus (k = its number of labels) scored by NMI, ARI and V-measure, beside a
+    TF-IDF + KMeans baseline computed in the same run. Papers without exactly one label are left out."""
+    result = _service(ctx, None, model).evaluate_clustering(corpus, method=method)
+    if as_json:
+        _print_json(result)
+        return
+    click.echo(
+        f"{result['n']} papers with one label ({result['left_out']} left out), k = {result['k']}, "
+        f"method {result['method']}, model {result['embedding_model']}"
+    )
+    click.echo(f"{'':<22} {'NMI':>7} {'ARI':>7} {'V':>7}")
+    for name, key in (("themes", "model"), ("TF-IDF + KMeans", "baseline")):
+        scores = result[key]
+        click.echo(f"{name:<22} {scores['nmi']:>7.4f} {scores['ari']:>7.4f} {scores['v_measure']:>7.4f}")
+
+
 @main.command()
 @index_option
 @_json_option

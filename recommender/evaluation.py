@@ -1,4 +1,4 @@
-"""Retrieval evaluation: any corpus, queries and relevance judgements, scored with trec_eval.
+"""Evaluation on labelled data: retrieval (scored with trec_eval) and clustering (NMI, ARI, V-measure).
 
 Builds a throwaway index over the corpus (nothing is written to the user's indexes), ranks the top 100 papers
 for every query in each mode (dense, lexical, hybrid), and scores the runs with ``pytrec_eval`` — the Python
@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytrec_eval
+from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
 from tqdm import tqdm
 
 from . import ingest
 from .embedding import Embedder
 from .errors import InvalidInputError
 from .paper import Paper
-from .retrieval import MODES, RetrievalConfig, Retriever
+from .retrieval import MODES, RetrievalConfig, Retriever, neighbour_graph
 from .snapshot import Snapshot, write_snapshot
+from .themes import ThemeModel, neighbours_for
 
 RUN_DEPTH = 100
 MEASURES = {"ndcg_cut_10": "ndcg@10", "recall_100": "recall@100", "map": "map"}
@@ -193,3 +197,61 @@ def evaluate_retrieval(
                 Path(run_dir).mkdir(parents=True, exist_ok=True)
                 write_run(Path(run_dir) / f"{mode}.run", run, tag=f"recommender-{mode}")
     return {"modes": results, "queries": len(queries), "corpus": len(papers), "model": embedder.model_id}
+
+
+def clustering_scores(truth: Sequence[str], predicted: Sequence[int]) -> dict[str, float]:
+    """NMI, ARI and V-measure (scikit-learn) of a clustering against reference labels."""
+    return {
+        "nmi": round(float(normalized_mutual_info_score(truth, predicted)), 4),
+        "ari": round(float(adjusted_rand_score(truth, predicted)), 4),
+        "v_measure": round(float(v_measure_score(truth, predicted)), 4),
+    }
+
+
+def tfidf_kmeans(texts: Sequence[str], k: int, random_state: int = 0) -> np.ndarray:
+    """The baseline: TF-IDF vectors (scikit-learn defaults, English stop words) clustered by KMeans."""
+    vectors = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(texts)
+    return KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(vectors)
+
+
+def evaluate_clustering(
+    corpus: Path,
+    embedder: Embedder,
+    *,
+    config: RetrievalConfig | None = None,
+    method: str = "spectral",
+    progress: bool = False,
+) -> dict:
+    """Themes of a labelled corpus with k = its number of labels, scored beside TF-IDF + KMeans.
+
+    Only papers with exactly one label count; the others are left out (and counted).
+    """
+    papers = load_corpus(corpus)
+    single = [paper for paper in papers if len(paper.labels) == 1]
+    if not single:
+        raise InvalidInputError(f"no paper of {corpus} has exactly one label")
+    truth = [paper.labels[0] for paper in single]
+    k = len(set(truth))
+    if k < 2:
+        raise InvalidInputError("the labelled papers carry only one label: nothing to cluster")
+    with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
+        snapshot = build_snapshot(single, embedder, Path(tmp), progress=progress)
+        graph = neighbour_graph(snapshot, config or RetrievalConfig(), k=neighbours_for(snapshot.size))
+        model = ThemeModel(n_themes=k, method=method).fit(
+            np.asarray(snapshot.embeddings),
+            [paper.text for paper in single],
+            graph=graph,
+            term_matrix=snapshot.lexical.score_matrix(),
+            vocabulary=snapshot.lexical.vocabulary(),
+        )
+    baseline = tfidf_kmeans([paper.text for paper in single], k)
+    return {
+        "model": clustering_scores(truth, model.labels_),
+        "baseline": clustering_scores(truth, baseline),
+        "k": k,
+        "n": len(single),
+        "left_out": len(papers) - len(single),
+        "method": method,
+        "embedding_model": embedder.model_id,
+        "unassigned": len(model.unassigned_),
+    }

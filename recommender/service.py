@@ -237,6 +237,15 @@ class Recommender:
             progress=self.settings.progress,
         )
 
+    def evaluate_clustering(self, corpus: Path, *, method: str = "spectral") -> dict[str, Any]:
+        """NMI, ARI and V-measure of themes on a labelled corpus, beside TF-IDF + KMeans."""
+        if method not in THEME_METHODS:
+            raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
+        embedder = self._embedder(self._configured_model() or model_config(None))
+        return evaluation.evaluate_clustering(
+            corpus, embedder, config=self.retrieval, method=method, progress=self.settings.progress
+        )
+
     # ----------------------------------------------------------------------------------------- lookups
     def show(self, reference: str) -> Paper:
         """The stored record of a paper, by id, DOI or PMID."""

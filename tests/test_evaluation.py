@@ -7,7 +7,7 @@ import math
 
 import pytest
 from click.testing import CliRunner
-from helpers import CORPUS, FakeEmbedder, fake_factory, jsonl, write
+from helpers import CORPUS, TOPIC, FakeEmbedder, fake_factory, jsonl, write
 
 from recommender.cli import main
 from recommender.errors import InvalidInputError
@@ -107,3 +107,26 @@ def test_cli_evaluate_json(labelled, index_dir):
     assert set(body["modes"]["dense"]) == {"ndcg@10", "recall@100", "map"}
     assert (body["queries"], body["corpus"]) == (2, len(CORPUS))
     assert not index_dir.exists()  # nothing written to the user's indexes
+
+
+def test_evaluate_clustering_scores_themes_and_the_baseline(tmp_path, index_dir):
+    records = [{**record, "labels": [TOPIC[record["id"]]]} for record in CORPUS]
+    records.append({"id": "two", "abstract": "hypoxia and anoikis", "labels": ["a", "h"]})
+    records.append({"id": "none", "abstract": "no label here"})
+    corpus = write(tmp_path / "labelled.jsonl", jsonl(records))
+    result = CliRunner().invoke(
+        main, ["evaluate", "clustering", "--corpus", str(corpus), "--json"], obj={"embedder_factory": fake_factory}
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["k"], body["n"], body["left_out"]) == (3, len(CORPUS), 2)
+    assert set(body["model"]) == set(body["baseline"]) == {"nmi", "ari", "v_measure"}
+    assert body["model"]["nmi"] == 1.0
+    assert 0.0 <= body["baseline"]["nmi"] <= 1.0
+
+
+def test_clustering_scores_by_hand():
+    from recommender.evaluation import clustering_scores
+
+    assert clustering_scores(["a", "a", "b", "b"], [1, 1, 0, 0]) == {"nmi": 1.0, "ari": 1.0, "v_measure": 1.0}
+    assert clustering_scores(["a", "a", "b", "b"], [0, 1, 0, 1])["ari"] < 0
