@@ -384,7 +384,12 @@ class Recommender:
         return fitted
 
     def _sub_themes(self, snapshot: Snapshot, within: int, k: int | None, method: str) -> ThemeMap:
-        parent = self.themes(method=method)
+        # Theme ids refer to the map the user last saw: the kept one (brought up to this build), else a new one.
+        stored = ThemeMap.load(self.settings.index_path)
+        if stored is not None:
+            parent = self._current_themes(snapshot, stored.requested_k, stored.method, refit=False)
+        else:
+            parent = self._current_themes(snapshot, None, method, refit=False)
         theme = next((t for t in parent.themes if t["id"] == within), None)
         if theme is None:
             raise InvalidInputError(f"unknown theme id {within}; themes are {[t['id'] for t in parent.themes]}")

@@ -83,15 +83,16 @@ def _html(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
     points = theme_map.coordinates
     xs = [xy[0] for xy in points.values()] or [0.0]
     ys = [xy[1] for xy in points.values()] or [0.0]
-    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    low_x, low_y = min(xs), min(ys)
+    span_x, span_y = (max(xs) - low_x) or 1.0, (max(ys) - low_y) or 1.0
     margin = 12
     with_titles = len(points) <= 5000
     dots = []
     for paper_id, (x, y) in points.items():
         paper = papers.get(paper_id)
         dots.append({
-            "x": round(margin + (x - min(xs)) / span_x * (MAP_SIZE - 2 * margin), 1),
-            "y": round(margin + (y - min(ys)) / span_y * (MAP_SIZE - 2 * margin), 1),
+            "x": round(margin + (x - low_x) / span_x * (MAP_SIZE - 2 * margin), 1),
+            "y": round(margin + (y - low_y) / span_y * (MAP_SIZE - 2 * margin), 1),
             "colour": colours.get(theme_of.get(paper_id, -1), NOISE_COLOUR),
             "title": (paper.display_title if paper else paper_id) if with_titles else "",
         })  # fmt: skip

@@ -138,7 +138,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache-dir", type=Path, default=Path("artifacts/embeddings"))
     parser.add_argument("--papers", type=int, default=20000, help="size of the timing corpus")
+    parser.add_argument("--timing-only", action="store_true", help="skip the quality part")
     args = parser.parse_args()
+    if args.timing_only:
+        print("Speed (embeddings given):\n  " + timing(args.cache_dir, args.papers))
+        return
     embedder = SentenceTransformerEmbedder(model_config(None))
     for name, (papers, vectors, truth) in labelled_corpora(embedder, args.cache_dir).items():
         k = len(set(truth))
