@@ -561,30 +561,21 @@ def _print_themes(report: ThemeMap, sample: int = 3) -> None:
             click.echo(f"      ... and {theme['size'] - sample} more")
 
 
+def _input_file(flag: str, help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        flag, type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help=help_text
+    )
+
+
 @main.group()
 def evaluate() -> None:
     """Measure quality on labelled data (nothing is written to your indexes)."""
 
 
 @evaluate.command("retrieval")
-@click.option(
-    "--corpus",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="papers, any ingestible format",
-)
-@click.option(
-    "--queries",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="JSONL with id and text",
-)
-@click.option(
-    "--qrels",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="TSV: query_id doc_id relevance",
-)
+@_input_file("--corpus", "papers, any ingestible format")
+@_input_file("--queries", "JSONL with id and text")
+@_input_file("--qrels", "TSV: query_id doc_id relevance")
 @click.option(
     "--mode",
     "query_mode",
@@ -631,9 +622,7 @@ def evaluate_retrieval(
 
 
 @evaluate.command("clustering")
-@click.option(
-    "--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="labelled papers"
-)
+@_input_file("--corpus", "labelled papers (JSONL with labels, or any ingestible format)")
 @click.option("--method", type=click.Choice(THEME_METHODS), default="spectral", show_default=True)
 @click.option("--model", metavar="NAME_OR_PATH", default=None, help="model to evaluate (default: the bundled one)")
 @_json_option

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import fake_factory
+from helpers import CORPUS, fake_factory, jsonl, write
 
 from recommender.model_profiles import ModelConfig
 from recommender.service import Recommender
@@ -61,6 +61,15 @@ def make_service(index_dir: Path) -> Callable[..., Recommender]:
         return Recommender(settings, embedder_factory=kwargs.pop("factory", fake_factory), **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture()
+def built(make_service, tmp_path: Path) -> Recommender:
+    """A built index of the small synthetic corpus (tests/helpers.py) with the fake embedder."""
+    service = make_service()
+    service.ingest([write(tmp_path / "corpus.jsonl", jsonl(CORPUS))])
+    service.build()
+    return service
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CORPUS, TOPIC, jsonl, write
+from helpers import TOPIC, jsonl, write
 
 from recommender.errors import InvalidInputError, NotFoundError
 from recommender.retrieval import Filters
-
-
-@pytest.fixture()
-def built(make_service, tmp_path):
-    service = make_service()
-    service.ingest([write(tmp_path / "corpus.jsonl", jsonl(CORPUS))])
-    service.build()
-    return service
 
 
 @pytest.fixture()

@@ -16,14 +16,6 @@ from recommender.errors import (
 )
 
 
-@pytest.fixture()
-def built(make_service, tmp_path):
-    service = make_service()
-    service.ingest([write(tmp_path / "corpus.jsonl", jsonl(CORPUS))])
-    service.build()
-    return service
-
-
 def test_ingest_reports_every_paper_and_rejection(make_service, tmp_path):
     good = write(tmp_path / "good.jsonl", jsonl(CORPUS[:2]))
     bad = write(tmp_path / "bad.jsonl", '{"title": "no abstract"}\nnot json\n')

@@ -13,14 +13,6 @@ from recommender.manifest import FORMAT_VERSION
 from recommender.versions import exclusive_lock
 
 
-@pytest.fixture()
-def built(make_service, tmp_path):
-    service = make_service()
-    service.ingest([write(tmp_path / "c.jsonl", jsonl(CORPUS))])
-    service.build()
-    return service
-
-
 def test_manifest_describes_the_version(built):
     folder = built.versions.current_path()
     manifest = json.loads((folder / "manifest.json").read_text())
