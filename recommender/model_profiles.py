@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInputError
+from .paper import join_title_abstract
 from .settings import DEFAULT_MODEL
 
 POOLING_MODES = ("mean", "cls", "max", "lasttoken")
@@ -45,12 +46,8 @@ class ModelConfig:
 
     def document_text(self, title: str, abstract: str) -> str:
         """A paper as the model expects it: "Title. Abstract" or "Title [SEP] Abstract"."""
-        title = title.strip()
-        if not title:
-            return abstract
-        if self.text_format == "title_sep_abstract":
-            return f"{title} [SEP] {abstract}"
-        return f"{title}{' ' if title[-1] in '.?!' else '. '}{abstract}"
+        separator = " [SEP] " if self.text_format == "title_sep_abstract" else None
+        return join_title_abstract(title, abstract, separator)
 
     def settings(self) -> dict[str, Any]:
         """The settings that change the vectors (recorded in manifests and compared on load)."""

@@ -86,11 +86,7 @@ class Paper:
     @property
     def text(self) -> str:
         """Title and abstract as one passage: what gets embedded and lexically indexed."""
-        title = self.title.strip()
-        if not title:
-            return self.abstract
-        separator = " " if title[-1] in ".?!" else ". "
-        return f"{title}{separator}{self.abstract}"
+        return join_title_abstract(self.title, self.abstract)
 
     @property
     def display_title(self) -> str:
@@ -114,6 +110,16 @@ class Paper:
     def from_dict(cls, data: dict[str, Any]) -> Paper:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         return cls(**known)
+
+
+def join_title_abstract(title: str, abstract: str, separator: str | None = None) -> str:
+    """ "Title. Abstract" (no doubled full stop), or "Title<separator>Abstract"; the abstract alone if untitled."""
+    title = title.strip()
+    if not title:
+        return abstract
+    if separator is None:
+        separator = " " if title[-1] in ".?!" else ". "
+    return f"{title}{separator}{abstract}"
 
 
 def content_id(title: str, abstract: str) -> str:
