@@ -25,7 +25,7 @@ from .ingest.fields import SYNONYMS
 from .model_profiles import POOLING_MODES, PROFILES, TEXT_FORMATS
 from .retrieval import Filters
 from .service import Hit, IngestReport, Recommender, default_embedder_factory
-from .settings import DEFAULT_K, MAX_K, Settings
+from .settings import DEFAULT_K, INDEX_KINDS, MAX_K, Settings
 from .theme_map import ThemeMap
 from .theme_report import FORMATS as REPORT_FORMATS
 from .themes import METHODS as THEME_METHODS
@@ -57,12 +57,19 @@ def _settings(ctx: click.Context, index: str | None, model: str | None) -> Setti
 
 
 def _service(
-    ctx: click.Context, index: str | None, model: str | None, model_options: dict[str, Any] | None = None
+    ctx: click.Context,
+    index: str | None,
+    model: str | None,
+    model_options: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Recommender:
     """The façade for this invocation. ``ctx.obj["embedder_factory"]`` lets tests supply the model."""
     options = ctx.find_root().obj or {}
     factory = options.get("embedder_factory", default_embedder_factory)
     settings = _settings(ctx, index, model)
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if given:
+        settings = dataclasses.replace(settings, **given)
     if model_options:
         settings = dataclasses.replace(
             settings, model_options={k: v for k, v in model_options.items() if v is not None}
@@ -345,22 +352,50 @@ def fetch_pubmed_command(
 @main.command()
 @index_option
 @_model_settings_options
+@click.option("--full", is_flag=True, help="re-embed every paper instead of reusing cached embeddings")
+@click.option(
+    "--embeddings",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="SHARDS",
+    help="import embedding shards made by `recommender embed-ray` before building",
+)
+@click.option(
+    "--index-kind",
+    type=click.Choice(INDEX_KINDS),
+    default=None,
+    help="vector index: exact (flat) or approximate (hnsw, ivf, ivfpq); default auto, by corpus size. "
+    "Env: RECOMMENDER_INDEX_KIND.",
+)
 @_json_option
 @click.pass_context
-def build(ctx: click.Context, index: str | None, model: str | None, as_json: bool, **model_options: Any) -> None:
-    """Embed every stored paper and publish a new index version (atomically).
+def build(
+    ctx: click.Context,
+    index: str | None,
+    model: str | None,
+    full: bool,
+    embeddings: Path | None,
+    index_kind: str | None,
+    as_json: bool,
+    **model_options: Any,
+) -> None:
+    """Index every stored paper as a new version and make it current (atomically).
 
-    --model takes a profile (see `recommender models`), a sentence-transformers model name or a local folder;
-    the other model options override single settings. All are recorded and reused by later commands.
+    Only papers that are new or changed since an earlier build with the same model are embedded; --full
+    re-embeds everything. --model takes a profile (see `recommender models`), a sentence-transformers model
+    name or a local folder; the other model options override single settings. All are recorded and reused by
+    later commands; a different model or setting re-embeds everything automatically.
     """
-    service = _service(ctx, index, model, model_options)
-    manifest = service.build()
+    service = _service(ctx, index, model, model_options, index_kind=index_kind)
+    manifest = service.build(full=full, embeddings=embeddings)
     if as_json:
         _print_json(manifest.model_dump())
         return
+    recall = f", recall@10 {manifest.recall_at_10:.3f} vs exact" if manifest.recall_at_10 is not None else ""
     click.echo(
-        f"Built index '{service.settings.index_name}' version {manifest.build_id}: {manifest.count} papers, "
-        f"model {manifest.model} ({manifest.dimension}-d), {manifest.index_type}."
+        f"Built index '{service.settings.index_name}' version {manifest.build_id}: {manifest.count} papers "
+        f"({manifest.embedded} embedded, {manifest.reused} from the cache), model {manifest.model} "
+        f"({manifest.dimension}-d), {manifest.index_type} index{recall}."
     )
     if manifest.truncated:
         click.echo(
@@ -369,6 +404,40 @@ def build(ctx: click.Context, index: str | None, model: str | None, as_json: boo
             "abstract; BM25 uses the whole text.",
             err=True,
         )
+
+
+@main.command()
+@index_option
+@_json_option
+@click.pass_context
+def versions(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
+    """List the kept index versions, oldest first; '*' marks the current one."""
+    listed = _service(ctx, index, model).list_versions()
+    if as_json:
+        _print_json(listed)
+        return
+    if not listed:
+        click.echo("No built version yet; run `recommender build`.")
+    for entry in listed:
+        mark = "*" if entry["current"] else " "
+        if entry["status"] != "ok":
+            click.echo(f"{mark} {entry['id']}  UNUSABLE: {entry['problem']}")
+            continue
+        recall = f", recall@10 {entry['recall_at_10']:.3f}" if entry.get("recall_at_10") is not None else ""
+        click.echo(
+            f"{mark} {entry['id']}  {entry['built_at']}  {entry['count']} papers  {entry['model']}  "
+            f"{entry['index_type']}{recall}"
+        )
+
+
+@main.command()
+@index_option
+@click.option("--to", "to", default=None, metavar="VERSION", help="version id (default: the one before the current)")
+@click.pass_context
+def rollback(ctx: click.Context, index: str | None, model: str | None, to: str | None) -> None:
+    """Make an earlier kept version current again (the stored papers are not changed)."""
+    manifest = _service(ctx, index, model).rollback(to)
+    click.echo(f"Version {manifest.build_id} ({manifest.count} papers, built {manifest.built_at}) is now current.")
 
 
 @main.command()

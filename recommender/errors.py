@@ -98,3 +98,17 @@ class RemoteServiceError(RecommenderError):
 
     code = "remote_error"
     http_status = 502
+
+
+class UnauthorizedError(RecommenderError):
+    """A write was sent without credentials."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class ForbiddenError(RecommenderError):
+    """A write was sent with a wrong token, or writes are disabled on this server."""
+
+    code = "forbidden"
+    http_status = 403

@@ -25,10 +25,12 @@ from tqdm import tqdm
 
 from . import ingest
 from .embedding import Embedder
+from .embedding_cache import EmbeddingCache, encode_cached
 from .errors import InvalidInputError
 from .paper import Paper
+from .progress import Progress
 from .retrieval import MODES, RetrievalConfig, Retriever, neighbour_graph
-from .snapshot import Snapshot, write_snapshot
+from .snapshot import BuildInputs, Snapshot, write_snapshot
 from .themes import ThemeModel, neighbours_for
 
 RUN_DEPTH = 100
@@ -116,18 +118,19 @@ def load_corpus(path: Path) -> list[Paper]:
     return list(papers.values())
 
 
-def build_snapshot(papers: list[Paper], embedder: Embedder, folder: Path, *, progress: bool) -> Snapshot:
+def build_snapshot(
+    papers: list[Paper], embedder: Embedder, folder: Path, *, progress: bool, cache: EmbeddingCache | None = None
+) -> Snapshot:
+    """A throwaway index of ``papers`` in ``folder``; vectors come from ``cache`` when it has them."""
     texts = [embedder.config.document_text(paper.title, paper.abstract) for paper in papers]
-    vectors = embedder.encode_documents(texts, progress=progress)
-    write_snapshot(
-        folder,
-        build_id="evaluation",
-        papers=papers,
-        embeddings=vectors,
+    encoded = encode_cached(texts, cache, lambda: embedder, progress=Progress(bars=progress))
+    inputs = BuildInputs(
         model_id=embedder.model_id,
         max_seq_length=embedder.max_seq_length,
         model_settings=embedder.config.settings(),
+        index_kind="flat",  # exact scores: the measurement must not depend on an approximate index
     )
+    write_snapshot(folder, build_id="evaluation", papers=papers, embeddings=encoded.vectors, inputs=inputs)
     return Snapshot.load(folder)
 
 
@@ -166,6 +169,7 @@ def evaluate_retrieval(
     run_dir: Path | None = None,
     modes: Iterable[str] = MODES,
     progress: bool = False,
+    cache: EmbeddingCache | None = None,
 ) -> dict:
     """Scores per mode: ``{"modes": {mode: {"ndcg@10", "recall@100", "map"}}, "queries": N, "corpus": N}``."""
     config = config or RetrievalConfig()
@@ -185,7 +189,7 @@ def evaluate_retrieval(
     elif any(not query.text.strip() for query in queries):
         raise InvalidInputError("text mode: every query needs a non-empty 'text'")
     with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
-        snapshot = build_snapshot(papers, embedder, Path(tmp), progress=progress)
+        snapshot = build_snapshot(papers, embedder, Path(tmp), progress=progress, cache=cache)
         vectors = None if paper_mode else embedder.encode_queries([query.text for query in queries])
         results = {}
         for mode in modes:
@@ -221,6 +225,7 @@ def evaluate_clustering(
     config: RetrievalConfig | None = None,
     method: str = "spectral",
     progress: bool = False,
+    cache: EmbeddingCache | None = None,
 ) -> dict:
     """Themes of a labelled corpus with k = its number of labels, scored beside TF-IDF + KMeans.
 
@@ -235,7 +240,7 @@ def evaluate_clustering(
     if k < 2:
         raise InvalidInputError("the labelled papers carry only one label: nothing to cluster")
     with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
-        snapshot = build_snapshot(single, embedder, Path(tmp), progress=progress)
+        snapshot = build_snapshot(single, embedder, Path(tmp), progress=progress, cache=cache)
         graph = neighbour_graph(snapshot, config or RetrievalConfig(), k=neighbours_for(snapshot.size))
         model = ThemeModel(n_themes=k, method=method).fit(
             np.asarray(snapshot.embeddings),

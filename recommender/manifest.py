@@ -46,6 +46,14 @@ class Manifest(BaseModel):
     corpus_hash: str
     built_at: str
     index_type: str
+    #: FAISS parameters of the vector index (M, efSearch, nlist, nprobe, ...) as built and searched.
+    index_params: dict[str, Any] = {}
+    #: For approximate indexes: recall@10 against exact search on a held-out sample, measured at build time.
+    recall_at_10: float | None = None
+    #: Which embedding-cache entries the vectors came from, and how many were computed vs reused.
+    embedding_fingerprint: str | None = None
+    embedded: int | None = None
+    reused: int | None = None
     tokenizer: str
     files: dict[str, FileEntry]
 

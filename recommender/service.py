@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from . import evaluation, ingest
 from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding_cache import EmbeddingCache, encode_cached, fingerprint
 from .errors import (
     IndexCorruptError,
     IndexMismatchError,
@@ -30,22 +32,27 @@ from .errors import (
     NothingIngestedError,
     StaleIndexError,
 )
+from .jobs import Job, JobRunner
 from .manifest import Manifest, previous_model_config
 from .model_profiles import ModelConfig, model_config
 from .paper import Paper
+from .progress import Progress
 from .pubmed_fetch import FetchResult, fetch_pubmed
 from .retrieval import Filters, Ranked, RetrievalConfig, Retriever, neighbour_graph
 from .settings import MAX_K, Settings
-from .snapshot import Snapshot, write_snapshot
+from .snapshot import BuildInputs, Snapshot, write_snapshot
 from .store import PaperStore
+from .terms_cache import TermsCache
 from .theme_map import ThemeMap
 from .theme_report import FORMATS as REPORT_FORMATS
 from .theme_report import render as render_report
 from .themes import METHODS as THEME_METHODS
 from .themes import ThemeModel, neighbours_for
+from .tokenizer import index_terms
 from .vector_index import set_threads
 from .versions import VersionStore, exclusive_lock, new_build_id
 
+log = logging.getLogger(__name__)
 EmbedderFactory = Callable[[ModelConfig, Settings], Embedder]
 MAX_QUERY_CHARS = 20000
 MAX_EXAMPLES = 100
@@ -113,6 +120,9 @@ class Recommender:
         self._snapshot: Snapshot | None = None
         self._theme_cache: dict[tuple[str, int | None, str], ThemeMap] = {}
         self._lock = threading.RLock()
+        self._load_lock = threading.Lock()
+        self._failed_version: str | None = None
+        self.jobs = JobRunner()
 
     # ----------------------------------------------------------------------------------------- ingest
     def ingest(self, paths: Iterable[str | Path], *, columns: Mapping[str, str] | None = None) -> IngestReport:
@@ -120,9 +130,15 @@ class Recommender:
 
         When nothing is usable the transaction is rolled back, so the store and the index are untouched.
         """
+        return self._ingest_items(ingest.read_paths(paths, columns))
+
+    def ingest_records(self, records: Any, source: str = "request") -> IngestReport:
+        """Store papers given as JSON records (same fields as a JSONL file), as :meth:`ingest` does files."""
+        return self._ingest_items(ingest.read_records(records, source))
+
+    def _ingest_items(self, items: Iterable[tuple[str, str | None, Paper | ingest.Rejected]]) -> IngestReport:
         report = IngestReport(index=self.settings.index_name)
         with self.store.transaction() as writer:
-            items = ingest.read_paths(paths, columns)
             for source, position, item in tqdm(
                 items, desc="ingest", unit=" records", disable=not self.settings.progress
             ):
@@ -140,6 +156,15 @@ class Recommender:
                 raise NothingIngestedError(_nothing_message(report), details=report.to_dict())
         report.total = self.store.count()
         return report
+
+    def delete(self, reference: str) -> Paper:
+        """Remove a paper (by id, DOI or PMID) from the store; the next build leaves it out of the index."""
+        paper = self.store.resolve(_check_reference(reference))
+        if paper is None:
+            raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
+        with self.store.transaction() as writer:
+            writer.delete(paper.id)
+        return paper
 
     def fetch_pubmed(
         self,
@@ -168,32 +193,113 @@ class Recommender:
         return result, self.ingest(result.files)
 
     # ------------------------------------------------------------------------------------------ build
-    def build(self) -> Manifest:
-        """Embed every stored paper and publish a new index version atomically."""
+    def build(
+        self, *, full: bool = False, embeddings: Path | None = None, progress: Progress | None = None
+    ) -> Manifest:
+        """Index every stored paper as a new version and make it current in one atomic step.
+
+        Only papers whose text is not in the embedding cache are embedded (all of them with ``full``);
+        ``embeddings`` is a folder of shards made elsewhere (see :mod:`recommender.distributed`), imported into
+        the cache first. The new version is loaded and checked before it is published, so a build that fails
+        at any point leaves the previous version current.
+        """
+        progress = progress or Progress(bars=self.settings.progress)
         with exclusive_lock(self.settings.index_path):
             papers = list(self.store.papers())
             if not papers:
                 raise IndexNotBuiltError(
                     f"index {self.settings.index_name!r} has no papers; run `recommender ingest PATH` first"
                 )
-            embedder = self._embedder(self._build_config())
-            texts = [embedder.config.document_text(paper.title, paper.abstract) for paper in papers]
-            embeddings = embedder.encode_documents(texts, progress=self.settings.progress)
+            config = self._build_config()
+            cache = self._cache(config)
+            if embeddings is not None:
+                cache.import_shards(embeddings)
+            texts = [config.document_text(paper.title, paper.abstract) for paper in papers]
+            encoded = encode_cached(texts, cache, lambda: self._embedder(config), full=full, progress=progress)
+            with progress.step("tokenize", total=len(papers), unit=" papers") as step:
+                terms = TermsCache(self.settings.cache_path).terms(
+                    [paper.text for paper in papers], index_terms, on_computed=step.advance
+                )
+                step.advance(len(papers) - step.done)
+            inputs = BuildInputs(
+                model_id=config.name,
+                max_seq_length=encoded.max_seq_length,
+                model_settings=config.settings(),
+                truncated=encoded.truncated,
+                fingerprint=cache.fingerprint,
+                embedded=encoded.embedded,
+                reused=encoded.reused,
+                index_kind=self.settings.index_kind,
+            )
             build_id = new_build_id()
             with self.versions.staging(build_id) as folder:
                 manifest = write_snapshot(
                     folder,
                     build_id=build_id,
                     papers=papers,
-                    embeddings=embeddings,
-                    model_id=embedder.model_id,
-                    max_seq_length=embedder.max_seq_length,
-                    model_settings=embedder.config.settings(),
-                    truncated=embedder.count_truncated(texts),
+                    embeddings=encoded.vectors,
+                    inputs=inputs,
+                    terms=terms,
+                    progress=progress,
                 )
+            snapshot = Snapshot.load(self.versions.path(build_id))
             self.versions.publish(build_id)
-            self.versions.prune(keep=2)
+            with self._lock:
+                self._snapshot = snapshot
+            self.versions.prune(keep=self.settings.keep_versions)
         return manifest
+
+    def start_rebuild(self, *, full: bool = False) -> Job:
+        """Rebuild in the background (queries keep using the current version until the new one is published)."""
+        return self.jobs.submit("rebuild", lambda progress: _summary(self.build(full=full, progress=progress)))
+
+    def start_update(self, kind: str) -> Job:
+        """Bring the index up to date with the store in the background (after papers were added or deleted)."""
+        return self.jobs.submit(kind, lambda progress: _summary(self.build(progress=progress)))
+
+    def job(self, job_id: str) -> Job:
+        return self.jobs.get(job_id)
+
+    # --------------------------------------------------------------------------------------- versions
+    def list_versions(self) -> list[dict[str, Any]]:
+        """Every kept version, oldest first, with its manifest facts and whether it is current."""
+        current = self.versions.current_id()
+        listed = []
+        for build_id in self.versions.list():
+            entry: dict[str, Any] = {"id": build_id, "current": build_id == current}
+            try:
+                manifest = Manifest.read(self.versions.path(build_id))
+                manifest.check_files(self.versions.path(build_id))
+                entry.update(_summary(manifest), status="ok")
+            except (IndexCorruptError, IndexMismatchError) as error:
+                entry.update(status="unusable", problem=error.message)
+            listed.append(entry)
+        return listed
+
+    def rollback(self, to: str | None = None) -> Manifest:
+        """Make an earlier version current again: ``to``, else the newest one older than the current one.
+
+        The target is loaded and checked first; the papers store is not changed, so the next build indexes
+        everything stored again.
+        """
+        with exclusive_lock(self.settings.index_path):
+            kept = self.versions.list()
+            current = self.versions.current_id()
+            if to is None:
+                older = [build_id for build_id in kept if current is None or build_id < current]
+                if not older:
+                    raise NotFoundError(
+                        f"index {self.settings.index_name!r} has no version older than the current one to go back to"
+                    )
+                to = older[-1]
+            if to not in kept:
+                raise NotFoundError(f"no version {to!r}; see `recommender versions`")
+            snapshot = Snapshot.load(self.versions.path(to))
+            snapshot.manifest.check_files(self.versions.path(to), checksums=True)
+            self.versions.publish(to)
+            with self._lock:
+                self._snapshot = snapshot
+        return snapshot.manifest
 
     def _configured_model(self) -> ModelConfig | None:
         """The model settings the user asked for explicitly, if any."""
@@ -235,6 +341,7 @@ class Recommender:
             paper_mode=paper_mode,
             run_dir=run_dir,
             progress=self.settings.progress,
+            cache=self._cache(embedder.config),
         )
 
     def evaluate_clustering(self, corpus: Path, *, method: str = "spectral") -> dict[str, Any]:
@@ -243,7 +350,12 @@ class Recommender:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
         embedder = self._embedder(self._configured_model() or model_config(None))
         return evaluation.evaluate_clustering(
-            corpus, embedder, config=self.retrieval, method=method, progress=self.settings.progress
+            corpus,
+            embedder,
+            config=self.retrieval,
+            method=method,
+            progress=self.settings.progress,
+            cache=self._cache(embedder.config),
         )
 
     # ----------------------------------------------------------------------------------------- lookups
@@ -510,15 +622,46 @@ class Recommender:
             raise IndexNotBuiltError(
                 f"index {self.settings.index_name!r} is empty; run `recommender ingest PATH` then `recommender build`"
             )
+        serving = self._snapshot
+        if serving is not None and serving.manifest.build_id == build_id:
+            return serving
+        if serving is not None and (build_id == self._failed_version or not self._load_lock.acquire(blocking=False)):
+            return serving  # the new version is being loaded by another request (or failed to): keep answering
+        if serving is None:
+            self._load_lock.acquire()
+        try:
+            return self._load_current(build_id)
+        finally:
+            self._load_lock.release()
+
+    def _load_current(self, build_id: str) -> Snapshot:
+        """Load the version ``CURRENT`` names; if it is unusable, keep serving the one already loaded."""
         with self._lock:
-            if self._snapshot is None or self._snapshot.manifest.build_id != build_id:
-                folder = self.versions.current_path()
-                assert folder is not None
-                snapshot = Snapshot.load(folder)
-                set_threads(self.settings.search_threads)
-                snapshot.manifest.check_model(self._configured_model())
-                self._snapshot = snapshot
+            if self._snapshot is not None and self._snapshot.manifest.build_id == build_id:
+                return self._snapshot
+        try:
+            folder = self.versions.current_path()
+            assert folder is not None
+            snapshot = Snapshot.load(folder)
+            set_threads(self.settings.search_threads)
+            snapshot.manifest.check_model(self._configured_model())
+        except (IndexCorruptError, IndexMismatchError) as error:
+            if self._snapshot is None:
+                raise
+            log.error(
+                "index version %s is unusable, still serving %s: %s",
+                build_id,
+                self._snapshot.manifest.build_id,
+                error.message,
+            )
+            self._failed_version = build_id
             return self._snapshot
+        with self._lock:
+            self._snapshot = snapshot
+        return snapshot
+
+    def _cache(self, config: ModelConfig) -> EmbeddingCache:
+        return EmbeddingCache(self.settings.cache_path / "embeddings", fingerprint(config))
 
     def _embedder(self, config: ModelConfig) -> Embedder:
         key = json.dumps([config.name, config.settings()], sort_keys=True)
@@ -616,3 +759,8 @@ def _nothing_message(report: IngestReport) -> str:
     )
     more = f" (and {len(report.rejected) - 5} more)" if len(report.rejected) > 5 else ""
     return f"no usable paper was read: {reasons or 'no input files'}{more}"
+
+
+def _summary(manifest: Manifest) -> dict[str, Any]:
+    """What callers want to know about a version (the manifest minus its file list)."""
+    return manifest.model_dump(exclude={"files", "model_settings"})

@@ -20,6 +20,7 @@ DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 DEFAULT_INDEX = "default"
 DEFAULT_K = 10
 MAX_K = 1000
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq")
 
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -55,6 +56,14 @@ class Settings:
     #: FAISS threads for searches: one query at a time is fastest on one thread (scripts/bench_latency.py:
     #: 0.9 ms vs 2.7 ms with two threads on a 20,000-paper flat index, 2 cores).
     search_threads: int = 1
+    #: Embedding and terms caches (see recommender.embedding_cache); default ``INDEX_DIR/.cache``.
+    cache_dir: Path | None = None
+    #: Vector index type: "auto" (exact below a size threshold, HNSW above), "flat", "hnsw", "ivf", "ivfpq".
+    index_kind: str = "auto"
+    #: Built versions kept on disk (the current one and the ones before it, for ``recommender rollback``).
+    keep_versions: int = 2
+    #: Bearer token that authorises writes over HTTP (rebuild, add and delete papers). ``None``: writes refused.
+    api_token: str | None = field(default=None, repr=False)
     #: Ranking defaults (see recommender.retrieval.RetrievalConfig); None keeps the measured defaults.
     fusion: str | None = None
     text_weight: float | None = None
@@ -64,6 +73,10 @@ class Settings:
         validate_index_name(self.index_name)
         if self.batch_size < 1:
             raise InvalidInputError("batch_size must be at least 1")
+        if self.index_kind not in INDEX_KINDS:
+            raise InvalidInputError(f"index kind must be one of {', '.join(INDEX_KINDS)}, got {self.index_kind!r}")
+        if self.keep_versions < 1:
+            raise InvalidInputError("keep_versions must be at least 1")
 
     @property
     def progress(self) -> bool:
@@ -73,6 +86,11 @@ class Settings:
     @property
     def index_path(self) -> Path:
         return Path(self.index_dir) / self.index_name
+
+    @property
+    def cache_path(self) -> Path:
+        """Caches are shared by the indexes of one folder: the same paper embedded once serves them all."""
+        return Path(self.cache_dir) if self.cache_dir is not None else Path(self.index_dir) / ".cache"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -91,6 +109,14 @@ class Settings:
             values["batch_size"] = _int_env(env, "RECOMMENDER_BATCH_SIZE")
         if env.get("RECOMMENDER_THREADS"):
             values["threads"] = _int_env(env, "RECOMMENDER_THREADS")
+        if env.get("RECOMMENDER_CACHE_DIR"):
+            values["cache_dir"] = Path(env["RECOMMENDER_CACHE_DIR"])
+        if env.get("RECOMMENDER_INDEX_KIND"):
+            values["index_kind"] = env["RECOMMENDER_INDEX_KIND"]
+        if env.get("RECOMMENDER_KEEP_VERSIONS"):
+            values["keep_versions"] = _int_env(env, "RECOMMENDER_KEEP_VERSIONS")
+        if env.get("RECOMMENDER_API_TOKEN"):
+            values["api_token"] = env["RECOMMENDER_API_TOKEN"]
         if env.get("RECOMMENDER_FUSION"):
             values["fusion"] = env["RECOMMENDER_FUSION"]
         for key in ("text_weight", "paper_weight"):

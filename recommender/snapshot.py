@@ -19,6 +19,7 @@ from .errors import IndexCorruptError, IndexMismatchError
 from .lexical_index import LexicalIndex
 from .manifest import FORMAT_VERSION, Manifest, corpus_hash, file_entries
 from .paper import Paper
+from .progress import SILENT, Progress
 from .tokenizer import TOKENIZER_VERSION, index_terms
 from .vector_index import VectorIndex
 
@@ -63,7 +64,7 @@ class Snapshot:
             embeddings = np.load(folder / EMBEDDINGS, mmap_mode="r")
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read embeddings of version {folder.name}: {error}") from None
-        vectors = VectorIndex.load(folder / VECTORS)
+        vectors = VectorIndex.load(folder / VECTORS, params=manifest.index_params)
         lexical = LexicalIndex.load(folder / LEXICAL, n_docs=len(papers))
         key_terms = _read_jsonl(folder / KEY_TERMS)
         counts = {
@@ -79,33 +80,59 @@ class Snapshot:
         return cls(manifest, papers, embeddings, vectors, lexical, key_terms)
 
 
+@dataclass(frozen=True)
+class BuildInputs:
+    """What a build hands over beside papers and vectors: model facts, cache statistics, index choice."""
+
+    model_id: str
+    max_seq_length: int | None
+    model_settings: dict[str, Any] = field(default_factory=dict)
+    truncated: int | None = None
+    fingerprint: str | None = None
+    embedded: int | None = None
+    reused: int | None = None
+    index_kind: str = "auto"
+    index_params: dict[str, Any] = field(default_factory=dict)
+
+
 def write_snapshot(
     folder: Path,
     *,
     build_id: str,
     papers: list[Paper],
     embeddings: np.ndarray,
-    model_id: str,
-    max_seq_length: int | None,
-    model_settings: dict[str, Any] | None = None,
-    truncated: int | None = None,
+    inputs: BuildInputs,
+    terms: list[list[str]] | None = None,
+    progress: Progress = SILENT,
 ) -> Manifest:
-    """Write every file of a version into ``folder`` (a staging folder) and its manifest last."""
-    if len(papers) != len(embeddings):
-        raise ValueError("papers and embeddings must be row-aligned")
+    """Write every file of a version into ``folder`` (a staging folder) and its manifest last.
+
+    ``terms`` are the papers' index terms when the caller has them (from the terms cache); otherwise they
+    are computed here.
+    """
+    if len(papers) != len(embeddings) or (terms is not None and len(terms) != len(papers)):
+        raise ValueError("papers, embeddings and terms must be row-aligned")
     embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
     with (folder / PAPERS).open("w", encoding="utf-8") as handle:
         for paper in papers:
             handle.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
     np.save(folder / EMBEDDINGS, embeddings)
-    vectors = VectorIndex.build(embeddings)
-    vectors.save(folder / VECTORS)
-    terms = [index_terms(paper.text) for paper in papers]
-    lexical = LexicalIndex.build(terms)
-    lexical.save(folder / LEXICAL)
-    with (folder / KEY_TERMS).open("w", encoding="utf-8") as handle:  # each paper as a query, computed once
-        for tokens in terms:
-            handle.write(json.dumps(lexical.key_terms(tokens), ensure_ascii=False) + "\n")
+    with progress.step("vector index", total=len(papers), unit=" papers") as step:
+        vectors = VectorIndex.build(
+            embeddings, kind=inputs.index_kind, params=inputs.index_params or None, progress=progress.bars
+        )
+        vectors.save(folder / VECTORS)
+        step.advance(len(papers))
+    if terms is None:
+        terms = [index_terms(paper.text) for paper in papers]
+    with progress.step("lexical index", total=len(papers), unit=" papers") as step:
+        lexical = LexicalIndex.build(terms)
+        lexical.save(folder / LEXICAL)
+        with (folder / KEY_TERMS).open("w", encoding="utf-8") as handle:  # each paper as a query, computed once
+            for start in range(0, len(terms), 1000):
+                for tokens in terms[start : start + 1000]:
+                    handle.write(json.dumps(lexical.key_terms(tokens), ensure_ascii=False) + "\n")
+                step.advance(len(terms[start : start + 1000]))
     names = [
         PAPERS,
         KEY_TERMS,
@@ -116,15 +143,20 @@ def write_snapshot(
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         build_id=build_id,
-        model=model_id,
-        model_settings=model_settings or {},
+        model=inputs.model_id,
+        model_settings=inputs.model_settings,
         dimension=int(embeddings.shape[1]),
-        max_seq_length=max_seq_length,
+        max_seq_length=inputs.max_seq_length,
         count=len(papers),
-        truncated=truncated,
+        truncated=inputs.truncated,
         corpus_hash=corpus_hash((paper.id, paper.text_hash()) for paper in papers),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         index_type=vectors.kind,
+        index_params=vectors.params,
+        recall_at_10=vectors.recall_at_10,
+        embedding_fingerprint=inputs.fingerprint,
+        embedded=inputs.embedded,
+        reused=inputs.reused,
         tokenizer=TOKENIZER_VERSION,
         files=file_entries(folder, names),
     )

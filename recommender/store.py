@@ -132,6 +132,10 @@ class StoreWriter:
             return Upsert("updated" if existing.id == paper.id else "merged", existing.id)
         return Upsert("unchanged" if existing.id == paper.id else "merged", existing.id)
 
+    def delete(self, paper_id: str) -> bool:
+        """Remove a paper by its id; ``False`` if there was none."""
+        return self._connection.execute("DELETE FROM papers WHERE id = ?", (paper_id,)).rowcount > 0
+
     def upsert_many(self, papers: Iterable[Paper]) -> list[Upsert]:
         return [self.upsert(paper) for paper in papers]
 

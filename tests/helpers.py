@@ -23,6 +23,7 @@ class FakeEmbedder:
         self.dimension = dimension
         self.max_seq_length = None
         self.calls = 0
+        self.encoded = 0  # documents encoded so far, to check what a rebuild recomputes
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)
@@ -34,6 +35,7 @@ class FakeEmbedder:
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         self.calls += 1
+        self.encoded += len(texts)
         return np.array([self._vector(text) for text in texts], dtype=np.float32).reshape(len(texts), self.dimension)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

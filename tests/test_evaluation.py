@@ -106,7 +106,8 @@ def test_cli_evaluate_json(labelled, index_dir):
     body = json.loads(result.stdout)
     assert set(body["modes"]["dense"]) == {"ndcg@10", "recall@100", "map"}
     assert (body["queries"], body["corpus"]) == (2, len(CORPUS))
-    assert not index_dir.exists()  # nothing written to the user's indexes
+    # No index is written; only the embedding cache, so a second evaluation with the model reuses its vectors.
+    assert [path.name for path in index_dir.iterdir()] == [".cache"]
 
 
 def test_evaluate_clustering_scores_themes_and_the_baseline(tmp_path, index_dir):

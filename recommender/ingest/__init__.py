@@ -12,11 +12,12 @@ from __future__ import annotations
 import glob
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from ..paper import Paper
 from .bibtex import read_bibtex
 from .detect import UnreadableFile, decode, open_binary, sniff
-from .jsonl import read_json, read_jsonl
+from .jsonl import read_json, read_jsonl, read_objects
 from .medline import read_medline
 from .page import parse_page
 from .pubmed_xml import read_pubmed_xml
@@ -24,7 +25,7 @@ from .records import RawRecord, Rejected, to_paper
 from .ris import read_ris
 from .tabular import read_table
 
-__all__ = ["RawRecord", "Rejected", "expand_paths", "read_file", "read_paths"]
+__all__ = ["RawRecord", "Rejected", "expand_paths", "read_file", "read_paths", "read_records"]
 
 _GLOB_CHARS = set("*?[")
 MAX_PAGE_BYTES = 20 * 1024 * 1024
@@ -98,3 +99,9 @@ def read_paths(
                 yield source, item.position, (to_paper(item, source) if isinstance(item, RawRecord) else item)
         except OSError as error:
             yield source, None, Rejected(f"cannot read file: {error.strerror or error}")
+
+
+def read_records(records: Any, source: str) -> Iterator[tuple[str, str | None, Paper | Rejected]]:
+    """``(source, position, paper or rejection)`` for JSON records given in memory (e.g. an HTTP body)."""
+    for item in read_objects(records):
+        yield source, item.position, (to_paper(item, source) if isinstance(item, RawRecord) else item)

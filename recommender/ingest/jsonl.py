@@ -48,6 +48,12 @@ def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
         yield _record(item, f"item {number}", columns)
 
 
+def read_objects(values: Any) -> Iterator[RawRecord | Rejected]:
+    """Records already parsed from JSON (an HTTP request body): a list, ``{"papers": [...]}`` or one object."""
+    for number, item in enumerate(_items(values), start=1):
+        yield _record(item, f"item {number}", None)
+
+
 def _items(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value

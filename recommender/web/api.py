@@ -15,11 +15,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InvalidInputError
+from ..jobs import Job
 from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS, Recommender
 from ..settings import DEFAULT_K, MAX_K
 from ..theme_report import FORMATS as REPORT_FORMATS
 from ..themes import METHODS as THEME_METHODS
+from .auth import write_access
 
 MAX_EXCLUDE = 10000
 
@@ -86,6 +88,27 @@ class ThemesQuery(_Strict):
 
 class ReportQuery(ThemesQuery):
     format: str = Field("html", pattern="^(" + "|".join(REPORT_FORMATS) + ")$")
+
+
+class RebuildBody(_Strict):
+    full: bool = False
+
+
+#: How long a write request waits for the index update it started before answering 202 with the job.
+MAX_WAIT_SECONDS = 300.0
+
+
+class AddPapersBody(_Strict):
+    papers: list[dict[str, Any]] = Field(min_length=1, max_length=10000)
+    wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
+
+
+class WaitQuery(_Strict):
+    wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
+
+
+class RollbackBody(_Strict):
+    to: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 LIST_PARAMETERS = {"journal", "theme", "exclude"}
@@ -173,3 +196,61 @@ def theme_report():
         mimetype=REPORT_TYPES[params.format],
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
     )
+
+
+# ------------------------------------------------------------------------------------------- writes
+def job_response(job: Job, body: dict[str, Any], wait: float) -> tuple[Response, int]:
+    """Wait up to ``wait`` seconds for ``job``: 200 with its result when done, else 202 with where to look."""
+    job.wait(wait)
+    response = jsonify({**body, "job": job.to_dict()})
+    if job.finished:
+        return response, 200
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return response, 202
+
+
+@api.post("/rebuild")
+@write_access
+def rebuild():
+    body = validate(RebuildBody, request.get_json(silent=True) or {})
+    job = service().start_rebuild(full=body.full)
+    response = jsonify({"job": job.to_dict()})
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return response, 202
+
+
+@api.get("/jobs/<job_id>")
+def job_status(job_id: str):
+    return jsonify(service().job(job_id).to_dict())
+
+
+@api.post("/papers")
+@write_access
+def add_papers():
+    """Store papers (JSON records, fields as in JSONL ingest) and update the index with them."""
+    body = validate(AddPapersBody, json_body())
+    report = service().ingest_records(body.papers)
+    job = service().start_update("add-papers")
+    return job_response(job, {"ingest": report.to_dict()}, body.wait)
+
+
+@api.delete("/papers/<path:paper_id>")
+@write_access
+def delete_paper(paper_id: str):
+    params = validate(WaitQuery, query_args())
+    paper = service().delete(paper_id)
+    job = service().start_update("delete-paper")
+    return job_response(job, {"deleted": paper.id}, params.wait)
+
+
+@api.get("/versions")
+def versions():
+    return jsonify(service().list_versions())
+
+
+@api.post("/rollback")
+@write_access
+def rollback():
+    body = validate(RollbackBody, request.get_json(silent=True) or {})
+    manifest = service().rollback(body.to)
+    return jsonify({"current": manifest.build_id, "count": manifest.count})

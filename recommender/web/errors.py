@@ -13,7 +13,7 @@ import re
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..errors import RecommenderError
+from ..errors import RecommenderError, UnauthorizedError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,10 @@ def register_error_handlers(app: Flask) -> None:
     def _recommender_error(error: RecommenderError) -> tuple[Response, int]:
         if error.http_status >= 500:
             log.error("%s: %s", error.code, error.message)
-        return jsonify(error.to_dict()), error.http_status
+        response = jsonify(error.to_dict())
+        if isinstance(error, UnauthorizedError):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="recommender"'
+        return response, error.http_status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:
