@@ -406,6 +406,51 @@ def build(
         )
 
 
+@main.command("embed-ray")
+@click.argument("inputs", nargs=-1, required=True, metavar="JSONL...")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="folder for the embedding shards (new or empty; shared storage on a cluster)",
+)
+@click.option("--workers", type=click.IntRange(1, 10000), default=None, help="model replicas (default: what fits)")
+@click.option("--address", default=None, help="Ray cluster address, e.g. 'auto' (default: a private local instance)")
+@click.option("--overwrite", is_flag=True, help="replace the shards already in --out")
+@index_option
+@_model_settings_options
+@_json_option
+@click.pass_context
+def embed_ray(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    out_dir: Path,
+    workers: int | None,
+    address: str | None,
+    overwrite: bool,
+    index: str | None,
+    model: str | None,
+    as_json: bool,
+    **model_options: Any,
+) -> None:
+    """Embed JSONL corpora with Ray Data into shards that `recommender build --embeddings` imports.
+
+    For corpora that outgrow one machine: one model per Ray worker, shards written in parallel. Needs the
+    'ray' extra (pip install 'recommender[ray]'). The model is the one the index's next build would use.
+    """
+    service = _service(ctx, index, model, model_options)
+    summary = service.embed_with_ray(inputs, out_dir, workers=workers, address=address, overwrite=overwrite)
+    if as_json:
+        _print_json(summary)
+        return
+    click.echo(
+        f"Embedded {summary['embedded']} papers ({summary['skipped']} lines skipped) with {summary['model']} on "
+        f"{summary['workers']} Ray worker(s) in {summary['seconds']} s: {summary['shards']} shard file(s) in "
+        f"{summary['out_dir']}.\nNext: recommender build --embeddings {summary['out_dir']}"
+    )
+
+
 @main.command()
 @index_option
 @_json_option

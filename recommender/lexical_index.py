@@ -112,7 +112,9 @@ class LexicalIndex:
         Terms seen once are dropped when the document has enough repeated terms: in an abstract, what the
         paper is about is said more than once. Each term is repeated up to ``max_repeat`` times by its count.
         """
-        counts = Counter(token for token in tokens if not BOILERPLATE_TERMS.intersection(token.split()))
+        counts = Counter(tokens)  # count first, then drop boilerplate: once per distinct term, not per use
+        for token in [token for token in counts if not BOILERPLATE_TERMS.isdisjoint(token.split())]:
+            del counts[token]
         frequent = {token: count for token, count in counts.items() if count >= min_count}
         pool = frequent if len(frequent) >= 5 else counts
         ranked = sorted(pool, key=lambda token: (-pool[token] * self.idf(token), token))[:max_terms]

@@ -242,20 +242,51 @@ class Recommender:
                     terms=terms,
                     progress=progress,
                 )
-            snapshot = Snapshot.load(self.versions.path(build_id))
             self.versions.publish(build_id)
-            with self._lock:
-                self._snapshot = snapshot
             self.versions.prune(keep=self.settings.keep_versions)
         return manifest
 
+    def embed_with_ray(
+        self,
+        inputs: Sequence[str | Path],
+        out_dir: Path,
+        *,
+        workers: int | None = None,
+        address: str | None = None,
+        overwrite: bool = False,
+    ) -> dict[str, Any]:
+        """Embed JSONL corpora on a Ray cluster (or a local instance) into shards for ``build(embeddings=...)``.
+
+        The model is the one this index's next build would use, so the shards' keys and fingerprint match.
+        """
+        from .distributed import embed_with_ray  # ray is an optional extra: imported only when used
+
+        return embed_with_ray(
+            inputs,
+            out_dir,
+            self._build_config(),
+            batch_size=max(self.settings.batch_size, 64),
+            concurrency=workers,
+            address=address,
+            overwrite=overwrite,
+            progress=self.settings.progress,
+        )
+
     def start_rebuild(self, *, full: bool = False) -> Job:
-        """Rebuild in the background (queries keep using the current version until the new one is published)."""
-        return self.jobs.submit("rebuild", lambda progress: _summary(self.build(full=full, progress=progress)))
+        """Rebuild in the background; queries keep using the current version until the new one is loaded."""
+        return self.jobs.submit("rebuild", lambda progress: self._build_and_load(progress, full=full))
 
     def start_update(self, kind: str) -> Job:
         """Bring the index up to date with the store in the background (after papers were added or deleted)."""
-        return self.jobs.submit(kind, lambda progress: _summary(self.build(progress=progress)))
+        return self.jobs.submit(kind, lambda progress: self._build_and_load(progress))
+
+    def _build_and_load(self, progress: Progress, *, full: bool = False) -> dict[str, Any]:
+        """Build, then load the new version in this (background) thread so no request waits for the load."""
+        manifest = self.build(full=full, progress=progress)
+        with progress.step("load", total=1) as step:
+            self._current_snapshot()
+            step.advance()
+        return _summary(manifest)
 
     def job(self, job_id: str) -> Job:
         return self.jobs.get(job_id)

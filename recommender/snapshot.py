@@ -64,7 +64,9 @@ class Snapshot:
             embeddings = np.load(folder / EMBEDDINGS, mmap_mode="r")
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read embeddings of version {folder.name}: {error}") from None
-        vectors = VectorIndex.load(folder / VECTORS, params=manifest.index_params)
+        vectors = VectorIndex.load(
+            folder / VECTORS, params=manifest.index_params, recall_at_10=manifest.recall_at_10, vectors=embeddings
+        )
         lexical = LexicalIndex.load(folder / LEXICAL, n_docs=len(papers))
         key_terms = _read_jsonl(folder / KEY_TERMS)
         counts = {
