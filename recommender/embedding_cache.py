@@ -17,7 +17,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,15 +26,22 @@ from typing import Any
 import numpy as np
 
 from .embedding import Embedder
-from .errors import IndexCorruptError, InvalidInputError
+from .errors import InvalidInputError
 from .model_profiles import ModelConfig
 from .progress import SILENT, Progress
 from .settings import DEFAULT_MODEL
+from .sqlite_cache import open_cache, select_in
 
 #: Shards written by another engine (see :mod:`recommender.distributed`) carry this format tag.
 SHARD_FORMAT = "recommender-embedding-shards/1"
 SHARD_MANIFEST = "_embeddings.json"
-_BATCH = 900  # SQLite's default limit on bound parameters is 999 in old builds
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)",
+    # Whether the model's window cut the text (unknown for vectors imported from shards without the flag).
+    "CREATE TABLE IF NOT EXISTS truncated (key TEXT PRIMARY KEY, cut INTEGER NOT NULL)",
+    # Model facts (dimension, window) so a build that embeds nothing need not load the model.
+    "CREATE TABLE IF NOT EXISTS facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
 
 
 def text_key(text: str) -> str:
@@ -77,38 +84,20 @@ class EmbeddingCache:
         self.path = self.folder / f"{fingerprint_}.sqlite"
         self.dimension = dimension
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            with closing(sqlite3.connect(self.path, timeout=60)) as connection:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
-                connection.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-                # Whether the model's window cut the text (unknown for vectors imported from shards).
-                connection.execute("CREATE TABLE IF NOT EXISTS truncated (key TEXT PRIMARY KEY, cut INTEGER NOT NULL)")
-                connection.execute("CREATE TABLE IF NOT EXISTS facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                yield connection
-        except sqlite3.DatabaseError as error:
-            raise IndexCorruptError(
-                f"the embedding cache {self.path} is unreadable ({error}); delete it to start a fresh cache"
-            ) from None
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return open_cache(self.path, _SCHEMA, "embedding cache")
 
     def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors among ``keys`` (missing keys are simply absent from the result)."""
         found: dict[str, np.ndarray] = {}
         if not keys or not self.path.exists():
             return found
-        unique = list(dict.fromkeys(keys))
         with self._connect() as connection:
-            for start in range(0, len(unique), _BATCH):
-                chunk = unique[start : start + _BATCH]
-                marks = ",".join("?" * len(chunk))
-                for key, blob in connection.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
-                    vector = np.frombuffer(blob, dtype=np.float32)
-                    if self.dimension is not None and vector.shape[0] != self.dimension:
-                        continue  # written by something else under this name: treat as absent
-                    found[key] = vector
+            for key, blob in select_in(connection, "SELECT key, vector FROM vectors WHERE key IN ({marks})", keys):
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if self.dimension is not None and vector.shape[0] != self.dimension:
+                    continue  # written by something else under this name: treat as absent
+                found[key] = vector
         return found
 
     def put(self, keys: Sequence[str], vectors: np.ndarray, truncated: Sequence[bool] | None = None) -> None:
@@ -133,15 +122,9 @@ class EmbeddingCache:
         """How many of ``keys`` were cut by the model's window (as recorded when they were embedded)."""
         if not keys or not self.path.exists():
             return 0
-        unique = list(dict.fromkeys(keys))
-        total = 0
         with self._connect() as connection:
-            for start in range(0, len(unique), _BATCH):
-                chunk = unique[start : start + _BATCH]
-                marks = ",".join("?" * len(chunk))
-                row = connection.execute(f"SELECT SUM(cut) FROM truncated WHERE key IN ({marks})", chunk).fetchone()
-                total += int(row[0] or 0)
-        return total
+            query = "SELECT SUM(cut) FROM truncated WHERE key IN ({marks})"
+            return sum(int(total or 0) for (total,) in select_in(connection, query, keys))
 
     def save_facts(self, facts: dict[str, Any]) -> None:
         """Remember model facts (dimension, window) so a build that embeds nothing need not load the model."""

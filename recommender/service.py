@@ -265,7 +265,6 @@ class Recommender:
             inputs,
             out_dir,
             self._build_config(),
-            batch_size=max(self.settings.batch_size, 64),
             concurrency=workers,
             address=address,
             overwrite=overwrite,
@@ -546,14 +545,19 @@ class Recommender:
     def _fit_themes(self, snapshot: Snapshot, rows: Sequence[int], k: int | None, method: str) -> ThemeMap:
         rows = list(rows)
         papers = [snapshot.papers[row] for row in rows]
-        graph = neighbour_graph(snapshot, self.retrieval, k=neighbours_for(len(rows)), rows=rows)
-        model = ThemeModel(n_themes=k, method=method).fit(
-            np.asarray(snapshot.embeddings[rows]),
-            [paper.text for paper in papers],
-            graph=graph,
-            term_matrix=snapshot.lexical.score_matrix()[rows],
-            vocabulary=snapshot.lexical.vocabulary(),
-        )
+        progress = Progress(bars=self.settings.progress)
+        with progress.step("related-papers graph", total=len(rows), unit=" papers") as step:
+            graph = neighbour_graph(snapshot, self.retrieval, k=neighbours_for(len(rows)), rows=rows)
+            step.advance(len(rows))
+        with progress.step("themes (cluster, label, map)", total=len(rows), unit=" papers") as step:
+            model = ThemeModel(n_themes=k, method=method).fit(
+                np.asarray(snapshot.embeddings[rows]),
+                [paper.text for paper in papers],
+                graph=graph,
+                term_matrix=snapshot.lexical.score_matrix()[rows],
+                vocabulary=snapshot.lexical.vocabulary(),
+            )
+            step.advance(len(rows))
         themes = [
             {
                 "id": theme.theme_id,
@@ -598,6 +602,8 @@ class Recommender:
                 model=manifest.model,
                 dimension=manifest.dimension,
                 built_at=manifest.built_at,
+                index_type=manifest.index_type,
+                recall_at_10=manifest.recall_at_10,
             )
         return info
 

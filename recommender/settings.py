@@ -42,7 +42,7 @@ class Settings:
     ``model`` is ``None`` when nobody chose one: builds then use the bundled offline model and queries use
     whatever model the index was built with. An explicit model that differs from the index's is refused.
     ``model_options`` override single model settings (pooling, max_seq_length, query_model, prefixes,
-    text_format; see :mod:`recommender.model_profiles`).
+    text_format, backend; see :mod:`recommender.model_profiles`).
     """
 
     index_dir: Path = field(default_factory=lambda: Path("indexes"))
@@ -52,7 +52,12 @@ class Settings:
     device: str = "cpu"
     batch_size: int = 32
     show_progress: bool | None = None
-    threads: int = 4
+    #: Encoding threads (torch, ONNX Runtime): one per CPU this process may use; more only oversubscribe.
+    threads: int = field(
+        default_factory=lambda: (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        )
+    )
     #: FAISS threads for searches: one query at a time is fastest on one thread (scripts/bench_latency.py:
     #: 0.9 ms vs 2.7 ms with two threads on a 20,000-paper flat index, 2 cores).
     search_threads: int = 1

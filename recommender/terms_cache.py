@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from .errors import IndexCorruptError
+from .sqlite_cache import open_cache, select_in
 from .tokenizer import TOKENIZER_VERSION
 
-_BATCH = 900
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS terms (key TEXT PRIMARY KEY, terms TEXT NOT NULL)",)
 _SEPARATOR = "\n"  # never inside a term (the tokenizer splits on whitespace); splitting beats json.loads 3x
 
 
@@ -31,19 +31,8 @@ class TermsCache:
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / f"terms-{TOKENIZER_VERSION}.sqlite"
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with closing(sqlite3.connect(self.path, timeout=60)) as connection:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
-                connection.execute("CREATE TABLE IF NOT EXISTS terms (key TEXT PRIMARY KEY, terms TEXT NOT NULL)")
-                yield connection
-        except sqlite3.DatabaseError as error:
-            raise IndexCorruptError(
-                f"the terms cache {self.path} is unreadable ({error}); delete it to start a fresh cache"
-            ) from None
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return open_cache(self.path, _SCHEMA, "terms cache")
 
     def terms(
         self,
@@ -66,17 +55,11 @@ class TermsCache:
         return [found[key] if key in found else computed[key] for key in keys]
 
     def _get(self, keys: Sequence[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
         if not self.path.exists():
-            return found
-        unique = list(dict.fromkeys(keys))
+            return {}
         with self._connect() as connection:
-            for start in range(0, len(unique), _BATCH):
-                chunk = unique[start : start + _BATCH]
-                marks = ",".join("?" * len(chunk))
-                for key, terms in connection.execute(f"SELECT key, terms FROM terms WHERE key IN ({marks})", chunk):
-                    found[key] = terms.split(_SEPARATOR) if terms else []
-        return found
+            query = "SELECT key, terms FROM terms WHERE key IN ({marks})"
+            return {key: terms.split(_SEPARATOR) if terms else [] for key, terms in select_in(connection, query, keys)}
 
     def _put(self, batch: dict[str, list[str]]) -> None:
         with self._connect() as connection, connection:

@@ -1,6 +1,6 @@
 """Crash safety of builds: kill -9 a running `recommender build` at random moments, then load and query.
 
-Set-up: an index of N real abstracts (default 2,000 from ../shared/data) built once with the real bundled
+Set-up: an index of N real abstracts (default 600 from ../shared/data) built once with the real bundled
 model. Then, ``--runs`` times (default 20): add a few new papers, start ``recommender build`` as a separate
 process (every other one with ``--full``, which re-embeds everything and so spends its time embedding; the
 others embed only the new papers and spend theirs writing the index), SIGKILL it after a random delay drawn
@@ -9,7 +9,7 @@ previous version or a complete new one, and that `related` and `search` answer.
 
 Prints one line per kill and a summary; exit status 1 if any check failed.
 
-    .venv/bin/python scripts/bench_crash.py [--runs 20] [--n 2000] [--seed 0]
+    .venv/bin/python scripts/bench_crash.py [--runs 20] [--n 600] [--seed 0]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def check(settings: Settings, probe: str, known: set[str]) -> tuple[bool, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--n", type=int, default=2000, help="papers in the index")
+    parser.add_argument("--n", type=int, default=600, help="papers in the index")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = random.Random(args.seed)

@@ -13,10 +13,11 @@ from helpers import CORPUS, FakeEmbedder, jsonl, write
 from recommender import snapshot as snapshot_module
 from recommender.cli import main
 from recommender.embedding_cache import EmbeddingCache, encode_cached, fingerprint, text_key
-from recommender.errors import NotFoundError, StaleIndexError
+from recommender.errors import InvalidInputError, NotFoundError, StaleIndexError
 from recommender.model_profiles import model_config
 from recommender.progress import Progress
 from recommender.service import Recommender
+from recommender.settings import Settings
 from recommender.terms_cache import TermsCache
 from recommender.tokenizer import index_terms
 
@@ -249,3 +250,38 @@ def test_cli_build_refuses_shards_of_another_model(index_dir, tmp_path):
 def test_text_key_is_the_hash_of_the_text():
     assert text_key("abc") == text_key("abc") != text_key("abd")
     assert len(text_key("x")) == 64
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf", "ivfpq"])
+def test_approximate_index_kinds_record_their_recall_and_serve(index_dir, tmp_path, kind):
+    rng = np.random.default_rng(0)
+    words = ["anoikis", "STAT3", "IL-6", "fibroblast", "hypoxia", "glycolysis", "BIM", "ERK", "VEGF", "lactate"]
+    records = [
+        {"id": f"p{i}", "title": f"Paper {i}", "abstract": " ".join(rng.choice(words, size=12)) + f" token{i % 40}"}
+        for i in range(600)
+    ]
+    settings = Settings(index_dir=index_dir, show_progress=False, index_kind=kind)
+    service = Recommender(settings, embedder_factory=lambda config, settings: FakeEmbedder(config, 64))
+    service.ingest([write(tmp_path / "many.jsonl", jsonl(records))])
+    manifest = service.build()
+    assert manifest.index_type == kind and manifest.index_params and 0.0 <= manifest.recall_at_10 <= 1.0
+    again = Recommender(settings, embedder_factory=lambda config, settings: FakeEmbedder(config, 64))
+    hits = again.related("p1", 5)
+    assert len(hits) == 5 and "p1" not in {hit.id for hit in hits}
+    listed = again.list_versions()[-1]
+    assert listed["index_type"] == kind and listed["recall_at_10"] == manifest.recall_at_10
+
+
+def test_settings_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "RECOMMENDER_API_TOKEN": "t0k",
+            "RECOMMENDER_INDEX_KIND": "hnsw",
+            "RECOMMENDER_KEEP_VERSIONS": "3",
+            "RECOMMENDER_CACHE_DIR": "/tmp/c",
+        }
+    )
+    assert (settings.api_token, settings.index_kind, settings.keep_versions) == ("t0k", "hnsw", 3)
+    assert str(settings.cache_path) == "/tmp/c" and "t0k" not in repr(settings)
+    with pytest.raises(InvalidInputError, match="index kind"):
+        Settings.from_env({"RECOMMENDER_INDEX_KIND": "annoy"})
