@@ -112,3 +112,10 @@ class ForbiddenError(RecommenderError):
 
     code = "forbidden"
     http_status = 403
+
+
+class NotReadyError(RecommenderError):
+    """The service is alive but has no loadable index version to answer from (readiness probe)."""
+
+    code = "not_ready"
+    http_status = 503

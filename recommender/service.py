@@ -30,6 +30,8 @@ from .errors import (
     InvalidInputError,
     NotFoundError,
     NothingIngestedError,
+    NotReadyError,
+    RecommenderError,
     StaleIndexError,
 )
 from .jobs import Job, JobRunner
@@ -586,6 +588,14 @@ class Recommender:
                 paper.id: np.round(xy, 5).tolist() for paper, xy in zip(papers, model.coordinates_, strict=True)
             },
         )
+
+    def ready(self) -> dict[str, Any]:
+        """Whether queries can be answered now: the current version is loaded (loading it if needed)."""
+        try:
+            snapshot = self._current_snapshot()
+        except RecommenderError as error:
+            raise NotReadyError(f"not ready: {error.message}") from None
+        return {"ready": True, "version": snapshot.manifest.build_id, "papers_indexed": snapshot.size}
 
     def status(self) -> dict[str, Any]:
         """Where the index stands: store size, current version and its manifest."""

@@ -198,3 +198,24 @@ def test_job_runner_records_failures_without_dying():
     assert jobs[1].error["code"] == "internal_error" and "boom" not in jobs[1].error["message"]
     assert jobs[2].result == 42 and jobs[2].state == SUCCEEDED
     runner.shutdown()
+
+
+def test_ready_reports_the_loaded_version(client):
+    body = client.get("/ready").get_json()
+    assert body["ready"] is True and body["papers_indexed"] == len(CORPUS) and body["version"]
+
+
+def test_not_ready_without_an_index_is_503(make_service):
+    client = create_app(service=make_service("empty")).test_client()
+    error = error_of(client.get("/ready"), 503)
+    assert error["code"] == "not_ready" and "recommender ingest" in error["message"]
+    assert client.get("/health").status_code == 200  # alive all the same
+
+
+def test_not_ready_when_the_current_version_is_corrupt(app, index_dir):
+    service = app.extensions["recommender"]
+    (service.versions.current_path() / "manifest.json").unlink()
+    fresh = create_app(service=Recommender(service.settings, embedder_factory=lambda c, s: FakeEmbedder(c)))
+    assert error_of(fresh.test_client().get("/ready"), 503)["code"] == "not_ready"
+    health = fresh.test_client().get("/health")
+    assert health.status_code == 200 and "manifest.json" in health.get_json()["problem"]

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, RecommenderError
 from ..jobs import Job
 from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS, Recommender
@@ -145,7 +145,17 @@ def json_body() -> Any:
 
 @api.get("/health")
 def health():
-    return jsonify({"status": "ok", **service().status()})
+    """Liveness: 200 whenever the process answers; the index's state is included, problems as text."""
+    try:
+        return jsonify({"status": "ok", **service().status()})
+    except RecommenderError as error:
+        return jsonify({"status": "ok", "index": service().settings.index_name, "problem": error.message})
+
+
+@api.get("/ready")
+def ready():
+    """Readiness: 200 once an index version is loaded and can answer, else 503 with the reason."""
+    return jsonify(service().ready())
 
 
 @api.get("/papers/<path:paper_id>/related")
