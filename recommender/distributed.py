@@ -135,7 +135,7 @@ class _EmbedBatch:
             raise self.error
         texts = [text for line in batch.column("text").to_pylist() if (text := document_text(self.config, line))]
         vectors = self.embedder.encode_documents(texts)
-        truncated = [self.embedder.count_truncated([text]) > 0 for text in texts]
+        truncated = self.embedder.truncated(texts)
         return shard_table([text_key(text) for text in texts], vectors, truncated)
 
 

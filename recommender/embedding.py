@@ -40,7 +40,7 @@ class Embedder(Protocol):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def count_truncated(self, texts: Sequence[str]) -> int: ...
+    def truncated(self, texts: Sequence[str]) -> list[bool]: ...
 
 
 def model_location(model: str) -> str:
@@ -97,16 +97,20 @@ class SentenceTransformerEmbedder:
         prefix = self.config.query_prefix
         return self._encode(self._queries, [prefix + text for text in texts], False, query=True)
 
-    def count_truncated(self, texts: Sequence[str]) -> int:
-        """How many documents are longer than the model's window (their dense vector sees only the start)."""
-        if not self.max_seq_length or not texts:
-            return 0
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        """Per document: is it longer than the model's window (its dense vector sees only the start)?"""
+        if not self.max_seq_length:
+            return [False] * len(texts)
         prefix = self.config.document_prefix
-        count = 0
+        flags: list[bool] = []
         for start in range(0, len(texts), 1000):
             lengths = _token_lengths(self._documents, [prefix + text for text in texts[start : start + 1000]])
-            count += sum(length > self.max_seq_length for length in lengths)
-        return count
+            flags += [length > self.max_seq_length for length in lengths]
+        return flags
+
+    def count_truncated(self, texts: Sequence[str]) -> int:
+        """How many documents are longer than the model's window."""
+        return sum(self.truncated(texts))
 
     def _encode(self, model: Any, texts: list[str], progress: bool, *, query: bool) -> np.ndarray:
         if not texts:

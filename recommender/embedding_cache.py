@@ -314,7 +314,7 @@ def encode_cached(
                 chunk = missing[start : start + chunk_size]
                 chunk_texts = [texts[first_row[key]] for key in chunk]
                 vectors = embedder.encode_documents(chunk_texts)
-                flags = [embedder.count_truncated([text]) > 0 for text in chunk_texts]
+                flags = embedder.truncated(chunk_texts)
                 if cache is not None:
                     cache.put(chunk, vectors, flags)
                 computed.update(zip(chunk, vectors, strict=True))

@@ -59,8 +59,8 @@ class RememberingEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.encode_queries(texts)
 
-    def count_truncated(self, texts: Sequence[str]) -> int:
-        return self.inner.count_truncated(texts)
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        return self.inner.truncated(texts)
 
 
 def load_texts(config: ModelConfig, count: int) -> list[str]:

@@ -55,8 +55,8 @@ class LookupEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_documents(texts)
 
-    def count_truncated(self, texts: Sequence[str]) -> int:
-        return 0
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        return [False] * len(texts)
 
 
 def cached_vectors(cache: Path, name: str, texts: list[str]) -> np.ndarray | None:

@@ -41,8 +41,8 @@ class FakeEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_documents(texts)
 
-    def count_truncated(self, texts: Sequence[str]) -> int:
-        return 0
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        return [False] * len(texts)
 
 
 def fake_factory(config: ModelConfig, settings: Settings) -> FakeEmbedder:
