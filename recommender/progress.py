@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tqdm import tqdm
 
@@ -41,12 +41,10 @@ class Progress:
 
     bars: bool = False
     callback: Callback | None = None
-    steps: list[str] = field(default_factory=list)
 
     @contextmanager
     def step(self, name: str, total: int | None = None, unit: str = "") -> Iterator[Step]:
         """A step with a bar of ``total`` units (a spinner-like count when ``None``)."""
-        self.steps.append(name)
         bar = tqdm(total=total, desc=name, unit=unit, leave=True) if self.bars else None
         step = Step(name, total, _bar=bar, _callback=self.callback)
         if self.callback is not None:
