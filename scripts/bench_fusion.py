@@ -37,7 +37,7 @@ from recommender.ingest import read_paths
 from recommender.model_profiles import model_config
 from recommender.paper import Paper
 from recommender.retrieval import RetrievalConfig, Retriever
-from recommender.snapshot import Snapshot, write_snapshot
+from recommender.snapshot import BuildInputs, Snapshot, write_snapshot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_PAIRS = {0: 3, 1: 2, 2: 1, 3: 0}
@@ -67,7 +67,8 @@ def embed(embedder: SentenceTransformerEmbedder, cache: Path, name: str, texts: 
 
 def snapshot(papers: list[Paper], vectors: np.ndarray, model_id: str) -> Snapshot:
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
-    write_snapshot(folder, build_id="bench", papers=papers, embeddings=vectors, model_id=model_id, max_seq_length=None)
+    inputs = BuildInputs(model_id=model_id, max_seq_length=None, index_kind="flat")  # exact scores to compare modes
+    write_snapshot(folder, build_id="bench", papers=papers, embeddings=vectors, inputs=inputs)
     return Snapshot.load(folder)
 
 
