@@ -204,7 +204,7 @@ def theme_report():
     return Response(
         body,
         mimetype=REPORT_TYPES[params.format],
-        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
+        headers={"Content-Security-Policy": REPORT_POLICY},
     )
 
 
