@@ -784,19 +784,57 @@ def status(ctx: click.Context, index: str | None, model: str | None, as_json: bo
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="server worker threads")
+@click.option(
+    "--catch-up/--no-catch-up",
+    default=True,
+    show_default=True,
+    help="on start, index papers that are stored but not yet indexed (e.g. after a crash)",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    envvar="RECOMMENDER_LOG_FORMAT",
+    help="request and error logs on stderr: one JSON object per line, or plain text. Env: RECOMMENDER_LOG_FORMAT.",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(0, 3600),
+    default=30.0,
+    show_default=True,
+    help="seconds a running index build may take to finish after SIGTERM/Ctrl+C before it is abandoned",
+)
 @index_option
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int, index: str | None, model: str | None) -> None:
-    """Serve the HTTP API with the waitress production WSGI server."""
-    from waitress import serve as waitress_serve
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    threads: int,
+    catch_up: bool,
+    log_format: str,
+    shutdown_timeout: float,
+    index: str | None,
+    model: str | None,
+) -> None:
+    """Serve the HTTP API with the waitress production WSGI server.
 
+    SIGTERM or Ctrl+C stops it gracefully: no new connections, requests in flight finish (up to 5 s), and a
+    running build gets --shutdown-timeout seconds; an abandoned build leaves the previous version current.
+    """
     from .web import create_app
+    from .web.observability import configure_logging
+    from .web.server import run_server
 
+    configure_logging(log_format, verbose=bool(ctx.find_root().params.get("verbose")))
     service = _service(ctx, index, model)
     settings = service.settings
     app = create_app(service=service)
+    if catch_up and (job := service.catch_up()) is not None:
+        click.echo(f"The store holds papers the index lacks: catching up in job {job.id}.", err=True)
     click.echo(f"Serving index '{settings.index_name}' on http://{host}:{port} (Ctrl+C to stop)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="recommender")
+    run_server(app, host=host, port=port, threads=threads, shutdown_timeout=shutdown_timeout)
 
 
 @main.command()

@@ -119,3 +119,13 @@ class NotReadyError(RecommenderError):
 
     code = "not_ready"
     http_status = 503
+
+
+class StorageError(RecommenderError):
+    """The disk refused a write (full, read-only, I/O error) or the paper store cannot be read.
+
+    Writes are transactions or staged folders, so whatever was stored or built before stays as it was.
+    """
+
+    code = "storage_error"
+    http_status = 507

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import NotFoundError, RecommenderError
+from .errors import NotFoundError, NotReadyError, RecommenderError
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,14 @@ class JobRunner:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recommender-job")
+        self._closed = False
 
     def submit(self, kind: str, work: Work) -> Job:
         """Queue ``work(progress)``; its return value (JSON-serialisable) becomes the job's result."""
         job = Job(id=uuid.uuid4().hex[:16], kind=kind)
         with self._lock:
+            if self._closed:
+                raise NotReadyError("the server is shutting down; no new jobs are taken")
             self._jobs[job.id] = job
             while len(self._jobs) > self._keep:
                 oldest = next(iter(self._jobs.values()))
@@ -116,6 +119,24 @@ class JobRunner:
 
     def shutdown(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=not wait)
+
+    def close(self, timeout: float) -> bool:
+        """Stop taking jobs, drop queued ones and give the running one ``timeout`` seconds to finish.
+
+        Returns whether nothing is left running. Builds publish atomically, so a job abandoned after this
+        leaves the previous version current; dropped jobs are marked failed so pollers learn why.
+        """
+        with self._lock:
+            self._closed = True
+            pending = [job for job in self._jobs.values() if job.state == QUEUED]
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for job in pending:
+            if job.state == QUEUED:
+                job.error = {"code": "not_ready", "message": "the server shut down before this job started"}
+                job.state, job.finished_at = FAILED, _now()
+                job._finished.set()
+        running = [job for job in self.active() if job.state == RUNNING]
+        return all(job.wait(timeout) for job in running)
 
     @staticmethod
     def _run(job: Job, work: Work) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -33,9 +35,10 @@ from .errors import (
     NotReadyError,
     RecommenderError,
     StaleIndexError,
+    StorageError,
 )
 from .jobs import Job, JobRunner
-from .manifest import Manifest, previous_model_config
+from .manifest import Manifest, corpus_hash, previous_model_config
 from .model_profiles import ModelConfig, model_config
 from .paper import Paper
 from .progress import Progress
@@ -124,6 +127,8 @@ class Recommender:
         self._lock = threading.RLock()
         self._load_lock = threading.Lock()
         self._failed_version: str | None = None
+        #: Why the version served is not the one ``CURRENT`` names, if it is not (reported by ready/status).
+        self._problem: str | None = None
         self.jobs = JobRunner()
 
     # ----------------------------------------------------------------------------------------- ingest
@@ -206,6 +211,18 @@ class Recommender:
         at any point leaves the previous version current.
         """
         progress = progress or Progress(bars=self.settings.progress)
+        try:
+            return self._build(full=full, embeddings=embeddings, progress=progress)
+        except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            current = self.versions.current_id()
+            kept = f"version {current} stays current" if current else "no version was published"
+            raise StorageError(
+                f"the build of index {self.settings.index_name!r} could not write to disk ({reason}); {kept}. "
+                "Cached embeddings are kept: free space and build again."
+            ) from error
+
+    def _build(self, *, full: bool, embeddings: Path | None, progress: Progress) -> Manifest:
         with exclusive_lock(self.settings.index_path):
             papers = list(self.store.papers())
             if not papers:
@@ -291,6 +308,13 @@ class Recommender:
 
     def job(self, job_id: str) -> Job:
         return self.jobs.get(job_id)
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Shut down background work: queued jobs are dropped, a running build gets ``timeout`` seconds.
+
+        Returns whether nothing is left running (an abandoned build publishes nothing).
+        """
+        return self.jobs.close(timeout)
 
     # --------------------------------------------------------------------------------------- versions
     def list_versions(self) -> list[dict[str, Any]]:
@@ -595,7 +619,39 @@ class Recommender:
             snapshot = self._current_snapshot()
         except RecommenderError as error:
             raise NotReadyError(f"not ready: {error.message}") from None
-        return {"ready": True, "version": snapshot.manifest.build_id, "papers_indexed": snapshot.size}
+        answer: dict[str, Any] = {"ready": True, "version": snapshot.manifest.build_id, "papers_indexed": snapshot.size}
+        if self._problem and snapshot.manifest.build_id != self.versions.current_id():
+            answer["problem"] = self._problem
+        return answer
+
+    def serving_size(self) -> int:
+        """Papers in the version currently loaded (0 before one is), without touching the disk."""
+        snapshot = self._snapshot
+        return snapshot.size if snapshot is not None else 0
+
+    def pending_changes(self) -> bool:
+        """Whether the store holds papers (or edits, or deletions) that the current version does not.
+
+        After a crash between storing papers and indexing them, or papers ingested without a build, the
+        store is ahead of the index; :meth:`catch_up` closes the gap.
+        """
+        if self.store.count() == 0:
+            return False
+        current = self.versions.current_path()
+        if current is None:
+            return True
+        try:
+            indexed = Manifest.read(current).corpus_hash
+        except (IndexCorruptError, IndexMismatchError):
+            return True
+        return indexed != corpus_hash(self.store.text_hashes())
+
+    def catch_up(self) -> Job | None:
+        """Start a background update if the store is ahead of the index (see :meth:`pending_changes`)."""
+        if not self.pending_changes():
+            return None
+        log.info("the paper store is ahead of the index: starting a catch-up build")
+        return self.start_update("catch-up")
 
     def status(self) -> dict[str, Any]:
         """Where the index stands: store size, current version and its manifest."""
@@ -615,6 +671,9 @@ class Recommender:
                 index_type=manifest.index_type,
                 recall_at_10=manifest.recall_at_10,
             )
+        serving = self._snapshot
+        if serving is not None and serving.manifest.build_id != info["version"]:
+            info.update(serving=serving.manifest.build_id, problem=self._problem)
         return info
 
     # -------------------------------------------------------------------------------------- internals
@@ -693,19 +752,40 @@ class Recommender:
             set_threads(self.settings.search_threads)
             snapshot.manifest.check_model(self._configured_model())
         except (IndexCorruptError, IndexMismatchError) as error:
-            if self._snapshot is None:
+            fallback = self._snapshot
+            if fallback is None and isinstance(error, IndexCorruptError):
+                fallback = self._last_good(build_id)
+            if fallback is None:
                 raise
             log.error(
-                "index version %s is unusable, still serving %s: %s",
-                build_id,
-                self._snapshot.manifest.build_id,
-                error.message,
+                "index version %s is unusable, serving %s: %s", build_id, fallback.manifest.build_id, error.message
             )
             self._failed_version = build_id
-            return self._snapshot
+            self._problem = (
+                f"version {build_id} is unusable ({error.message}); serving version {fallback.manifest.build_id}. "
+                "Run `recommender build` (or POST /rebuild) to publish a good version, or `recommender rollback`."
+            )
+            with self._lock:
+                self._snapshot = fallback
+            return fallback
         with self._lock:
             self._snapshot = snapshot
+            self._problem = None
         return snapshot
+
+    def _last_good(self, broken: str) -> Snapshot | None:
+        """The newest kept version other than ``broken`` that loads: what a restarted server serves from when
+        ``CURRENT`` names a damaged version (``CURRENT`` itself is left for the operator or the next build)."""
+        for build_id in reversed(self.versions.list()):
+            if build_id == broken:
+                continue
+            try:
+                snapshot = Snapshot.load(self.versions.path(build_id))
+                snapshot.manifest.check_model(self._configured_model())
+            except (IndexCorruptError, IndexMismatchError):
+                continue
+            return snapshot
+        return None
 
     def _cache(self, config: ModelConfig) -> EmbeddingCache:
         return EmbeddingCache(self.settings.cache_path / "embeddings", fingerprint(config))
@@ -793,9 +873,15 @@ def check_filters(filters: Filters) -> None:
         raise InvalidInputError("exclude must be a list of paper ids")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _check_reference(reference: object) -> str:
+    """A paper id, DOI or PMID as callers may give it: 1-1,000 characters, no control characters."""
     if not isinstance(reference, str) or not reference.strip() or len(reference) > 1000:
         raise InvalidInputError("a paper id must be a non-empty string of at most 1000 characters")
+    if _CONTROL.search(reference.strip()):
+        raise InvalidInputError("a paper id must not contain control characters")
     return reference.strip()
 
 

@@ -69,6 +69,13 @@ class Settings:
     keep_versions: int = 2
     #: Bearer token that authorises writes over HTTP (rebuild, add and delete papers). ``None``: writes refused.
     api_token: str | None = field(default=None, repr=False)
+    #: Bearer token that reads (search, related, themes, ...) need; ``None``: reads are open. The write token
+    #: is accepted for reads too. /health, /ready, /metrics and /openapi.json stay open for probes.
+    read_token: str | None = field(default=None, repr=False)
+    #: Per-client request limit over HTTP, e.g. "300/minute" or "20/second;1000/hour"; ``None``: no limit.
+    rate_limit: str | None = None
+    #: Largest request body accepted by the write endpoints (POST /papers); other endpoints take 64 KiB.
+    max_upload_bytes: int = 16 * 1024 * 1024
     #: Ranking defaults (see recommender.retrieval.RetrievalConfig); None keeps the measured defaults.
     fusion: str | None = None
     text_weight: float | None = None
@@ -82,6 +89,8 @@ class Settings:
             raise InvalidInputError(f"index kind must be one of {', '.join(INDEX_KINDS)}, got {self.index_kind!r}")
         if self.keep_versions < 1:
             raise InvalidInputError("keep_versions must be at least 1")
+        if self.max_upload_bytes < 1024:
+            raise InvalidInputError("max_upload_bytes must be at least 1024")
 
     @property
     def progress(self) -> bool:
@@ -122,6 +131,12 @@ class Settings:
             values["keep_versions"] = _int_env(env, "RECOMMENDER_KEEP_VERSIONS")
         if env.get("RECOMMENDER_API_TOKEN"):
             values["api_token"] = env["RECOMMENDER_API_TOKEN"]
+        if env.get("RECOMMENDER_READ_TOKEN"):
+            values["read_token"] = env["RECOMMENDER_READ_TOKEN"]
+        if env.get("RECOMMENDER_RATE_LIMIT"):
+            values["rate_limit"] = env["RECOMMENDER_RATE_LIMIT"]
+        if env.get("RECOMMENDER_MAX_UPLOAD_MB"):
+            values["max_upload_bytes"] = int(_float_env(env, "RECOMMENDER_MAX_UPLOAD_MB") * 1024 * 1024)
         if env.get("RECOMMENDER_FUSION"):
             values["fusion"] = env["RECOMMENDER_FUSION"]
         for key in ("text_weight", "paper_weight"):

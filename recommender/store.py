@@ -15,6 +15,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import BusyError, RecommenderError, StorageError
 from .paper import Paper, merge_papers, normalize_doi, normalize_pmid, title_key
 
 _SCHEMA = """
@@ -57,14 +58,25 @@ class PaperStore:
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=30)) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
+        """A connection; SQLite and disk failures become a :class:`StorageError` naming the store.
+
+        Writes run in transactions, so after such an error the store holds exactly what it held before.
+        """
+        try:
             if write:
-                connection.executescript(_SCHEMA)
-            yield connection
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=30)
+        except (sqlite3.Error, OSError) as error:
+            raise _storage_error(self.path, error) from error
+        with closing(connection):
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=FULL")
+                if write:
+                    connection.executescript(_SCHEMA)
+                yield connection
+            except sqlite3.Error as error:  # only SQLite's own: an input file's OSError is the reader's business
+                raise _storage_error(self.path, error) from error
 
     @contextmanager
     def transaction(self) -> Iterator[StoreWriter]:
@@ -104,6 +116,14 @@ class PaperStore:
             if row is None and pmid:
                 row = connection.execute("SELECT record FROM papers WHERE pmid = ?", (pmid,)).fetchone()
         return _paper(row[0]) if row else None
+
+    def text_hashes(self) -> Iterator[tuple[str, str]]:
+        """``(id, text hash)`` of every paper: what :func:`recommender.manifest.corpus_hash` of an index
+        built now would cover, without parsing the records."""
+        if not self.exists():
+            return
+        with self._connect() as connection:
+            yield from connection.execute("SELECT id, text_hash FROM papers")
 
     def papers(self) -> Iterator[Paper]:
         """All papers in insertion order (the order a build indexes them in)."""
@@ -175,6 +195,14 @@ class StoreWriter:
             "UPDATE papers SET doi = ?, pmid = ?, title_key = ?, year = ?, text_hash = ?, record = ? WHERE id = ?",
             (*self._values(paper), paper.id),
         )
+
+
+def _storage_error(path: Path, error: BaseException) -> RecommenderError:
+    """Lock timeouts are a busy store (try again); everything else is the disk's or the file's fault."""
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return BusyError(f"the paper store {path} is busy with another write; try again")
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return StorageError(f"the paper store {path} failed: {reason}; nothing was changed")
 
 
 def _scalar(connection: sqlite3.Connection, sql: str) -> object:

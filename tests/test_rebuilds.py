@@ -13,7 +13,7 @@ from helpers import CORPUS, FakeEmbedder, jsonl, write
 from recommender import snapshot as snapshot_module
 from recommender.cli import main
 from recommender.embedding_cache import EmbeddingCache, encode_cached, fingerprint, text_key
-from recommender.errors import InvalidInputError, NotFoundError, StaleIndexError
+from recommender.errors import InvalidInputError, NotFoundError, StaleIndexError, StorageError
 from recommender.model_profiles import model_config
 from recommender.progress import Progress
 from recommender.service import Recommender
@@ -201,7 +201,7 @@ def test_failed_build_keeps_serving_and_the_next_one_reuses_the_embeddings(servi
 
     with monkeypatch.context() as patch:
         patch.setattr(snapshot_module.LexicalIndex, "save", full_disk)
-        with pytest.raises(OSError):
+        with pytest.raises(StorageError, match="No space left on device"):
             service.build()
     assert service.related("a1", 2) and len(service.versions.list()) == 1
     manifest = service.build()

@@ -8,7 +8,7 @@ import pytest
 from helpers import CORPUS, jsonl, write
 
 from recommender import snapshot as snapshot_module
-from recommender.errors import BusyError, IndexCorruptError, IndexMismatchError
+from recommender.errors import BusyError, IndexCorruptError, IndexMismatchError, StorageError
 from recommender.manifest import FORMAT_VERSION
 from recommender.versions import exclusive_lock
 
@@ -31,7 +31,7 @@ def test_a_build_that_fails_midway_leaves_the_current_version_serving(built, mon
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(snapshot_module.LexicalIndex, "save", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match=r"No space left on device.*stays current"):
         built.build()
     assert built.versions.current_id() == current
     assert built.versions.list() == [current]

@@ -1,115 +1,37 @@
 """JSON endpoints. Each handler validates its input, calls one façade method and returns its result.
 
 Related papers and search results are a JSON list of hits, best first — the same shape the CLI prints with
-``--json``.
-
-Request bodies and query strings are validated with pydantic models that forbid unknown fields, so a typo
-("txt" for "text") is a 400 naming the field rather than a silently ignored parameter.
+``--json``. Inputs are validated with the pydantic models of :mod:`.schemas` (unknown fields refused, each
+bad field named); ``GET /openapi.json`` describes them all.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+import re
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from ..errors import InvalidInputError, RecommenderError
+from ..errors import InvalidInputError, NotFoundError, RecommenderError
 from ..jobs import Job
-from ..retrieval import MODES, Filters
-from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS, Recommender
-from ..settings import DEFAULT_K, MAX_K
-from ..theme_report import FORMATS as REPORT_FORMATS
-from ..themes import METHODS as THEME_METHODS
+from ..service import Recommender
 from .auth import write_access
-
-MAX_EXCLUDE = 10000
+from .schemas import (
+    JOB_ID_PATTERN,
+    AddPapersBody,
+    RebuildBody,
+    RecommendBody,
+    RelatedQuery,
+    ReportQuery,
+    RollbackBody,
+    SearchBody,
+    ThemesQuery,
+    WaitQuery,
+)
 
 api = Blueprint("api", __name__)
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
-
-
-Mode = Annotated[str, Field(pattern="^(" + "|".join(MODES) + ")$")]
-Year = Annotated[int, Field(ge=1000, le=3000)]
-PaperId = Annotated[str, Field(min_length=1, max_length=1000)]
-
-
-class FiltersBody(_Strict):
-    year_min: Year | None = None
-    year_max: Year | None = None
-    journals: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
-    themes: list[int] = Field(default_factory=list, max_length=100)
-    exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
-
-    def to_filters(self) -> Filters:
-        return Filters(self.year_min, self.year_max, tuple(self.journals), tuple(self.themes), tuple(self.exclude))
-
-
-class SearchBody(_Strict):
-    text: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
-    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
-    mode: Mode | None = None
-    filters: FiltersBody | None = None
-
-
-class RecommendBody(_Strict):
-    positive: list[PaperId] = Field(min_length=1, max_length=MAX_EXAMPLES)
-    negative: list[PaperId] = Field(default_factory=list, max_length=MAX_EXAMPLES)
-    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
-    mode: Mode | None = None
-    filters: FiltersBody | None = None
-
-
-class RelatedQuery(_Strict):
-    """Query string of GET /papers/<id>/related; list filters repeat (``?journal=A&journal=B``)."""
-
-    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
-    mode: Mode | None = None
-    year_min: Year | None = None
-    year_max: Year | None = None
-    journal: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
-    theme: list[int] = Field(default_factory=list, max_length=100)
-    exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
-
-    def to_filters(self) -> Filters | None:
-        filters = Filters(self.year_min, self.year_max, tuple(self.journal), tuple(self.theme), tuple(self.exclude))
-        return filters if filters != Filters() else None
-
-
-class ThemesQuery(_Strict):
-    k: int | None = Field(None, ge=1)
-    method: str = Field("spectral", pattern="^(" + "|".join(THEME_METHODS) + ")$")
-    within: int | None = None
-
-
-class ReportQuery(ThemesQuery):
-    format: str = Field("html", pattern="^(" + "|".join(REPORT_FORMATS) + ")$")
-
-
-class RebuildBody(_Strict):
-    full: bool = False
-
-
-#: How long a write request waits for the index update it started before answering 202 with the job.
-MAX_WAIT_SECONDS = 300.0
-
-
-class AddPapersBody(_Strict):
-    papers: list[dict[str, Any]] = Field(min_length=1, max_length=10000)
-    wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
-
-
-class WaitQuery(_Strict):
-    wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
-
-
-class RollbackBody(_Strict):
-    to: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
 
 LIST_PARAMETERS = {"journal", "theme", "exclude"}
 
@@ -134,13 +56,24 @@ def query_args() -> dict[str, object]:
     return {key: request.args.getlist(key) if key in LIST_PARAMETERS else request.args.get(key) for key in request.args}
 
 
-def json_body() -> Any:
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object; with ``optional``, an empty body means ``{}`` (but malformed JSON is a 400)."""
+    if optional and not request.get_data(cache=True):
+        return {}
     data = request.get_json(silent=True)
     if data is None:
         raise InvalidInputError("the request body must be JSON (Content-Type: application/json)")
     if not isinstance(data, dict):
         raise InvalidInputError("the request body must be a JSON object")
     return data
+
+
+@api.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API (inputs from the same models that validate requests)."""
+    from .openapi import document  # built from the routes and schemas; imported late to avoid a cycle
+
+    return jsonify(document())
 
 
 @api.get("/health")
@@ -222,7 +155,7 @@ def job_response(job: Job, body: dict[str, Any], wait: float) -> tuple[Response,
 @api.post("/rebuild")
 @write_access
 def rebuild():
-    body = validate(RebuildBody, request.get_json(silent=True) or {})
+    body = validate(RebuildBody, json_body(optional=True))
     job = service().start_rebuild(full=body.full)
     response = jsonify({"job": job.to_dict()})
     response.headers["Location"] = f"/jobs/{job.id}"
@@ -231,6 +164,8 @@ def rebuild():
 
 @api.get("/jobs/<job_id>")
 def job_status(job_id: str):
+    if not re.fullmatch(JOB_ID_PATTERN, job_id):
+        raise NotFoundError(f"no job {job_id[:40]!r}: job ids are 16 hexadecimal characters")
     return jsonify(service().job(job_id).to_dict())
 
 
@@ -261,6 +196,6 @@ def versions():
 @api.post("/rollback")
 @write_access
 def rollback():
-    body = validate(RollbackBody, request.get_json(silent=True) or {})
+    body = validate(RollbackBody, json_body(optional=True))
     manifest = service().rollback(body.to)
     return jsonify({"current": manifest.build_id, "count": manifest.count})

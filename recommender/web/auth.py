@@ -1,8 +1,10 @@
-"""Who may write: every endpoint that changes the index needs the bearer token in ``RECOMMENDER_API_TOKEN``.
+"""Who may read and write.
 
-Missing credentials are a 401 (with ``WWW-Authenticate``), a wrong token a 403, and a server started without
-a token refuses every write (403) instead of leaving them open. Tokens are compared in constant time and
-never logged or echoed.
+Every endpoint that changes the index needs the bearer token in ``RECOMMENDER_API_TOKEN``: missing
+credentials are a 401 (with ``WWW-Authenticate``), a wrong token a 403, and a server started without a token
+refuses every write (403) instead of leaving them open. Reads are open unless ``RECOMMENDER_READ_TOKEN`` is
+set; then they need that token (or the write token). Probes and descriptions (/health, /ready, /metrics,
+/openapi.json) stay open. Tokens are compared in constant time and never logged or echoed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,41 @@ def check_write_token(configured: str | None, header: str | None) -> None:
         raise UnauthorizedError("this endpoint changes the index: send 'Authorization: Bearer TOKEN'")
     if not hmac.compare_digest(token.strip().encode(), configured.encode()):
         raise ForbiddenError("the bearer token is not valid for writes on this server")
+
+
+#: Endpoints that answer without a token even when reads are protected: liveness/readiness probes, metrics
+#: scrapers and the API description carry no corpus data.
+OPEN_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi", "metrics", "static"})
+
+
+def _bearer(header: str | None) -> str | None:
+    scheme, _, token = (header or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _matches(token: str, configured: str | None) -> bool:
+    return bool(configured) and hmac.compare_digest(token.encode(), configured.encode())  # type: ignore[union-attr]
+
+
+def check_read_token(read_token: str | None, write_token: str | None, header: str | None) -> None:
+    """Raise unless reads are open or ``header`` carries the read token (or the write token)."""
+    if not read_token:
+        return
+    token = _bearer(header)
+    if token is None:
+        raise UnauthorizedError("reads on this server need a token: send 'Authorization: Bearer TOKEN'")
+    # Both comparisons always run, so the time taken does not tell which token was nearly right.
+    read_ok, write_ok = _matches(token, read_token), _matches(token, write_token)
+    if not (read_ok or write_ok):
+        raise ForbiddenError("the bearer token is not valid on this server")
+
+
+def read_access() -> None:
+    """``before_request`` hook: protect every non-open endpoint when a read token is configured."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return
+    settings = current_app.extensions["recommender"].settings
+    check_read_token(settings.read_token, settings.api_token, request.headers.get("Authorization"))
 
 
 def write_access(view: View) -> View:
