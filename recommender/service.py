@@ -536,7 +536,7 @@ class Recommender:
 
     def _current_themes(self, snapshot: Snapshot, k: int | None, method: str, refit: bool) -> ThemeMap:
         """The stored map (extended to new papers) if it answers the request, else a new one, saved."""
-        stored = None if refit else ThemeMap.load(self.settings.index_path)
+        stored = None if refit else self._stored_themes()
         if stored is not None and stored.matches(k, method, snapshot.manifest.model):
             if stored.build_id != snapshot.manifest.build_id:
                 stored = stored.extend(
@@ -551,9 +551,17 @@ class Recommender:
         fitted.save(self.settings.index_path)
         return fitted
 
+    def _stored_themes(self) -> ThemeMap | None:
+        """The kept theme map; a damaged one is only a lost cache: logged, then fitted again."""
+        try:
+            return ThemeMap.load(self.settings.index_path)
+        except IndexCorruptError as error:
+            log.warning("ignoring the kept theme map: %s", error.message)
+            return None
+
     def _sub_themes(self, snapshot: Snapshot, within: int, k: int | None, method: str) -> ThemeMap:
         # Theme ids refer to the map the user last saw: the kept one (brought up to this build), else a new one.
-        stored = ThemeMap.load(self.settings.index_path)
+        stored = self._stored_themes()
         if stored is not None:
             parent = self._current_themes(snapshot, stored.requested_k, stored.method, refit=False)
         else:

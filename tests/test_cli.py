@@ -175,3 +175,16 @@ def test_themes_report_file(run, corpus, tmp_path):
     assert (
         json.loads(run("themes", "--k", "2", "--method", "agglomerative", "--json").stdout)["method"] == "agglomerative"
     )
+
+
+def test_the_api_input_limits_hold_on_the_command_line(run, corpus):
+    run("ingest", corpus)
+    run("build")
+    long_text = run("search", "anoikis " * 3000)
+    assert long_text.exit_code == 1 and "longer than 20000 characters" in long_text.stderr
+    assert run("search", "anoikis", "-k", "1001").exit_code == 2
+    control = run("related", "a1\x07")
+    assert control.exit_code == 1 and "control characters" in control.stderr
+    too_long = run("show", "x" * 1001)
+    assert too_long.exit_code == 1 and "at most 1000 characters" in too_long.stderr
+    assert run("rollback", "--to", "../../etc").exit_code == 1

@@ -118,3 +118,11 @@ def test_a_store_never_built_is_pending(make_service, tmp_path):
     assert not service.pending_changes()
     service.ingest([write(tmp_path / "corpus.jsonl", jsonl(CORPUS))])
     assert service.pending_changes()
+
+
+def test_a_damaged_kept_theme_map_is_fitted_again(built):
+    first = built.themes()
+    path = next(built.settings.index_path.glob("themes*.json"))
+    path.write_text('{"truncated": ')
+    restarted_map = built.themes(refit=False, k=first.k)
+    assert restarted_map.k == first.k and sum(theme["size"] for theme in restarted_map.themes) > 0
