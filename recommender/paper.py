@@ -13,19 +13,38 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
+# A DOI ends at whitespace or a control character (neither is allowed in one).
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f-\x9f]+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _PMID = re.compile(r"^\d{1,9}$")
+#: Longest paper id accepted: the service refuses longer references, so a longer id could never be looked up.
+MAX_ID_LENGTH = 1000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str | None) -> str:
-    """Unicode-normalise (NFC) and collapse whitespace: the canonical form of every stored text field."""
+    """Unicode-normalise (NFC) and collapse whitespace: the canonical form of every stored text field.
+
+    Lone surrogates become U+FFFD (see :func:`utf8_safe`), so stored text is always valid UTF-8.
+    """
     if not text:
         return ""
     text = str(text)
+    if text.isascii():
+        return " ".join(text.split())
+    text = utf8_safe(text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return " ".join(text.split())
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD.
+
+    JSON escapes (``"\\ud800"``) and undecodable file names produce them; text holding one cannot be encoded
+    as UTF-8, so it could be neither hashed into an id nor written to the store.
+    """
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def normalize_doi(value: str | None) -> str | None:
@@ -40,6 +59,8 @@ def normalize_doi(value: str | None) -> str | None:
     if not match:
         return None
     doi = strip_trailing_punctuation(match.group(0))
+    if not _DOI.fullmatch(doi):  # only punctuation followed the slash ("10.1000/.")
+        return None
     return doi.lower()
 
 

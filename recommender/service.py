@@ -124,8 +124,13 @@ class Recommender:
         self._embedders: dict[str, Embedder] = {}
         self._snapshot: Snapshot | None = None
         self._theme_cache: dict[tuple[str, int | None, str], ThemeMap] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # short holds only: snapshot swaps, the embedder table
         self._load_lock = threading.Lock()
+        #: Theme fits take seconds: they hold their own lock so searches and version switches never wait for one.
+        self._themes_lock = threading.RLock()
+        #: Set while a background job builds and then loads a version: requests keep the loaded one meanwhile
+        #: instead of loading the new version themselves in the gap between its publication and the job's load.
+        self._job_building = threading.Event()
         self._failed_version: str | None = None
         #: Why the version served is not the one ``CURRENT`` names, if it is not (reported by ready/status).
         self._problem: str | None = None
@@ -300,7 +305,11 @@ class Recommender:
 
     def _build_and_load(self, progress: Progress, *, full: bool = False) -> dict[str, Any]:
         """Build, then load the new version in this (background) thread so no request waits for the load."""
-        manifest = self.build(full=full, progress=progress)
+        self._job_building.set()
+        try:
+            manifest = self.build(full=full, progress=progress)
+        finally:
+            self._job_building.clear()
         with progress.step("load", total=1) as step:
             self._current_snapshot()
             step.advance()
@@ -513,7 +522,7 @@ class Recommender:
             raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
         if method not in THEME_METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
-        with self._lock:
+        with self._themes_lock:
             if within is not None:
                 return self._sub_themes(snapshot, within, k, method)
             key = (snapshot.manifest.build_id, k, method)
@@ -681,7 +690,9 @@ class Recommender:
             )
         serving = self._snapshot
         if serving is not None and serving.manifest.build_id != info["version"]:
-            info.update(serving=serving.manifest.build_id, problem=self._problem)
+            info["serving"] = serving.manifest.build_id  # a fallback, or the moment before a new version loads
+            if self._problem:
+                info["problem"] = self._problem
         return info
 
     # -------------------------------------------------------------------------------------- internals
@@ -739,8 +750,10 @@ class Recommender:
         serving = self._snapshot
         if serving is not None and serving.manifest.build_id == build_id:
             return serving
-        if serving is not None and (build_id == self._failed_version or not self._load_lock.acquire(blocking=False)):
-            return serving  # the new version is being loaded by another request (or failed to): keep answering
+        if serving is not None and (self._job_building.is_set() or build_id == self._failed_version):
+            return serving  # a job will load the new version (or it failed to load): keep answering from this one
+        if serving is not None and not self._load_lock.acquire(blocking=False):
+            return serving  # the new version is being loaded by another request: keep answering
         if serving is None:
             self._load_lock.acquire()
         try:

@@ -10,6 +10,7 @@ and JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), or a single page document, 
 from __future__ import annotations
 
 import glob
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,9 @@ def read_paths(
         try:
             for item in read_file(path, columns):
                 yield source, item.position, (to_paper(item, source) if isinstance(item, RawRecord) else item)
-        except OSError as error:
-            yield source, None, Rejected(f"cannot read file: {error.strerror or error}")
+        except (OSError, EOFError, zlib.error) as error:  # EOFError, zlib.error: a truncated or corrupted gzip file
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            yield source, None, Rejected(f"cannot read file: {reason}")
 
 
 def read_records(records: Any, source: str) -> Iterator[tuple[str, str | None, Paper | Rejected]]:

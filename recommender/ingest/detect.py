@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -107,7 +108,7 @@ def sniff(path: Path) -> str:
     try:
         with open_binary(path) as handle:
             head = handle.read(SNIFF_BYTES)
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:  # EOFError, zlib.error: a truncated or corrupted gzip file
         raise UnreadableFile(f"cannot read file: {error}") from None
     if not head.strip():
         raise UnreadableFile("empty file")
@@ -140,7 +141,7 @@ def _json_kind(text: str, path: Path) -> str | None:
             json.loads(first_line)
             # One object alone is a JSON document (possibly {"papers": [...]}); several are JSON Lines.
             return "jsonl" if rest.strip() else "json"
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # json.loads raises these too (huge integers, deep nesting)
             pass
     if text.startswith(("{", "[")) and _is_json_document(path):
         return "json"
@@ -180,7 +181,7 @@ def _is_json_document(path: Path) -> bool:
         with open_binary(path) as handle:
             json.loads(decode(handle.read()))
         return True
-    except (json.JSONDecodeError, OSError, EOFError):
+    except (ValueError, RecursionError, OSError, EOFError, zlib.error):
         return False
 
 
@@ -191,7 +192,10 @@ def _table_dialect(text: str, path: Path) -> str | None:
     for kind, delimiter in (("tsv", "\t"), ("csv", ","), ("csv", ";")):
         if delimiter not in header:
             continue
-        columns = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
+        try:
+            columns = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
+        except csv.Error:  # a lone "\r" or a NUL in the line: not a header the table reader could use
+            continue
         known = any(canonical_key(column) in _TABLE_COLUMNS for column in columns)
         if len(columns) >= 2 and (known or named_table):
             return kind

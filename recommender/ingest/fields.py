@@ -9,6 +9,8 @@ so the rules live in one place.
 from __future__ import annotations
 
 import html
+import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -46,6 +48,9 @@ _MARKUP_TAG = re.compile(
 )
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|jats:p|jats:sec|sec)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
+#: Deepest nesting of lists and objects read from JSON. Paper records nest a few levels; the converters below
+#: recurse, so a value nested hundreds of levels deep is refused before it reaches them.
+MAX_JSON_DEPTH = 64
 
 
 def canonical_key(key: str) -> str:
@@ -67,6 +72,8 @@ def parse_year(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN and Infinity
+            return None
         year = int(value)
     else:
         match = _YEAR.search(str(value))
@@ -74,6 +81,43 @@ def parse_year(value: Any) -> int | None:
             return None
         year = int(match.group(1))
     return year if 1800 <= year <= date.today().year + 1 else None
+
+
+def nesting_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether lists and mappings nest more than ``limit`` levels deep in ``value``.
+
+    Iterative, depth first: no recursion however deep the value, and a cyclic value (only possible in memory)
+    stops at the limit too.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` for ingest: every failure is a ``ValueError`` (a ``JSONDecodeError`` for bad syntax).
+
+    ``json.loads`` itself raises ``RecursionError`` on arrays nested about a thousand levels deep and a plain
+    ``ValueError`` on integers of more than 4300 digits; values nested deeper than :data:`MAX_JSON_DEPTH` are
+    refused here too.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if nesting_exceeds(value):
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
 
 
 def as_text(value: Any) -> str:
@@ -101,8 +145,8 @@ def as_list(value: Any, split: str = r"\s*;\s*") -> list[str]:
         if not re.search(split, text) and split == r"\s*;\s*" and "," in text:
             return [item.strip() for item in text.split(",") if item.strip()]
         return [item.strip(" .") for item in re.split(split, text) if item.strip(" .")]
-    if isinstance(value, Mapping):
-        value = [value]
+    if isinstance(value, Mapping) or not isinstance(value, list | tuple):
+        value = [value]  # one name-bearing mapping, or a lone number or boolean (iterating it would raise)
     items: list[str] = []
     for item in value:
         name = person_name(item) if isinstance(item, Mapping) else strip_markup(str(item))

@@ -9,14 +9,13 @@ The page is then flattened to lines, one per block element, so the plain-text ru
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
 from ..paper import clean_text, normalize_doi, normalize_pmid
-from .fields import fields_from_mapping, flip_name, parse_year
+from .fields import fields_from_mapping, flip_name, load_json, parse_year
 from .text_page import PageLines, find_abstract, split_lines
 
 _BLOCK_TAGS = [
@@ -63,8 +62,8 @@ def _json_ld(soup: BeautifulSoup) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for script in soup.find_all("script", attrs={"type": re.compile("ld\\+json", re.IGNORECASE)}):
         try:
-            data = json.loads(script.string or "")
-        except (json.JSONDecodeError, TypeError):
+            data = load_json(script.string or "")
+        except (ValueError, TypeError):  # not JSON, or nested too deeply to use
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:

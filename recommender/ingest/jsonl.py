@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .detect import decode, open_binary
-from .fields import fields_from_mapping
+from .fields import MAX_JSON_DEPTH, fields_from_mapping, load_json, nesting_exceeds
 from .records import RawRecord, Rejected
 
 _LIST_KEYS = ("papers", "records", "articles", "documents", "items", "results", "data")
@@ -26,9 +26,12 @@ def read_jsonl(path: Path, columns: Mapping[str, str] | None = None) -> Iterator
                 continue
             position = f"line {number}"
             try:
-                value = json.loads(line)
+                value = load_json(line)
             except json.JSONDecodeError as error:
                 yield Rejected(f"not valid JSON ({error.msg} at column {error.colno})", position)
+                continue
+            except ValueError as error:  # nested too deeply, or an integer too long to convert
+                yield Rejected(f"unreadable JSON ({error})", position)
                 continue
             yield _record(value, position, columns)
 
@@ -36,9 +39,12 @@ def read_jsonl(path: Path, columns: Mapping[str, str] | None = None) -> Iterator
 def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
     with open_binary(path) as handle:
         try:
-            value = json.loads(decode(handle.read()))
+            value = load_json(decode(handle.read()))
         except json.JSONDecodeError as error:
             yield Rejected(f"not valid JSON ({error.msg} at line {error.lineno})")
+            return
+        except ValueError as error:  # nested too deeply, or an integer too long to convert
+            yield Rejected(f"unreadable JSON ({error})")
             return
     items = _items(value)
     if len(items) == 1 and items[0] is value:
@@ -67,4 +73,6 @@ def _items(value: Any) -> list[Any]:
 def _record(value: Any, position: str | None, columns: Mapping[str, str] | None) -> RawRecord | Rejected:
     if not isinstance(value, dict):
         return Rejected(f"expected a JSON object, got {type(value).__name__}", position)
+    if nesting_exceeds(value):  # records given in memory are not checked by load_json
+        return Rejected(f"record nested more than {MAX_JSON_DEPTH} levels deep", position)
     return RawRecord(fields_from_mapping(value, columns), position)

@@ -6,7 +6,7 @@ TI (TT when only a transliterated title exists), AB, FAU/AU, DP, JT/TA, LID/AID 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,27 @@ def medline_fields(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value not in (None, "", [])}
 
 
+def _without_orphan_continuations(lines: Iterable[str]) -> Iterator[str]:
+    """The lines, minus indented continuation lines that follow no tag line of their record.
+
+    ``Bio.Medline`` appends a continuation line (six spaces) to the current record's last tag and raises
+    ``KeyError`` when the record has none yet (at the start of the file, or right after a blank line that
+    ended a record). Such a line has nothing to continue, so it is dropped.
+    """
+    open_record = False
+    for line in lines:
+        if line[:6] == "      ":
+            if not open_record:
+                continue
+        else:
+            open_record = line not in ("\n", "\r\n")  # what Bio.Medline takes for the end of a record
+        yield line
+
+
 def read_medline(path: Path) -> Iterator[RawRecord | Rejected]:
     count = 0
     with open_text(path) as text:
-        for record in Medline.parse(text):
+        for record in Medline.parse(_without_orphan_continuations(text)):
             count += 1
             yield RawRecord(medline_fields(dict(record)), f"record {count}")
     if count == 0:

@@ -8,12 +8,11 @@ title is preferred over a translated one wherever it comes from.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from .fields import fields_from_mapping, latin_ratio, prefer_english
+from .fields import fields_from_mapping, latin_ratio, load_json, prefer_english
 from .html_page import looks_like_html, parse_html
 from .text_page import parse_text_page
 
@@ -25,16 +24,16 @@ def _json_candidates(text: str) -> Iterator[Any]:
     stripped = text.strip()
     if stripped[:1] in "{[":
         try:
-            yield json.loads(stripped)
+            yield load_json(stripped)
             return
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or nested too deeply to use
             pass
     for line in text.splitlines():
         line = line.strip()
         if len(line) > 20 and line[0] in "{[" and line[-1] in "}]":
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
+                yield load_json(line)
+            except ValueError:
                 continue
 
 
@@ -51,8 +50,8 @@ def _walk_records(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
             yield from _walk_records(item, depth + 1)
     elif isinstance(value, str) and len(value) > 20 and value.lstrip()[:1] in "{[":
         try:
-            yield from _walk_records(json.loads(value), depth + 1)
-        except json.JSONDecodeError:
+            yield from _walk_records(load_json(value), depth + 1)
+        except ValueError:
             return
 
 

@@ -6,7 +6,7 @@ them: abstract in AB or N2, journal in JO, JF, T2 or J2, year in PY, Y1 or DA.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,34 @@ def ris_fields(entry: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value not in (None, "", [])}
 
 
+def _without_orphan_continuations(lines: Iterable[str], parser: RisParser) -> Iterator[str]:
+    """The lines, minus untagged lines that come before the first tag of their record.
+
+    rispy appends an untagged line to the last tag it saw, even when that tag belonged to the previous record,
+    and then raises ``KeyError``. Such a line has nothing to continue, so it is dropped. Records are tracked as
+    rispy does: outside one, lines are skipped until one starts with ``TY``; ``ER`` ends it.
+    """
+    in_record = tagged = False
+    for line in lines:
+        tag, _ = parser.parse_line(line)
+        if not in_record:
+            in_record = line.startswith(parser.START_TAG)
+            tagged = False
+        elif tag == parser.END_TAG:
+            in_record = False
+        elif tag is not None:
+            tagged = tagged or tag not in parser.ignore
+        elif not tagged:
+            continue
+        yield line
+
+
 def read_ris(path: Path) -> Iterator[RawRecord | Rejected]:
     count = 0
+    parser = RisParser()
     with open_text(path) as text:
         lines = (line.rstrip("\r\n") for line in text)
-        for entry in RisParser().parse_lines(lines):
+        for entry in parser.parse_lines(_without_orphan_continuations(lines, parser)):
             count += 1
             yield RawRecord(ris_fields(entry), f"record {count}")
     if count == 0:

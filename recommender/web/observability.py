@@ -60,6 +60,9 @@ def configure_logging(fmt: str = "json", *, verbose: bool = False) -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("recommender").setLevel(logging.INFO)
+    # waitress warns once per request that waits for a worker thread: thousands of lines a minute under load,
+    # all saying what the latency metrics already show.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class Metrics:

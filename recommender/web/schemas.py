@@ -29,7 +29,15 @@ VERSION_ID_PATTERN = r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9a-f]{6}$"
 
 
 class _Strict(BaseModel):
+    """Query strings: unknown parameters refused; values arrive as text, so "10" may become 10."""
+
     model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class _StrictBody(BaseModel):
+    """JSON bodies: unknown fields refused and no type coercion (``true`` is not the theme id 1, "10" not a k)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 Mode = Annotated[str, Field(pattern="^(" + "|".join(MODES) + ")$", description="ranking: " + ", ".join(MODES))]
@@ -37,7 +45,7 @@ Year = Annotated[int, Field(ge=1000, le=3000)]
 PaperId = Annotated[str, Field(min_length=1, max_length=1000, pattern=PAPER_ID_PATTERN)]
 
 
-class FiltersBody(_Strict):
+class FiltersBody(_StrictBody):
     year_min: Year | None = None
     year_max: Year | None = None
     journals: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
@@ -48,14 +56,14 @@ class FiltersBody(_Strict):
         return Filters(self.year_min, self.year_max, tuple(self.journals), tuple(self.themes), tuple(self.exclude))
 
 
-class SearchBody(_Strict):
+class SearchBody(_StrictBody):
     text: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
     mode: Mode | None = None
     filters: FiltersBody | None = None
 
 
-class RecommendBody(_Strict):
+class RecommendBody(_StrictBody):
     positive: list[PaperId] = Field(min_length=1, max_length=MAX_EXAMPLES)
     negative: list[PaperId] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
@@ -89,7 +97,7 @@ class ReportQuery(ThemesQuery):
     format: str = Field("html", pattern="^(" + "|".join(REPORT_FORMATS) + ")$")
 
 
-class RebuildBody(_Strict):
+class RebuildBody(_StrictBody):
     full: bool = False
 
 
@@ -97,27 +105,28 @@ class RebuildBody(_Strict):
 MAX_WAIT_SECONDS = 300.0
 
 
-#: What a paper record may hold (documentation and fuzzing; the ingest reader also takes the field synonyms of
-#: JSONL files, e.g. "Abstract", "AB", "summary", and reports each record it cannot use).
+#: What a paper record may hold. Records are read leniently, as lines of a JSONL file are (field synonyms such
+#: as "Abstract", "AB" or "summary"; years from dates; authors from a list or a string), so the properties are
+#: described, not typed: a record that yields no usable title or abstract is skipped and listed in the
+#: answer's ``ingest.rejected`` with the reason, and the other records of the request are stored.
 PAPER_RECORD: dict[str, Any] = {
     "type": "object",
-    "description": "a paper: title and/or abstract required; other keys as in a JSONL ingest file",
+    "description": "a paper, keys as in a JSONL ingest file; unusable records are listed in ingest.rejected",
     "properties": {
-        "id": {"type": "string", "description": "your id (default: derived from the DOI, PMID or text)"},
-        "title": {"type": "string"},
-        "abstract": {"type": "string"},
-        "doi": {"type": "string"},
-        "pmid": {"type": ["string", "integer"]},
-        "journal": {"type": "string"},
-        "year": {"type": ["integer", "string"]},
-        "authors": {"type": ["array", "string"], "items": {"type": "string"}},
-        "keywords": {"type": ["array", "string"], "items": {"type": "string"}},
+        "id": {"description": "your id, a string (default: derived from the DOI, PMID or text)"},
+        "title": {"description": "the title, a string"},
+        "abstract": {"description": "the abstract, a string (markup tags are removed)"},
+        "doi": {"description": "a DOI, bare or as a doi.org link"},
+        "pmid": {"description": "a PubMed id, digits"},
+        "journal": {"description": "the journal's name"},
+        "year": {"description": "a year, or a date that contains one"},
+        "authors": {"description": "a list of names, or one string"},
+        "keywords": {"description": "a list of terms, or one string"},
     },
-    "anyOf": [{"required": ["title"]}, {"required": ["abstract"]}],
 }
 
 
-class AddPapersBody(_Strict):
+class AddPapersBody(_StrictBody):
     papers: list[dict[str, Any]] = Field(
         min_length=1,
         max_length=MAX_PAPERS_PER_REQUEST,
@@ -131,7 +140,7 @@ class WaitQuery(_Strict):
     wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
 
 
-class RollbackBody(_Strict):
+class RollbackBody(_StrictBody):
     to: Annotated[str, Field(pattern=VERSION_ID_PATTERN)] | None = Field(
         None, description="version id (default: the one before the current one)"
     )
