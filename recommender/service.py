@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -168,6 +169,22 @@ class Recommender:
                 raise NothingIngestedError(_nothing_message(report), details=report.to_dict())
         report.total = self.store.count()
         return report
+
+    def ingest_upload(self, name: str, data: bytes) -> IngestReport:
+        """Store the papers of an uploaded file (any supported format, recognised from its content).
+
+        The bytes are written to a private temporary file and parsed like a file given to :meth:`ingest`; the
+        client's file name is only a label in the report, never a path, and nothing uploaded is executed.
+        """
+        label = _upload_label(name)
+        with tempfile.TemporaryDirectory(prefix="recommender-upload-") as folder:
+            path = Path(folder) / "upload"
+            try:
+                path.write_bytes(data)
+            except OSError as error:
+                raise StorageError(f"cannot keep the upload for reading: {error.strerror or error}") from error
+            items = ((label, position, item) for _, position, item in ingest.read_paths([path]))
+            return self._ingest_items(items)
 
     def delete(self, reference: str) -> Paper:
         """Remove a paper (by id, DOI or PMID) from the store; the next build leaves it out of the index."""
@@ -531,6 +548,41 @@ class Recommender:
             self._theme_cache.clear()
             self._theme_cache[key] = self._current_themes(snapshot, k, method, refit)
             return self._theme_cache[key]
+
+    def theme_points(self, k: int | None = None, *, method: str = "spectral") -> dict[str, Any]:
+        """The 2-D theme map as columns (one entry per paper), for drawing: id, x, y, theme, year, journal, title.
+
+        Columns rather than one object per paper keep 20,000 papers to a compact answer; journals are given
+        once in ``journals`` and referred to by position. ``theme`` is -1 for papers in no theme.
+        """
+        theme_map = self.themes(k, method=method)
+        snapshot = self._current_snapshot()
+        theme_of = theme_map.theme_of()
+        journals: dict[str, int] = {}
+        columns: dict[str, list[Any]] = {name: [] for name in ("id", "x", "y", "theme", "year", "journal", "title")}
+        for paper_id, (x, y) in theme_map.coordinates.items():
+            row = snapshot.row_of.get(paper_id)
+            if row is None:
+                continue
+            paper = snapshot.papers[row]
+            columns["id"].append(paper_id)
+            columns["x"].append(round(float(x), 4))
+            columns["y"].append(round(float(y), 4))
+            columns["theme"].append(theme_of.get(paper_id, -1))
+            columns["year"].append(paper.year)
+            columns["journal"].append(journals.setdefault(paper.journal, len(journals)) if paper.journal else -1)
+            columns["title"].append(paper.display_title)
+        themes = [
+            {key: theme[key] for key in ("id", "label", "terms", "size")} | {"representatives": theme["papers"][:5]}
+            for theme in theme_map.themes
+        ]
+        return {
+            "build_id": theme_map.build_id,
+            "k": theme_map.k,
+            "themes": themes,
+            "journals": list(journals),
+            **columns,
+        }
 
     def theme_report(
         self, k: int | None = None, *, method: str = "spectral", within: int | None = None, fmt: str = "html"
@@ -904,6 +956,13 @@ def _check_reference(reference: object) -> str:
     if _CONTROL.search(reference.strip()):
         raise InvalidInputError("a paper id must not contain control characters")
     return reference.strip()
+
+
+def _upload_label(name: object) -> str:
+    """A client's file name reduced to a harmless label: its last part, printable, at most 200 characters."""
+    text = name if isinstance(name, str) else ""
+    text = _CONTROL.sub("", text.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return text[:200] or "upload"
 
 
 def _nothing_message(report: IngestReport) -> str:

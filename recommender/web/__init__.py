@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, service: Recommender | None 
     app = Flask(__name__)
     service = service or Recommender(settings or Settings.from_env())
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_upload_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = service.settings.max_upload_bytes  # pasted text in the upload form
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = service

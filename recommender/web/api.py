@@ -27,6 +27,7 @@ from .schemas import (
     RollbackBody,
     SearchBody,
     ThemesQuery,
+    UploadForm,
     WaitQuery,
 )
 
@@ -125,6 +126,15 @@ def themes():
     return jsonify(service().themes(params.k, method=params.method, within=params.within).to_dict())
 
 
+@api.get("/themes/map")
+def theme_map():
+    """The 2-D map of the corpus coloured by theme, as columns (see ``Recommender.theme_points``)."""
+    params = validate(ThemesQuery, query_args())
+    if params.within is not None:
+        raise InvalidInputError("within: the map shows the whole corpus; use GET /themes?within=ID for sub-themes")
+    return jsonify(service().theme_points(params.k, method=params.method))
+
+
 # The report needs nothing from anywhere: no scripts, no fetches, only its own inline styles.
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REPORT_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application/json", "csv": "text/csv"}
@@ -177,6 +187,23 @@ def add_papers():
     report = service().ingest_records(body.papers)
     job = service().start_update("add-papers")
     return job_response(job, {"ingest": report.to_dict()}, body.wait)
+
+
+@api.post("/papers/upload")
+@write_access
+def upload_papers():
+    """Store the papers of an uploaded file (multipart field ``file``) or pasted text (form field ``text``), in
+    any supported format, then update the index as ``POST /papers`` does."""
+    params = validate(UploadForm, {key: request.form.get(key) for key in request.form})
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        report = service().ingest_upload(upload.filename, upload.read())
+    elif params.text and params.text.strip():
+        report = service().ingest_upload("pasted text", params.text.encode("utf-8"))
+    else:
+        raise InvalidInputError("send a file (multipart field 'file') or pasted text (form field 'text')")
+    job = service().start_update("upload")
+    return job_response(job, {"ingest": report.to_dict()}, params.wait)
 
 
 @api.delete("/papers/<path:paper_id>")

@@ -22,7 +22,7 @@ from .auth import OPEN_ENDPOINTS
 
 MAX_QUERY_BODY = 256 * 1024
 #: Endpoints whose bodies carry papers (the upload cap applies).
-UPLOAD_ENDPOINTS = frozenset({"api.add_papers"})
+UPLOAD_ENDPOINTS = frozenset({"api.add_papers", "api.upload_papers"})
 
 
 def body_cap() -> None:

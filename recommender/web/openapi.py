@@ -70,6 +70,15 @@ PAPER_ID = {
 }
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": JOB_ID_PATTERN}}
 WRITE = [{"bearerAuth": []}]
+UPLOAD = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "a file in any supported format"},
+        "text": {"type": "string", "description": "pasted records or a pasted page, instead of a file"},
+        "wait": {"type": "number", "minimum": 0, "maximum": 300, "default": 60},
+    },
+    "additionalProperties": False,
+}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -159,6 +168,21 @@ def document() -> dict[str, Any]:
         "/themes": {
             "get": _operation(
                 "The corpus's labelled themes", {"200": _json(OBJECT, "themes")}, parameters=_query(ThemesQuery)
+            )
+        },
+        "/themes/map": {
+            "get": _operation(
+                "The 2-D theme map as columns: id, x, y, theme, year, journal (index into journals), title",
+                {"200": _json(OBJECT, "the map")},
+                parameters=[p for p in _query(ThemesQuery) if p["name"] != "within"],
+            )
+        },
+        "/papers/upload": {
+            "post": _operation(
+                "Store the papers of an uploaded file or pasted text (any supported format), then update the index",
+                {"200": job_answer, "202": job_answer},
+                requestBody={"required": True, "content": {"multipart/form-data": {"schema": UPLOAD}}},
+                security=WRITE,
             )
         },
         "/themes/report": {

@@ -136,6 +136,13 @@ class AddPapersBody(_StrictBody):
     wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
 
 
+class UploadForm(_Strict):
+    """Form fields of ``POST /papers/upload`` beside the file: pasted text instead of a file, and the wait."""
+
+    text: str | None = Field(None, description="pasted records or a pasted page, instead of a file")
+    wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
+
+
 class WaitQuery(_Strict):
     wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
 

@@ -1,0 +1,81 @@
+"""Uploading files or pasted text over HTTP, and the 2-D theme map endpoint."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from helpers import CORPUS, FakeEmbedder, jsonl, write
+
+from recommender.service import Recommender
+from recommender.settings import Settings
+from recommender.web import create_app
+
+TOKEN = "upload-token-42"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+RIS = """TY  - JOUR
+TI  - Anoikis resistance through TrkB in detached epithelial cells
+AB  - Detached cells resist anoikis when TrkB signalling is active; we show how.
+JO  - Oncogene
+PY  - 2004
+DO  - 10.1038/nature02766
+ER  -
+"""
+
+
+@pytest.fixture()
+def client(index_dir, tmp_path):
+    settings = Settings(index_dir=index_dir, show_progress=False, api_token=TOKEN)
+    service = Recommender(settings, embedder_factory=lambda config, _: FakeEmbedder(config))
+    service.ingest([write(tmp_path / "c.jsonl", jsonl(CORPUS))])
+    service.build()
+    return create_app(service=service).test_client()
+
+
+def test_an_uploaded_file_in_any_format_is_stored_and_indexed(client):
+    data = {"file": (io.BytesIO(RIS.encode()), "../../etc/passwd.ris")}
+    response = client.post("/papers/upload", data=data, headers=AUTH, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["ingest"]["added"] == 1 and body["job"]["state"] == "succeeded"
+    assert body["ingest"]["papers"][0]["source"] == "passwd.ris"  # a label, never a path
+    paper = client.get("/papers/10.1038/nature02766").get_json()
+    assert paper["journal"] == "Oncogene"
+    assert client.get(f"/papers/{paper['id']}/related?k=2").status_code == 200
+
+
+def test_pasted_pages_are_read_like_files(client, seeds_dir, expected_seeds):
+    for name in expected_seeds:
+        text = (seeds_dir / name).read_text(encoding="utf-8")
+        response = client.post("/papers/upload", data={"text": text, "wait": "30"}, headers=AUTH)
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["ingest"]["read"] == 1
+    assert client.get("/papers/10.1186/s40164-025-00713-9").status_code == 200
+
+
+def test_upload_errors(client):
+    assert client.post("/papers/upload", data={"text": "x"}).status_code == 401
+    empty = client.post("/papers/upload", data={}, headers=AUTH)
+    assert empty.status_code == 400 and "file" in empty.get_json()["error"]["message"]
+    junk = client.post(
+        "/papers/upload",
+        data={"file": (io.BytesIO(b"\x00\x01\x02" * 10), "x.bin")},
+        headers=AUTH,
+        content_type="multipart/form-data",
+    )
+    assert junk.status_code == 400 and junk.get_json()["error"]["code"] == "nothing_ingested"
+    unknown = client.post("/papers/upload", data={"text": "abc", "colour": "red"}, headers=AUTH)
+    assert unknown.status_code == 400 and "colour" in unknown.get_json()["error"]["message"]
+
+
+def test_the_theme_map_gives_one_point_per_paper(client):
+    answer = client.get("/themes/map?k=3")
+    assert answer.status_code == 200
+    points = answer.get_json()
+    n = len(points["id"])
+    assert n == len(CORPUS)
+    assert all(len(points[column]) == n for column in ("x", "y", "theme", "year", "journal", "title"))
+    assert {theme["id"] for theme in points["themes"]} >= set(points["theme"]) - {-1}
+    assert all(theme["representatives"] for theme in points["themes"])
+    assert all(-1 <= j < len(points["journals"]) for j in points["journal"])
+    assert client.get("/themes/map?within=0").status_code == 400
