@@ -121,10 +121,9 @@ def write_snapshot(
     np.save(folder / EMBEDDINGS, embeddings)
     with progress.step("vector index", total=len(papers), unit=" papers") as step:
         vectors = VectorIndex.build(
-            embeddings, kind=inputs.index_kind, params=inputs.index_params or None, progress=progress.bars
+            embeddings, kind=inputs.index_kind, params=inputs.index_params or None, on_added=step.advance
         )
         vectors.save(folder / VECTORS)
-        step.advance(len(papers))
     if terms is None:
         terms = [index_terms(paper.text) for paper in papers]
     with progress.step("lexical index", total=len(papers), unit=" papers") as step:

@@ -118,12 +118,15 @@ class VectorIndex:
         progress: bool = False,
         seed: int = 0,
         auto_flat_max: int = AUTO_FLAT_MAX,
+        on_added: Callable[[int], None] | None = None,
     ) -> VectorIndex:
         """Build an index of ``kind`` over L2-normalised ``vectors`` (row i = paper i).
 
         ``params`` overrides the defaults of the kind (see :func:`default_params`); unknown names are an error,
         so that a typo does not silently build a different index. For approximate kinds the recall@10 against
         exact search is measured on a sample of the corpus, and the search parameter is tuned if not given.
+        ``on_added(n)`` reports vectors as they are added, for a caller that draws its own progress (then no
+        bar of this function's is drawn); ``progress`` draws one here (scripts).
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
@@ -135,17 +138,18 @@ class VectorIndex:
         _check_params(kind, given)
         resolved.update({name: value for name, value in given.items() if value is not None})
         index = _BUILDERS[kind](vectors, resolved, seed)
-        with tqdm(total=n, desc=f"building {kind} index", unit="vec", disable=not progress) as bar:
+        with tqdm(total=n, desc=f"building {kind} index", unit="vec", disable=not progress or bool(on_added)) as bar:
+            report = _reporter(bar, on_added)
             if kind == "flat":
-                _add_rows(index, kind, vectors, np.arange(n), bar)
+                _add_rows(index, kind, vectors, np.arange(n), report)
                 return cls(index, kind, resolved)
             held_out, rest = _held_out_rows(n, seed)
-            _add_rows(index, kind, vectors, rest, bar)
+            _add_rows(index, kind, vectors, rest, report)
             attached = vectors if resolved.get("rerank") else None
             built = cls(index, kind, resolved, vectors=attached)
             tune = given.get(_SEARCH_PARAM[kind]) is None
             built.recall_at_10 = built._measure_recall(vectors, held_out, rest, tune=tune)
-            _add_rows(index, kind, vectors, held_out, bar)
+            _add_rows(index, kind, vectors, held_out, report)
         if kind == "hnsw":  # HNSW numbers entries in insertion order: move the held-out rows back in place
             position = np.empty(n, dtype=np.int64)
             position[np.concatenate([rest, held_out])] = np.arange(n)
@@ -403,7 +407,14 @@ _BUILDERS: dict[str, Callable[[np.ndarray, dict[str, Any], int], faiss.Index]] =
 }
 
 
-def _add_rows(index: faiss.Index, kind: str, vectors: np.ndarray, rows: np.ndarray, bar: tqdm) -> None:
+def _reporter(bar: tqdm, on_added: Callable[[int], None] | None) -> Callable[[int], None]:
+    """One callback for "n more vectors added": the caller's, else this module's bar."""
+    return on_added if on_added is not None else bar.update
+
+
+def _add_rows(
+    index: faiss.Index, kind: str, vectors: np.ndarray, rows: np.ndarray, report: Callable[[int], None]
+) -> None:
     """Add ``rows`` of ``vectors`` in chunks (so that a progress bar advances: HNSW on a million takes minutes).
 
     IVF lists store each vector's id, so rows are added under their row numbers and may come in any order;
@@ -416,7 +427,7 @@ def _add_rows(index: faiss.Index, kind: str, vectors: np.ndarray, rows: np.ndarr
             index.add_with_ids(block, chunk.astype(np.int64))
         else:
             index.add(block)
-        bar.update(len(chunk))
+        report(len(chunk))
 
 
 def _held_out_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
