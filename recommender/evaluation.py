@@ -31,7 +31,9 @@ from .paper import Paper
 from .progress import Progress
 from .retrieval import MODES, RetrievalConfig, Retriever, neighbour_graph
 from .snapshot import BuildInputs, Snapshot, write_snapshot
+from .terms_cache import TermsCache
 from .themes import ThemeModel, neighbours_for
+from .tokenizer import index_terms
 
 RUN_DEPTH = 100
 MEASURES = {"ndcg_cut_10": "ndcg@10", "recall_100": "recall@100", "map": "map"}
@@ -119,18 +121,26 @@ def load_corpus(path: Path) -> list[Paper]:
 
 
 def build_snapshot(
-    papers: list[Paper], embedder: Embedder, folder: Path, *, progress: bool, cache: EmbeddingCache | None = None
+    papers: list[Paper],
+    embedder: Embedder,
+    folder: Path,
+    *,
+    progress: bool,
+    cache: EmbeddingCache | None = None,
+    terms_cache: TermsCache | None = None,
 ) -> Snapshot:
-    """A throwaway index of ``papers`` in ``folder``; vectors come from ``cache`` when it has them."""
+    """A throwaway index of ``papers`` in ``folder``; vectors and BM25 terms come from the caches when they
+    have them (a second evaluation of the same corpus embeds and tokenizes nothing)."""
     texts = [embedder.config.document_text(paper.title, paper.abstract) for paper in papers]
     encoded = encode_cached(texts, cache, lambda: embedder, progress=Progress(bars=progress))
+    terms = terms_cache.terms([paper.text for paper in papers], index_terms) if terms_cache is not None else None
     inputs = BuildInputs(
         model_id=embedder.model_id,
         max_seq_length=embedder.max_seq_length,
         model_settings=embedder.config.settings(),
         index_kind="flat",  # exact scores: the measurement must not depend on an approximate index
     )
-    write_snapshot(folder, build_id="evaluation", papers=papers, embeddings=encoded.vectors, inputs=inputs)
+    write_snapshot(folder, build_id="evaluation", papers=papers, embeddings=encoded.vectors, inputs=inputs, terms=terms)
     return Snapshot.load(folder)
 
 
@@ -170,6 +180,7 @@ def evaluate_retrieval(
     modes: Iterable[str] = MODES,
     progress: bool = False,
     cache: EmbeddingCache | None = None,
+    terms_cache: TermsCache | None = None,
 ) -> dict:
     """Scores per mode: ``{"modes": {mode: {"ndcg@10", "recall@100", "map"}}, "queries": N, "corpus": N}``."""
     config = config or RetrievalConfig()
@@ -189,7 +200,7 @@ def evaluate_retrieval(
     elif any(not query.text.strip() for query in queries):
         raise InvalidInputError("text mode: every query needs a non-empty 'text'")
     with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
-        snapshot = build_snapshot(papers, embedder, Path(tmp), progress=progress, cache=cache)
+        snapshot = build_snapshot(papers, embedder, Path(tmp), progress=progress, cache=cache, terms_cache=terms_cache)
         vectors = None if paper_mode else embedder.encode_queries([query.text for query in queries])
         results = {}
         for mode in modes:
@@ -226,6 +237,7 @@ def evaluate_clustering(
     method: str = "spectral",
     progress: bool = False,
     cache: EmbeddingCache | None = None,
+    terms_cache: TermsCache | None = None,
 ) -> dict:
     """Themes of a labelled corpus with k = its number of labels, scored beside TF-IDF + KMeans.
 
@@ -240,7 +252,7 @@ def evaluate_clustering(
     if k < 2:
         raise InvalidInputError("the labelled papers carry only one label: nothing to cluster")
     with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
-        snapshot = build_snapshot(single, embedder, Path(tmp), progress=progress, cache=cache)
+        snapshot = build_snapshot(single, embedder, Path(tmp), progress=progress, cache=cache, terms_cache=terms_cache)
         graph = neighbour_graph(snapshot, config or RetrievalConfig(), k=neighbours_for(snapshot.size))
         model = ThemeModel(n_themes=k, method=method).fit(
             np.asarray(snapshot.embeddings),

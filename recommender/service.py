@@ -424,6 +424,7 @@ class Recommender:
             run_dir=run_dir,
             progress=self.settings.progress,
             cache=self._cache(embedder.config),
+            terms_cache=TermsCache(self.settings.cache_path),
         )
 
     def evaluate_clustering(self, corpus: Path, *, method: str = "spectral") -> dict[str, Any]:
@@ -438,6 +439,7 @@ class Recommender:
             method=method,
             progress=self.settings.progress,
             cache=self._cache(embedder.config),
+            terms_cache=TermsCache(self.settings.cache_path),
         )
 
     # ----------------------------------------------------------------------------------------- lookups

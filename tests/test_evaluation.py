@@ -131,3 +131,15 @@ def test_clustering_scores_by_hand():
 
     assert clustering_scores(["a", "a", "b", "b"], [1, 1, 0, 0]) == {"nmi": 1.0, "ari": 1.0, "v_measure": 1.0}
     assert clustering_scores(["a", "a", "b", "b"], [0, 1, 0, 1])["ari"] < 0
+
+
+def test_cached_terms_give_the_same_scores(labelled, tmp_path):
+    from recommender.terms_cache import TermsCache
+
+    corpus, queries, qrels, _, _ = labelled
+    plain = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder())
+    cache = TermsCache(tmp_path / "cache")
+    first = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), terms_cache=cache)
+    assert cache.path.exists()
+    second = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), terms_cache=cache)
+    assert plain["modes"] == first["modes"] == second["modes"]
