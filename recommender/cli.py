@@ -778,6 +778,8 @@ def status(ctx: click.Context, index: str | None, model: str | None, as_json: bo
     else:
         for key, value in info.items():
             click.echo(f"{key:>14}: {value}")
+    if "problem" in info:
+        ctx.exit(1)  # scripts can test the exit status; the problem is printed above
 
 
 @main.command()

@@ -129,3 +129,14 @@ class StorageError(RecommenderError):
 
     code = "storage_error"
     http_status = 507
+
+
+def http_status_for(code: str | None) -> int:
+    """The HTTP status of an error code (for errors recorded as data, e.g. a failed job's); 500 if unknown."""
+    pending: list[type[RecommenderError]] = [RecommenderError]
+    while pending:
+        kind = pending.pop()
+        if kind.code == code:
+            return kind.http_status
+        pending.extend(kind.__subclasses__())
+    return 500

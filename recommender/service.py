@@ -367,6 +367,8 @@ class Recommender:
         with exclusive_lock(self.settings.index_path):
             kept = self.versions.list()
             current = self.versions.current_id()
+            if current not in kept:
+                current = None  # CURRENT is damaged or names a removed version: every kept one is "older"
             if to is None:
                 older = [build_id for build_id in kept if current is None or build_id < current]
                 if not older:
@@ -399,8 +401,19 @@ class Recommender:
             return Manifest.read(current).embedding_config() if current else model_config(None)
         except (IndexMismatchError, IndexCorruptError):
             # The current version is unreadable or of an older format: rebuilding is the cure, so start
-            # from the model it recorded if that much can be read, else from the default.
-            return previous_model_config(self.versions.current_path()) or model_config(None)
+            # from the model it (or the newest version that says) recorded, else from the default.
+            return self._recorded_model() or model_config(None)
+
+    def _recorded_model(self) -> ModelConfig | None:
+        """The model the newest readable manifest recorded, read leniently, ``CURRENT``'s first."""
+        current = self.versions.current_id()
+        candidates = [current] if current else []
+        candidates += [build_id for build_id in reversed(self.versions.list()) if build_id != current]
+        for build_id in candidates:
+            folder = self.versions.path(build_id)
+            if folder.is_dir() and (config := previous_model_config(folder)) is not None:
+                return config
+        return None
 
     # -------------------------------------------------------------------------------------- evaluation
     def evaluate_retrieval(
@@ -448,7 +461,9 @@ class Recommender:
         reference = _check_reference(reference)
         paper = self.store.resolve(reference)
         if paper is None:
-            snapshot = self._current_snapshot(required=False)
+            # Only an index folder without its store (copied versions alone) answers from the index: otherwise a
+            # deleted paper would show until the index update that drops it finishes.
+            snapshot = None if self.store.exists() else self._current_snapshot(required=False)
             if snapshot is not None and reference in snapshot.row_of:
                 return snapshot.papers[snapshot.row_of[reference]]
             raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
@@ -708,10 +723,10 @@ class Recommender:
         """
         if self.store.count() == 0:
             return False
-        current = self.versions.current_path()
-        if current is None:
-            return True
         try:
+            current = self.versions.current_path()
+            if current is None:
+                return True
             indexed = Manifest.read(current).corpus_hash
         except (IndexCorruptError, IndexMismatchError):
             return True
@@ -725,28 +740,40 @@ class Recommender:
         return self.start_update("catch-up")
 
     def status(self) -> dict[str, Any]:
-        """Where the index stands: store size, current version and its manifest."""
-        info: dict[str, Any] = {
-            "index": self.settings.index_name,
-            "papers_stored": self.store.count(),
-            "version": self.versions.current_id(),
-        }
-        current = self.versions.current_path()
-        if current is not None:
-            manifest = Manifest.read(current)
-            info.update(
-                papers_indexed=manifest.count,
-                model=manifest.model,
-                dimension=manifest.dimension,
-                built_at=manifest.built_at,
-                index_type=manifest.index_type,
-                recall_at_10=manifest.recall_at_10,
-            )
+        """Where the index stands: store size, current version and its manifest, and what is wrong, if anything.
+
+        Never raises for a damaged index or store: it is what ``/health`` answers with, and a health check
+        must describe the trouble rather than join it.
+        """
+        info: dict[str, Any] = {"index": self.settings.index_name}
+        problems: list[str] = []
+        try:
+            info["papers_stored"] = self.store.count()
+        except RecommenderError as error:
+            problems.append(error.message)
+        info["version"] = self.versions.current_id()
+        try:
+            current = self.versions.current_path()
+            if current is not None:
+                manifest = Manifest.read(current)
+                info.update(
+                    papers_indexed=manifest.count,
+                    model=manifest.model,
+                    dimension=manifest.dimension,
+                    built_at=manifest.built_at,
+                    index_type=manifest.index_type,
+                    recall_at_10=manifest.recall_at_10,
+                )
+        except (IndexCorruptError, IndexMismatchError) as error:
+            problems.append(error.message)
         serving = self._snapshot
         if serving is not None and serving.manifest.build_id != info["version"]:
             info["serving"] = serving.manifest.build_id  # a fallback, or the moment before a new version loads
-            if self._problem:
-                info["problem"] = self._problem
+            info.setdefault("papers_indexed", serving.size)
+            if self._problem and self._problem not in problems:
+                problems.insert(0, self._problem)
+        if problems:
+            info["problem"] = "; ".join(problems)
         return info
 
     # -------------------------------------------------------------------------------------- internals

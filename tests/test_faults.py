@@ -3,13 +3,16 @@ that is ahead of the index after a crash. Each gives a clear error and the last 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sqlite3
 
 import pytest
 from helpers import CORPUS, jsonl, write
 
+from recommender import snapshot as snapshot_module
 from recommender import store as store_module
-from recommender.errors import IndexCorruptError, ModelLoadError, NotReadyError, StorageError
+from recommender.errors import IndexCorruptError, ModelLoadError, NotFoundError, NotReadyError, StorageError
 from recommender.web import create_app
 
 NEW = {"id": "z1", "title": "Anoikis resistance in melanoma", "abstract": "Anoikis resistance through TrkB."}
@@ -126,3 +129,49 @@ def test_a_damaged_kept_theme_map_is_fitted_again(built):
     path.write_text('{"truncated": ')
     restarted_map = built.themes(refit=False, k=first.k)
     assert restarted_map.k == first.k and sum(theme["size"] for theme in restarted_map.themes) > 0
+
+
+def test_a_damaged_current_pointer_keeps_serving_and_a_build_or_rollback_repairs_it(built, make_service, tmp_path):
+    _, newer = two_versions(built, tmp_path)
+    (built.settings.index_path / "CURRENT").write_text(newer[:12])
+    restarted = make_service()
+    assert restarted.pending_changes()  # unknown state: a catch-up build is the cure, not a crash
+    assert restarted.ready()["version"] == newer  # the newest kept version that loads
+    status = restarted.status()
+    assert status["papers_stored"] == len(CORPUS) + 1 and "does not exist" in status["problem"]
+    assert restarted.rollback().build_id == newer
+    (restarted.settings.index_path / "CURRENT").write_text("garbage")
+    assert restarted.build().count == len(CORPUS) + 1
+
+
+def test_a_deleted_paper_is_gone_from_show_before_the_index_update(built):
+    built.delete("a1")
+    with pytest.raises(NotFoundError):
+        built.show("a1")
+    assert built.related("a2", 2)  # the index still serves its version until the update
+
+
+def test_a_failed_index_update_after_storing_papers_is_an_error_answer(built, monkeypatch):
+    built.settings = dataclasses.replace(built.settings, api_token="t")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot_module.LexicalIndex, "save", full_disk)
+    client = create_app(service=built).test_client()
+    response = client.post("/papers", json={"papers": [NEW], "wait": 30}, headers={"Authorization": "Bearer t"})
+    assert response.status_code == 507, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "storage_error" and error["message"].startswith("the papers were stored")
+    assert error["details"]["ingest"]["added"] == 1 and error["details"]["job"]["state"] == "failed"
+    assert built.store.get("z1") is not None and built.pending_changes()
+
+
+def test_cli_status_exits_non_zero_with_a_problem(built):
+    from click.testing import CliRunner
+
+    from recommender.cli import main
+
+    (built.versions.current_path() / "manifest.json").unlink()
+    result = CliRunner().invoke(main, ["--index-dir", str(built.settings.index_dir), "status", "--json"])
+    assert result.exit_code == 1 and "manifest.json" in json.loads(result.stdout)["problem"]

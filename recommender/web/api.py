@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InvalidInputError, NotFoundError, RecommenderError
-from ..jobs import Job
+from ..errors import InvalidInputError, NotFoundError, RecommenderError, http_status_for
+from ..jobs import FAILED, Job
 from ..service import Recommender
 from .auth import write_access
 from .schemas import (
@@ -152,9 +152,20 @@ def theme_report():
 
 
 # ------------------------------------------------------------------------------------------- writes
-def job_response(job: Job, body: dict[str, Any], wait: float) -> tuple[Response, int]:
-    """Wait up to ``wait`` seconds for ``job``: 200 with its result when done, else 202 with where to look."""
+def job_response(job: Job, body: dict[str, Any], wait: float, stored: str) -> tuple[Response, int]:
+    """Wait up to ``wait`` seconds for ``job``: 200 with its result when it succeeded, 202 with where to look
+    when it is still running, and the job's own error status when it failed.
+
+    A failed index update is an error answer (so a client does not take the papers for indexed), whose message
+    says what did happen — ``stored`` — and whose details carry the ingest summary and the job.
+    """
     job.wait(wait)
+    if job.state == FAILED:
+        error = job.error or {}
+        code = str(error.get("code") or "internal_error")
+        message = f"{stored}, but updating the index failed: {error.get('message', 'see the server log')}"
+        details = {**body, "job": job.to_dict()}
+        return jsonify({"error": {"code": code, "message": message, "details": details}}), http_status_for(code)
     response = jsonify({**body, "job": job.to_dict()})
     if job.finished:
         return response, 200
@@ -186,7 +197,8 @@ def add_papers():
     body = validate(AddPapersBody, json_body())
     report = service().ingest_records(body.papers)
     job = service().start_update("add-papers")
-    return job_response(job, {"ingest": report.to_dict()}, body.wait)
+    stored = "the papers were stored (the next build indexes them)"
+    return job_response(job, {"ingest": report.to_dict()}, body.wait, stored)
 
 
 @api.post("/papers/upload")
@@ -203,7 +215,8 @@ def upload_papers():
     else:
         raise InvalidInputError("send a file (multipart field 'file') or pasted text (form field 'text')")
     job = service().start_update("upload")
-    return job_response(job, {"ingest": report.to_dict()}, params.wait)
+    stored = "the papers were stored (the next build indexes them)"
+    return job_response(job, {"ingest": report.to_dict()}, params.wait, stored)
 
 
 @api.delete("/papers/<path:paper_id>")
@@ -212,7 +225,8 @@ def delete_paper(paper_id: str):
     params = validate(WaitQuery, query_args())
     paper = service().delete(paper_id)
     job = service().start_update("delete-paper")
-    return job_response(job, {"deleted": paper.id}, params.wait)
+    stored = "the paper was deleted from the store (the next build drops it from the index)"
+    return job_response(job, {"deleted": paper.id}, params.wait, stored)
 
 
 @api.get("/versions")
