@@ -7,6 +7,7 @@ parser cannot read are reported with their line; the rest of the file is still u
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -26,7 +27,10 @@ logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # failures are report
 
 def latex_to_text(value: str, converter: LatexNodes2Text) -> str:
     if "\\" in value:
-        value = converter.latex_to_text(value)
+        # pylatexenc recurses once per nested group, environment or optional argument: a value nested a few
+        # hundred levels deep exhausts the stack. It is then kept as written, only its braces removed.
+        with contextlib.suppress(RecursionError):
+            value = converter.latex_to_text(value)
     return strip_markup(value.replace("{", "").replace("}", ""))
 
 

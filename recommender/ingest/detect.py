@@ -141,8 +141,10 @@ def _json_kind(text: str, path: Path) -> str | None:
             json.loads(first_line)
             # One object alone is a JSON document (possibly {"papers": [...]}); several are JSON Lines.
             return "jsonl" if rest.strip() else "json"
-        except (ValueError, RecursionError):  # json.loads raises these too (huge integers, deep nesting)
+        except json.JSONDecodeError:
             pass
+        except (ValueError, RecursionError):  # JSON, but an integer too long or nesting too deep for Python:
+            return "jsonl" if rest.strip() else "json"  # the reader rejects that record and reads the others
     if text.startswith(("{", "[")) and _is_json_document(path):
         return "json"
     return None

@@ -10,6 +10,7 @@ The page is then flattened to lines, one per block element, so the plain-text ru
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
@@ -25,6 +26,9 @@ _BLOCK_TAGS = [
 ]  # fmt: skip
 _DROP_TAGS = ["script", "style", "noscript", "svg", "template", "iframe", "button", "select", "input", "math"]
 _HTML_START = re.compile(r"^\s*(?:<!doctype html|<html|<head|<body|<meta|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
+# Abstract-marked elements examined, in document order. Each costs a walk of its subtree, so nested ones cost
+# the square of the page's depth: a page of thousands of nested "abstract" sections would take minutes.
+_MAX_ABSTRACT_CANDIDATES = 50
 _LINE_TAG = re.compile(
     r"^\s*</?(?:p|div|span|a|h[1-6]|body|head|title|meta|section|article|table|ul|ol|li|header|main|nav)\b[^>]*>",
     re.IGNORECASE | re.MULTILINE,
@@ -65,9 +69,9 @@ def _json_ld(soup: BeautifulSoup) -> list[dict[str, Any]]:
             data = load_json(script.string or "")
         except (ValueError, TypeError):  # not JSON, or nested too deeply to use
             continue
-        stack = data if isinstance(data, list) else [data]
+        stack = deque(data if isinstance(data, list) else [data])  # popleft: list.pop(0) is quadratic on a big @graph
         while stack:
-            item = stack.pop(0)
+            item = stack.popleft()
             if isinstance(item, dict):
                 if "@graph" in item and isinstance(item["@graph"], list):
                     stack.extend(item["@graph"])
@@ -125,7 +129,7 @@ def _abstract_element_text(soup: BeautifulSoup) -> str | None:
         "[id*=abstract i], [class*=abstract i], section[aria-labelledby*=abstract i], [itemprop=description]"
     )
     best: str | None = None
-    for element in candidates:
+    for element in candidates[:_MAX_ABSTRACT_CANDIDATES]:
         if not isinstance(element, Tag):
             continue
         text = _element_text(element)
