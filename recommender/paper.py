@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # A DOI ends at whitespace or a control character (neither is allowed in one).
-_DOI = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f-\x9f]+")
+_DOI = re.compile(r"10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f]+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_PMID = re.compile(r"^\d{1,9}$")
+_PMID = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: \d would take Arabic-Indic "١٢٣" too
 #: Longest paper id accepted: the service refuses longer references, so a longer id could never be looked up.
 MAX_ID_LENGTH = 1000
 _SURROGATE = re.compile("[\ud800-\udfff]")
