@@ -12,7 +12,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test lint install clean-venv
+.PHONY: run test lint install browser clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# The browser tests (tests/test_browser.py) drive Debian's chromium through Playwright; Playwright's own browser
+# downloads are never used. Installed with apt when missing (sudo only when not root).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@[ -x $(CHROMIUM) ] || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 # Builds the demo index from the bundled synthetic corpus, prints related papers and themes,
 # then serves the HTTP API on $(HOST):$(PORT).
 run: $(VENV)/.installed
@@ -38,7 +45,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check recommender tests scripts
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check recommender tests scripts
 	$(BIN)/ruff format --check recommender tests scripts
 	$(BIN)/python -m pytest

@@ -34,7 +34,7 @@ def check_write_token(configured: str | None, header: str | None) -> None:
 
 #: Endpoints that answer without a token even when reads are protected: liveness/readiness probes, metrics
 #: scrapers and the API description carry no corpus data.
-OPEN_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi", "metrics", "static"})
+OPEN_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi", "metrics", "static", "pages.index"})
 
 
 def _bearer(header: str | None) -> str | None:

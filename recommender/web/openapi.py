@@ -135,6 +135,12 @@ def document() -> dict[str, Any]:
     hits = {"type": "array", "items": TypeAdapter(Hit).json_schema(ref_template=REF)}
     job_answer = _json({"type": "object", "required": ["job"], "properties": {"job": JOB}}, "the job")
     paths: dict[str, Any] = {
+        "/": {
+            "get": _operation(
+                "The web page for people (search, related papers, theme map, upload); reads ?q= itself",
+                {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+            )
+        },
         "/health": {"get": _operation("Liveness: 200 while the process answers", {"200": _json(OBJECT, "state")})},
         "/ready": {"get": _operation("Readiness: 200 once a version is loaded", {"200": _json(OBJECT, "ready")})},
         "/papers/{paper_id}": {

@@ -1,0 +1,159 @@
+// Showing papers and result lists, and the "more like this / less like this" marks that refine a list.
+// Corpus text (titles, journals, abstracts, terms, ids) only ever reaches the page as text nodes.
+
+import { append, clear, el, fixed } from "./dom.js";
+
+let uniqueCounter = 0;
+
+/** A fresh element id, for aria-describedby links between a result's buttons and its title. */
+function uniqueId(prefix) {
+  uniqueCounter += 1;
+  return `${prefix}-${uniqueCounter}`;
+}
+
+/** The papers the user marked, positive or negative; every mark button on the page follows this store. */
+export class Marks {
+  constructor(onChange) {
+    this.items = new Map(); // id -> {mark: "positive" | "negative", title}
+    this.onChange = onChange;
+  }
+
+  get(id) {
+    const item = this.items.get(id);
+    return item ? item.mark : null;
+  }
+
+  /** Set `mark` on a paper, or remove it when it already has that mark (the buttons are toggles). */
+  toggle(id, mark, title) {
+    if (this.get(id) === mark) this.items.delete(id);
+    else this.items.set(id, { mark, title: title || id });
+    this.changed();
+  }
+
+  remove(id) {
+    this.items.delete(id);
+    this.changed();
+  }
+
+  clear() {
+    this.items.clear();
+    this.changed();
+  }
+
+  ids(mark) {
+    return [...this.items].filter(([, item]) => item.mark === mark).map(([id]) => id);
+  }
+
+  /** Bring every mark button on the page in line with the store, then tell the app. */
+  changed() {
+    for (const button of document.querySelectorAll("button[data-mark]")) {
+      button.setAttribute("aria-pressed", String(this.get(button.dataset.paper) === button.dataset.mark));
+    }
+    if (this.onChange) this.onChange();
+  }
+}
+
+/** The two toggle buttons that mark a paper; `describedBy` names the element holding its title. */
+export function markButtons(marks, id, title, describedBy) {
+  const button = (mark, label) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: `mark mark-${mark}`,
+        "aria-pressed": String(marks.get(id) === mark),
+        "aria-describedby": describedBy,
+        dataset: { mark, paper: id },
+        onclick: () => marks.toggle(id, mark, title),
+      },
+      label,
+    );
+  return [button("positive", "More like this"), button("negative", "Less like this")];
+}
+
+/** "why related": the fused score, its two parts and the key terms the paper shares with the query. */
+function explanation(hit) {
+  const terms = Array.isArray(hit.shared_terms) ? hit.shared_terms : [];
+  let why = ["Why related: close in meaning (no shared key terms)"];
+  if (terms.length)
+    why = ["Why related: shares ", ...terms.flatMap((term, i) => [i ? ", " : "", el("span", { class: "term" }, term)])];
+  else if (!(hit.score > 0)) why = ["Why related: nothing shared with the query (weakest match)"];
+  return [
+    el(
+      "p",
+      { class: "hit-score" },
+      el("span", { class: "score" }, `score ${fixed(hit.score)}`),
+      " ",
+      el("span", { class: "parts" }, `(meaning ${fixed(hit.dense)}, words ${fixed(hit.lexical)})`),
+    ),
+    el("p", { class: "why" }, ...why),
+  ];
+}
+
+/** Journal · year, skipping what is missing. */
+function venue(journal, year) {
+  const parts = [];
+  if (journal) parts.push(el("span", { class: "journal" }, journal));
+  if (year) parts.push(el("span", { class: "year" }, String(year)));
+  return parts.flatMap((part, i) => (i ? [" · ", part] : [part]));
+}
+
+/** One result: title, journal, year, score and why it is related, with "Related papers" and the marks. */
+export function renderHit(hit, { marks, onOpen }) {
+  const titleId = uniqueId("hit-title");
+  return el(
+    "li",
+    { class: "hit", dataset: { id: hit.id } },
+    el("h3", { class: "hit-title", id: titleId }, hit.title || hit.id),
+    el("p", { class: "hit-meta" }, ...venue(hit.journal, hit.year)),
+    ...explanation(hit),
+    el(
+      "div",
+      { class: "hit-actions" },
+      el(
+        "button",
+        { type: "button", class: "open", "aria-describedby": titleId, onclick: () => onOpen(hit.id) },
+        "Related papers",
+      ),
+      ...markButtons(marks, hit.id, hit.title, titleId),
+    ),
+  );
+}
+
+/** A list of hits into `list` (an <ol>), or a line saying there are none. */
+export function renderHits(list, hits, options) {
+  if (!hits.length) {
+    list.replaceChildren(el("li", { class: "empty" }, "No papers found. Try other words or fewer filters."));
+    return;
+  }
+  list.replaceChildren(...hits.map((hit) => renderHit(hit, options)));
+}
+
+/** The abstract as paragraphs (structured abstracts keep their line breaks). */
+function abstractParagraphs(text) {
+  return String(text || "")
+    .split(/\n+/)
+    .filter((line) => line.trim())
+    .map((line) => el("p", {}, line));
+}
+
+/** A paper's record: title, authors, venue, identifiers, abstract, and the marks for the paper itself. */
+export function renderPaper(container, paper, { marks, headingId, level = "h2", actions = [] }) {
+  const ids = [
+    ["Id", paper.id],
+    ["DOI", paper.doi],
+    ["PMID", paper.pmid],
+  ].filter(([, value]) => value);
+  const authors = Array.isArray(paper.authors) ? paper.authors : [];
+  append(clear(container), [
+    el(level, { id: headingId, class: "paper-title", tabindex: "-1" }, paper.title || paper.id),
+    authors.length
+      ? el("p", { class: "authors" }, authors.slice(0, 12).join(", ") + (authors.length > 12 ? ", …" : ""))
+      : null,
+    el("p", { class: "hit-meta" }, ...venue(paper.journal, paper.year)),
+    el("dl", { class: "ids" }, ...ids.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))])),
+    paper.abstract ? el("div", { class: "abstract" }, ...abstractParagraphs(paper.abstract)) : null,
+    el("div", { class: "hit-actions" }, ...markButtons(marks, paper.id, paper.title, headingId), ...actions),
+  ]);
+  container.hidden = false;
+}
