@@ -925,7 +925,7 @@ class Recommender:
             hits.append(
                 Hit(
                     id=paper.id,
-                    title=paper.title,
+                    title=paper.display_title,  # an untitled paper: its opening words, not null
                     score=round(item.score, 6),
                     dense=round(item.dense, 6),
                     lexical=round(item.lexical, 6),

@@ -9,6 +9,7 @@ The store is the source of truth for ``show``; searches read a built snapshot (s
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -202,7 +203,16 @@ def _storage_error(path: Path, error: BaseException) -> RecommenderError:
     if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
         return BusyError(f"the paper store {path} is busy with another write; try again")
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return StorageError(f"the paper store {path} failed: {reason}; nothing was changed")
+    return StorageError(f"the paper store {path} failed: {reason}{_free_space(path)}; nothing was changed")
+
+
+def _free_space(path: Path) -> str:
+    """SQLite reports a full disk as "disk I/O error" when its journal cannot grow: say how much space is left."""
+    try:
+        free = shutil.disk_usage(next(p for p in (path, *path.parents) if p.exists())).free
+    except (OSError, StopIteration):
+        return ""
+    return f" (the disk holding it has {free // 1024} KiB free)" if free < 64 * 1024 * 1024 else ""
 
 
 def _scalar(connection: sqlite3.Connection, sql: str) -> object:
