@@ -594,22 +594,16 @@ def scenario_server_kill(base: Base, root: Path, pool: Pool, rng: random.Random,
                     f"{label}: {name} {health.get(name)} != base + added - deleted = {len(expected)}",
                     server,
                 )
-            for paper_id in out.added:
-                shown = server.get(f"/papers/{paper_id}")
-                related = server.get(f"/papers/{paper_id}/related", params={"k": 3})
-                outcome.expect(
-                    shown.status_code == 200 and related.status_code == 200,
-                    f"{label}: acknowledged {paper_id}: show {shown.status_code}, related {short(related)}",
-                    server,
-                )
-            for paper_id in out.deleted:
-                shown = server.get(f"/papers/{paper_id}")
-                related = server.get(f"/papers/{paper_id}/related", params={"k": 3})
-                outcome.expect(
-                    shown.status_code == 404 and related.status_code == 404,
-                    f"{label}: deleted {paper_id}: show {shown.status_code}, related {short(related)}",
-                    server,
-                )
+            # acknowledged additions are shown and indexed (200); acknowledged deletions are gone from both (404)
+            for ids, status, what in ((out.added, 200, "acknowledged"), (out.deleted, 404, "deleted")):
+                for paper_id in ids:
+                    shown = server.get(f"/papers/{paper_id}")
+                    related = server.get(f"/papers/{paper_id}/related", params={"k": 3})
+                    outcome.expect(
+                        shown.status_code == status and related.status_code == status,
+                        f"{label}: {what} {paper_id}: show {shown.status_code}, related {short(related)}",
+                        server,
+                    )
             check_answers(outcome, server, base.ids[0], f"{label} (after catch-up)")
         final = server.health()
     finally:
