@@ -8,6 +8,7 @@ in the same shape as an HTTP error body, never raised into the worker.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import uuid
@@ -24,6 +25,8 @@ from .progress import Progress
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+#: The id of the job the current thread runs, if any: lets log handlers tag a background build's records.
+current_job: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_job", default=None)
 Work = Callable[[Progress], Any]
 
 
@@ -141,6 +144,7 @@ class JobRunner:
     @staticmethod
     def _run(job: Job, work: Work) -> None:
         job.state, job.started_at = RUNNING, _now()
+        tagged = current_job.set(job.id)  # log records written by the work carry the job's id (web.observability)
         try:
             job.result = work(Progress(callback=job.report))
             job.state = SUCCEEDED
@@ -150,5 +154,6 @@ class JobRunner:
             log.exception("job %s (%s) failed", job.id, job.kind)
             job.error, job.state = {"code": "internal_error", "message": "the job failed; see the server log"}, FAILED
         finally:
+            current_job.reset(tagged)
             job.finished_at = _now()
             job._finished.set()

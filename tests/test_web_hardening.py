@@ -258,3 +258,17 @@ def test_the_server_logs_json_with_request_ids_and_stops_cleanly_on_sigterm(inde
     assert access and access[0]["status"] == 200 and access[0]["route"] == "/papers/<path:paper_id>/related"
     assert TOKEN not in json.dumps(lines)
     assert any(line["message"] == "shut down cleanly" for line in lines)
+
+
+def test_log_records_of_a_background_job_carry_its_id(caplog):
+    from recommender.jobs import JobRunner
+    from recommender.web.observability import RequestIdFilter
+
+    caplog.handler.addFilter(RequestIdFilter())
+    caplog.set_level(logging.INFO)
+    runner = JobRunner()
+    job = runner.submit("test", lambda progress: logging.getLogger("recommender.test").info("inside the job"))
+    assert job.wait(10)
+    logging.getLogger("recommender.test").info("outside any job")
+    tags = {record.getMessage(): record.request_id for record in caplog.records}
+    assert tags == {"inside the job": f"job:{job.id}", "outside any job": "-"}

@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from pythonjsonlogger.json import JsonFormatter
 
 from ..errors import RecommenderError
+from ..jobs import current_job
 
 METRICS = "recommender_metrics"
 ACCESS_LOG = "recommender.web.access"
@@ -33,11 +34,16 @@ access_log = logging.getLogger(ACCESS_LOG)
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``request_id`` to every record: the current request's id, or ``-`` outside requests."""
+    """Adds ``request_id`` to every record: the current request's id, ``job:<id>`` inside a background job
+    (builds started by a request outlive it), or ``-``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+            if has_request_context():
+                record.request_id = g.get("request_id", "-")
+            else:
+                job = current_job.get()
+                record.request_id = f"job:{job}" if job else "-"
         return True
 
 
