@@ -131,6 +131,12 @@ class StorageError(RecommenderError):
     http_status = 507
 
 
+def failure_reason(error: BaseException) -> str:
+    """Why an OS or library call failed, for a message: the OS's own words ("No space left on device") when
+    there are some, else the exception's text."""
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
 def http_status_for(code: str | None) -> int:
     """The HTTP status of an error code (for errors recorded as data, e.g. a failed job's); 500 if unknown."""
     pending: list[type[RecommenderError]] = [RecommenderError]

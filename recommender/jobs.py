@@ -120,9 +120,6 @@ class JobRunner:
         with self._lock:
             return [job for job in self._jobs.values() if not job.finished]
 
-    def shutdown(self, wait: bool = True) -> None:
-        self._executor.shutdown(wait=wait, cancel_futures=not wait)
-
     def close(self, timeout: float) -> bool:
         """Stop taking jobs, drop queued ones and give the running one ``timeout`` seconds to finish.
 

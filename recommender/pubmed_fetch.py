@@ -42,7 +42,7 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
-from .errors import InvalidInputError, RemoteServiceError
+from .errors import InvalidInputError, RemoteServiceError, failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ def _prepare_out_dir(out_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInputError(f"Cannot create the output folder {folder}: {exc.strerror or exc}") from None
+        raise InvalidInputError(f"Cannot create the output folder {folder}: {failure_reason(exc)}") from None
     return folder
 
 

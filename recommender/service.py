@@ -37,6 +37,7 @@ from .errors import (
     RecommenderError,
     StaleIndexError,
     StorageError,
+    failure_reason,
 )
 from .jobs import Job, JobRunner
 from .manifest import Manifest, corpus_hash, previous_model_config
@@ -182,7 +183,7 @@ class Recommender:
             try:
                 path.write_bytes(data)
             except OSError as error:
-                raise StorageError(f"cannot keep the upload for reading: {error.strerror or error}") from error
+                raise StorageError(f"cannot keep the upload for reading: {failure_reason(error)}") from error
             items = ((label, position, item) for _, position, item in ingest.read_paths([path]))
             return self._ingest_items(items)
 
@@ -236,7 +237,7 @@ class Recommender:
         try:
             return self._build(full=full, embeddings=embeddings, progress=progress)
         except (OSError, sqlite3.Error) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            reason = failure_reason(error)
             current = self.versions.current_id()
             kept = f"version {current} stays current" if current else "no version was published"
             raise StorageError(

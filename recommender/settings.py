@@ -74,7 +74,7 @@ class Settings:
     read_token: str | None = field(default=None, repr=False)
     #: Per-client request limit over HTTP, e.g. "300/minute" or "20/second;1000/hour"; ``None``: no limit.
     rate_limit: str | None = None
-    #: Largest request body accepted by the write endpoints (POST /papers); other endpoints take 64 KiB.
+    #: Largest request body accepted by the endpoints that carry papers; others take 256 KiB (web.limits).
     max_upload_bytes: int = 16 * 1024 * 1024
     #: Ranking defaults (see recommender.retrieval.RetrievalConfig); None keeps the measured defaults.
     fusion: str | None = None

@@ -16,7 +16,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BusyError, RecommenderError, StorageError
+from .errors import BusyError, RecommenderError, StorageError, failure_reason
 from .paper import Paper, merge_papers, normalize_doi, normalize_pmid, title_key
 
 _SCHEMA = """
@@ -202,8 +202,9 @@ def _storage_error(path: Path, error: BaseException) -> RecommenderError:
     """Lock timeouts are a busy store (try again); everything else is the disk's or the file's fault."""
     if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
         return BusyError(f"the paper store {path} is busy with another write; try again")
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return StorageError(f"the paper store {path} failed: {reason}{_free_space(path)}; nothing was changed")
+    return StorageError(
+        f"the paper store {path} failed: {failure_reason(error)}{_free_space(path)}; nothing was changed"
+    )
 
 
 def _free_space(path: Path) -> str:

@@ -197,7 +197,7 @@ def test_job_runner_records_failures_without_dying():
     assert jobs[0].error == {"code": "invalid_input", "message": "nope"} and jobs[0].state == FAILED
     assert jobs[1].error["code"] == "internal_error" and "boom" not in jobs[1].error["message"]
     assert jobs[2].result == 42 and jobs[2].state == SUCCEEDED
-    runner.shutdown()
+    assert runner.close(5)
 
 
 def test_ready_reports_the_loaded_version(client):

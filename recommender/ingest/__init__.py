@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..errors import failure_reason
 from ..paper import Paper
 from .bibtex import read_bibtex
 from .detect import UnreadableFile, decode, open_binary, sniff
@@ -99,8 +100,7 @@ def read_paths(
             for item in read_file(path, columns):
                 yield source, item.position, (to_paper(item, source) if isinstance(item, RawRecord) else item)
         except (OSError, EOFError, zlib.error) as error:  # EOFError, zlib.error: a truncated or corrupted gzip file
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            yield source, None, Rejected(f"cannot read file: {reason}")
+            yield source, None, Rejected(f"cannot read file: {failure_reason(error)}")
 
 
 def read_records(records: Any, source: str) -> Iterator[tuple[str, str | None, Paper | Rejected]]:

@@ -152,6 +152,10 @@ def theme_report():
 
 
 # ------------------------------------------------------------------------------------------- writes
+#: What a write that stored papers did, whatever became of the index update after it.
+PAPERS_STORED = "the papers were stored (the next build indexes them)"
+
+
 def job_response(job: Job, body: dict[str, Any], wait: float, stored: str) -> tuple[Response, int]:
     """Wait up to ``wait`` seconds for ``job``: 200 with its result when it succeeded, 202 with where to look
     when it is still running, and the job's own error status when it failed.
@@ -197,8 +201,7 @@ def add_papers():
     body = validate(AddPapersBody, json_body())
     report = service().ingest_records(body.papers)
     job = service().start_update("add-papers")
-    stored = "the papers were stored (the next build indexes them)"
-    return job_response(job, {"ingest": report.to_dict()}, body.wait, stored)
+    return job_response(job, {"ingest": report.to_dict()}, body.wait, PAPERS_STORED)
 
 
 @api.post("/papers/upload")
@@ -215,8 +218,7 @@ def upload_papers():
     else:
         raise InvalidInputError("send a file (multipart field 'file') or pasted text (form field 'text')")
     job = service().start_update("upload")
-    stored = "the papers were stored (the next build indexes them)"
-    return job_response(job, {"ingest": report.to_dict()}, params.wait, stored)
+    return job_response(job, {"ingest": report.to_dict()}, params.wait, PAPERS_STORED)
 
 
 @api.delete("/papers/<path:paper_id>")

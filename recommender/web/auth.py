@@ -21,29 +21,31 @@ from ..errors import ForbiddenError, UnauthorizedError
 View = TypeVar("View", bound=Callable[..., Any])
 
 
+def _bearer(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header; ``None`` for no header or another scheme."""
+    scheme, _, token = (header or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _matches(token: str, configured: str | None) -> bool:
+    """Constant-time comparison, so response times do not reveal how much of a guessed token was right."""
+    return bool(configured) and hmac.compare_digest(token.encode(), configured.encode())  # type: ignore[union-attr]
+
+
 def check_write_token(configured: str | None, header: str | None) -> None:
     """Raise unless ``header`` is ``Bearer <configured token>``."""
     if not configured:
         raise ForbiddenError("writes are disabled on this server: start it with RECOMMENDER_API_TOKEN set")
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = _bearer(header)
+    if token is None:
         raise UnauthorizedError("this endpoint changes the index: send 'Authorization: Bearer TOKEN'")
-    if not hmac.compare_digest(token.strip().encode(), configured.encode()):
+    if not _matches(token, configured):
         raise ForbiddenError("the bearer token is not valid for writes on this server")
 
 
 #: Endpoints that answer without a token even when reads are protected: liveness/readiness probes, metrics
 #: scrapers and the API description carry no corpus data.
 OPEN_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi", "metrics", "static", "pages.index"})
-
-
-def _bearer(header: str | None) -> str | None:
-    scheme, _, token = (header or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def _matches(token: str, configured: str | None) -> bool:
-    return bool(configured) and hmac.compare_digest(token.encode(), configured.encode())  # type: ignore[union-attr]
 
 
 def check_read_token(read_token: str | None, write_token: str | None, header: str | None) -> None:
