@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from recommender.model_profiles import ModelConfig, model_config
+from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.tokenizer import tokenize
 
@@ -47,6 +48,18 @@ class FakeEmbedder:
 
 def fake_factory(config: ModelConfig, settings: Settings) -> FakeEmbedder:
     return FakeEmbedder(config)
+
+
+def built_service(
+    index_dir: Path, tmp_path: Path, papers: list[dict] | None = None, factory=fake_factory, **settings: object
+) -> Recommender:
+    """A service over ``index_dir`` with ``papers`` (default: the corpus below) ingested and built; ``settings``
+    are :class:`Settings` fields (tokens, limits). The web and browser tests serve apps over it."""
+    options: dict[str, object] = {"index_dir": index_dir, "show_progress": False, **settings}
+    service = Recommender(Settings(**options), embedder_factory=factory)  # type: ignore[arg-type]
+    service.ingest([write(tmp_path / "corpus.jsonl", jsonl(CORPUS if papers is None else papers))])
+    service.build()
+    return service
 
 
 def write(path: Path, content: str | bytes) -> Path:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from helpers import CORPUS, fake_factory, jsonl, write
+from helpers import CORPUS, built_service
 from waitress.server import create_server
 
 from recommender.service import Recommender
@@ -115,10 +115,7 @@ def browser() -> Iterator[Any]:
 def server(request: pytest.FixtureRequest, index_dir: Path, tmp_path: Path) -> Iterator[str]:
     """The real app under waitress on a free loopback port; ``indirect`` params add settings (a read token)."""
     extra = getattr(request, "param", {})
-    settings = Settings(index_dir=index_dir, show_progress=False, api_token=TOKEN, **extra)
-    service = Recommender(settings, embedder_factory=fake_factory)
-    service.ingest([write(tmp_path / "corpus.jsonl", jsonl(PAPERS))])
-    service.build()
+    service = built_service(index_dir, tmp_path, PAPERS, api_token=TOKEN, **extra)
     waitress, thread, base = serve(service)
     yield base
     stop(waitress, thread, service)

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import CORPUS, FakeEmbedder, jsonl, write
+from helpers import CORPUS, built_service
 
-from recommender.service import Recommender
-from recommender.settings import Settings
 from recommender.web import create_app
 from recommender.web.limits import MAX_QUERY_BODY
 
@@ -30,11 +28,7 @@ XSS = {"id": "x<script>", "title": XSS_TITLE, "abstract": XSS_ABSTRACT, "journal
 
 
 def make_app(index_dir: Path, tmp_path: Path, **settings: object):
-    options = {"index_dir": index_dir, "show_progress": False, "api_token": TOKEN, **settings}
-    service = Recommender(Settings(**options), embedder_factory=lambda config, _: FakeEmbedder(config))
-    service.ingest([write(tmp_path / "c.jsonl", jsonl([*CORPUS, XSS]))])
-    service.build()
-    return create_app(service=service)
+    return create_app(service=built_service(index_dir, tmp_path, [*CORPUS, XSS], **{"api_token": TOKEN, **settings}))
 
 
 @pytest.fixture()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from helpers import CORPUS, FakeEmbedder, jsonl, write
+from helpers import CORPUS, built_service
 
-from recommender.service import Recommender
-from recommender.settings import Settings
 from recommender.web import create_app
 
 TOKEN = "upload-token-42"
@@ -25,11 +23,7 @@ ER  -
 
 @pytest.fixture()
 def client(index_dir, tmp_path):
-    settings = Settings(index_dir=index_dir, show_progress=False, api_token=TOKEN)
-    service = Recommender(settings, embedder_factory=lambda config, _: FakeEmbedder(config))
-    service.ingest([write(tmp_path / "c.jsonl", jsonl(CORPUS))])
-    service.build()
-    return create_app(service=service).test_client()
+    return create_app(service=built_service(index_dir, tmp_path, api_token=TOKEN)).test_client()
 
 
 def test_an_uploaded_file_in_any_format_is_stored_and_indexed(client):

@@ -6,24 +6,19 @@ import threading
 import time
 
 import pytest
-from helpers import CORPUS, FakeEmbedder, jsonl, write
+from helpers import CORPUS, FakeEmbedder, built_service, fake_factory
 
 from recommender.errors import InvalidInputError
 from recommender.jobs import FAILED, SUCCEEDED, JobRunner
 from recommender.service import Recommender
-from recommender.settings import Settings
 from recommender.web import create_app
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def make_app(index_dir, tmp_path, token: str | None = TOKEN, factory=None):
-    settings = Settings(index_dir=index_dir, show_progress=False, api_token=token)
-    service = Recommender(settings, embedder_factory=factory or (lambda config, settings: FakeEmbedder(config)))
-    service.ingest([write(tmp_path / "c.jsonl", jsonl(CORPUS))])
-    service.build()
-    return create_app(service=service)
+def make_app(index_dir, tmp_path, token: str | None = TOKEN, factory=fake_factory):
+    return create_app(service=built_service(index_dir, tmp_path, factory=factory, api_token=token))
 
 
 @pytest.fixture()
