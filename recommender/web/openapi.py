@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from ..service import Hit
+from .api import REPORT_TYPES
 from .schemas import (
     JOB_ID_PATTERN,
     PAPER_ID_PATTERN,
@@ -194,7 +195,7 @@ def document() -> dict[str, Any]:
         "/themes/report": {
             "get": _operation(
                 "The themes as a report (HTML, Markdown, JSON or CSV)",
-                {"200": {"description": "the report", "content": {t: {"schema": {}} for t in _REPORT_TYPES}}},
+                {"200": {"description": "the report", "content": {t: {"schema": {}} for t in REPORT_TYPES.values()}}},
                 parameters=_query(ReportQuery),
             )
         },
@@ -256,6 +257,3 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
-
-
-_REPORT_TYPES = ("text/html", "text/markdown", "application/json", "text/csv")
