@@ -708,94 +708,91 @@ def case_folder(root: Path, damage: Damage, versions: int, catch_up: bool) -> Pa
     return root / f"{versions}v-{slug}{'' if catch_up else '-no-catch-up'}" / "indexes"
 
 
-def damaged_with_fallback(outcome: Outcome, base: Base, root: Path, damage: Damage, catch_up: bool) -> str:
-    label = f"2 versions, {damage.name}{'' if catch_up else ', --no-catch-up'}"
-    index_dir = base.copy(case_folder(root, damage, 2, catch_up))
+def damaged_case(outcome: Outcome, base: Base, root: Path, damage: Damage, versions: int, catch_up: bool):
+    """One case: a copy of the base index with ``versions`` kept, ``damage`` done to the newest, a server started
+    on it; what it must answer is checked by :func:`expect_fallback` (an older good version is kept) or
+    :func:`expect_not_ready` (none is); then a rebuild must repair it. Returns the case's label and outcome."""
+    label = f"{versions} version{'s' if versions > 1 else ''}, {damage.name}{'' if catch_up else ', --no-catch-up'}"
+    index_dir = base.copy(case_folder(root, damage, versions, catch_up))
     older, newer = base.versions
+    if versions == 1:
+        shutil.rmtree(index_dir / "default" / "versions" / older)
     damage.apply(index_dir, index_dir / "default" / "versions" / newer)
+    server = Server(index_dir, root, "serve", catch_up=catch_up)
+    try:
+        server.start()
+        job = server.catch_up_job()
+        check = expect_fallback if versions > 1 else expect_not_ready
+        how = check(outcome, server, base, damage, label, job)
+        if job is not None:
+            server.wait_job(job)
+        rebuild_and_check(outcome, server, base, label)
+    except Exception as error:
+        outcome.expect(False, f"{label}: {error.__class__.__name__}: {error}", server)
+        how = "error"
+    finally:
+        server.stop()
+    return label, how
+
+
+def expect_fallback(outcome: Outcome, server: Server, base: Base, damage: Damage, label: str, job: str | None) -> str:
+    """With an older good version kept: /ready serves the fallback and names the problem, /health too, and
+    queries answer (unless the catch-up build already repaired the index)."""
+    older, newer = base.versions
     fallback = newer if damage.version_intact else older
-    server = Server(index_dir, root, "serve", catch_up=catch_up)
-    try:
-        server.start()
-        catch_up = server.catch_up_job()
-        ready = server.get("/ready")
-        body = ready.json() if ready.status_code == 200 else {}
-        if catch_up is not None and body.get("version") not in (older, newer) and "problem" not in body:
-            how = "repaired by the catch-up build before the first /ready"
-        else:
-            how = f"fell back to the {'newest good' if damage.version_intact else 'older'} version"
-            problem = str(body.get("problem", ""))
-            outcome.expect(
-                ready.status_code == 200 and body.get("version") == fallback,
-                f"{label}: /ready -> {short(ready)} (expected 200 serving {fallback})",
-                server,
-            )
-            outcome.expect(
-                damage.names in problem and (newer in problem or damage.names == "CURRENT"),
-                f"{label}: /ready problem does not name {damage.names!r} of {newer}: {problem!r}",
-                server,
-            )
-            health = server.health()
-            outcome.expect(
-                health.get("serving") == fallback
-                and damage.names in str(health.get("problem"))
-                and health.get("papers_stored") == len(base.ids),
-                f"{label}: /health does not report papers_stored and serving {fallback} with the problem: {health}",
-                server,
-            )
-        check_answers(outcome, server, base.ids[0], label)
-        if catch_up is not None:
-            server.wait_job(catch_up)
-        rebuild_and_check(outcome, server, base, label)
-    except Exception as error:
-        outcome.expect(False, f"{label}: {error.__class__.__name__}: {error}", server)
-        how = "error"
-    finally:
-        server.stop()
+    ready = server.get("/ready")
+    body = ready.json() if ready.status_code == 200 else {}
+    if job is not None and body.get("version") not in (older, newer) and "problem" not in body:
+        how = "repaired by the catch-up build before the first /ready"
+    else:
+        how = f"fell back to the {'newest good' if damage.version_intact else 'older'} version"
+        problem = str(body.get("problem", ""))
+        outcome.expect(
+            ready.status_code == 200 and body.get("version") == fallback,
+            f"{label}: /ready -> {short(ready)} (expected 200 serving {fallback})",
+            server,
+        )
+        outcome.expect(
+            damage.names in problem and (newer in problem or damage.names == "CURRENT"),
+            f"{label}: /ready problem does not name {damage.names!r} of {newer}: {problem!r}",
+            server,
+        )
+        health = server.health()
+        outcome.expect(
+            health.get("serving") == fallback
+            and damage.names in str(health.get("problem"))
+            and health.get("papers_stored") == len(base.ids),
+            f"{label}: /health does not report papers_stored and serving {fallback} with the problem: {health}",
+            server,
+        )
+    check_answers(outcome, server, base.ids[0], label)
     return how
 
 
-def damaged_alone(outcome: Outcome, base: Base, root: Path, damage: Damage, catch_up: bool) -> str:
-    label = f"1 version, {damage.name}{'' if catch_up else ', --no-catch-up'}"
-    index_dir = base.copy(case_folder(root, damage, 1, catch_up))
-    older, newer = base.versions
-    shutil.rmtree(index_dir / "default" / "versions" / older)
-    damage.apply(index_dir, index_dir / "default" / "versions" / newer)
-    server = Server(index_dir, root, "serve", catch_up=catch_up)
+def expect_not_ready(outcome: Outcome, server: Server, base: Base, damage: Damage, label: str, job: str | None) -> str:
+    """With no good version left: /health 200, /ready 503 naming the damaged file, queries JSON errors (unless
+    the catch-up build already repaired the index)."""
     how = "not ready, JSON errors"
-    try:
-        server.start()
-        catch_up = server.catch_up_job()
-        health = server.get("/health")
-        outcome.expect(health.status_code == 200 and json_error(health) is None, f"{label}: /health -> {short(health)}")
-        ready = server.get("/ready")
-        if ready.status_code == 200 and catch_up is not None:
-            how = "repaired by the catch-up build before the first /ready"
-        else:
-            outcome.expect(
-                ready.status_code == 503 and json_error(ready) == "not_ready" and damage.names in ready.text,
-                f"{label}: /ready -> {short(ready)} (expected 503 not_ready naming {damage.names})",
-                server,
-            )
-            related = server.get(f"/papers/{base.ids[0]}/related")
-            found = server.request("POST", "/search", json={"text": SEARCH_TEXT})
-            for what, response in (("related", related), ("search", found)):
-                outcome.expect(
-                    (response.status_code >= 400 and json_error(response) is not None)
-                    or (catch_up is not None and response.status_code == 200),
-                    f"{label}: {what} -> {short(response)} (expected a JSON error)",
-                    server,
-                )
-            how += f" ({related.status_code} {json_error(related)}, {found.status_code} {json_error(found)})"
-        if catch_up is not None:
-            server.wait_job(catch_up)
-        rebuild_and_check(outcome, server, base, label)
-    except Exception as error:
-        outcome.expect(False, f"{label}: {error.__class__.__name__}: {error}", server)
-        how = "error"
-    finally:
-        server.stop()
-    return how
+    health = server.get("/health")
+    outcome.expect(health.status_code == 200 and json_error(health) is None, f"{label}: /health -> {short(health)}")
+    ready = server.get("/ready")
+    if ready.status_code == 200 and job is not None:
+        return "repaired by the catch-up build before the first /ready"
+    outcome.expect(
+        ready.status_code == 503 and json_error(ready) == "not_ready" and damage.names in ready.text,
+        f"{label}: /ready -> {short(ready)} (expected 503 not_ready naming {damage.names})",
+        server,
+    )
+    related = server.get(f"/papers/{base.ids[0]}/related")
+    found = server.request("POST", "/search", json={"text": SEARCH_TEXT})
+    for what, response in (("related", related), ("search", found)):
+        outcome.expect(
+            (response.status_code >= 400 and json_error(response) is not None)
+            or (job is not None and response.status_code == 200),
+            f"{label}: {what} -> {short(response)} (expected a JSON error)",
+            server,
+        )
+    return how + f" ({related.status_code} {json_error(related)}, {found.status_code} {json_error(found)})"
 
 
 def scenario_damaged(base: Base, root: Path) -> Outcome:
@@ -807,9 +804,7 @@ def scenario_damaged(base: Base, root: Path) -> Outcome:
     cases += [(damage, 1, False) for damage in DAMAGES if damage.name in NO_CATCH_UP_DAMAGES[:1]]
     for damage, versions, catch_up in cases:
         before = len(outcome.failures)
-        check = damaged_with_fallback if versions == 2 else damaged_alone
-        how = check(outcome, base, root, damage, catch_up)
-        label = f"{versions} version{'s' if versions > 1 else ''}, {damage.name}{'' if catch_up else ', --no-catch-up'}"
+        label, how = damaged_case(outcome, base, root, damage, versions, catch_up)
         results[label] = how
         log(f"{label}: {how}: {'ok' if len(outcome.failures) == before else 'FAILED'}")
     repaired = sum("catch-up" in how for how in results.values())
