@@ -107,3 +107,13 @@ CORPUS = [
      "journal": "Oncology Test"},
 ]  # fmt: skip
 TOPIC = {record["id"]: record["id"][0] for record in CORPUS}
+
+# One RIS record (written for the tests) for the upload tests: a format other than the corpus's JSONL.
+RIS_RECORD = """TY  - JOUR
+TI  - Anoikis resistance through TrkB in detached epithelial cells
+AB  - Detached cells resist anoikis when TrkB signalling is active; anoikis resistance follows.
+JO  - Oncogene
+PY  - 2004
+DO  - 10.1038/nature02766
+ER  -
+"""

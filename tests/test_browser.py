@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from helpers import CORPUS, built_service
+from helpers import CORPUS, RIS_RECORD, built_service
 from waitress.server import create_server
 
 from recommender.service import Recommender
@@ -79,14 +79,6 @@ DOI_PAPER = {
 PAPERS = [*CORPUS, XSS_PAPER, DOI_PAPER]
 UPLOAD_XSS_ID = "up<img src=x onerror=window.__xss=6>"
 UPLOAD_XSS_FILE = "<img src=x onerror=window.__xss=7>.ris"
-RIS = """TY  - JOUR
-TI  - Anoikis resistance through TrkB in detached epithelial cells
-AB  - Detached cells resist anoikis when TrkB signalling is active; anoikis resistance follows.
-JO  - Oncogene
-PY  - 2004
-DO  - 10.1038/nature02766
-ER  -
-"""
 
 
 # ------------------------------------------------------------------------------------------ fixtures
@@ -530,7 +522,7 @@ def test_uploading_the_seeds_with_the_token_shows_the_ingest_summary(session, se
 
     # A hostile file name and a pasted record with a hostile id: the summary shows them as text.
     page.set_input_files(
-        "#upload-files", files=[{"name": UPLOAD_XSS_FILE, "mimeType": "text/plain", "buffer": RIS.encode()}]
+        "#upload-files", files=[{"name": UPLOAD_XSS_FILE, "mimeType": "text/plain", "buffer": RIS_RECORD.encode()}]
     )
     record = {"id": UPLOAD_XSS_ID, "title": "<script>window.__xss=10</script>Anoikis upload", "abstract": "Anoikis."}
     page.fill("#upload-text", json.dumps([record]))

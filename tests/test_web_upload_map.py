@@ -5,20 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from helpers import CORPUS, built_service
+from helpers import CORPUS, RIS_RECORD, built_service
 
 from recommender.web import create_app
 
 TOKEN = "upload-token-42"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-RIS = """TY  - JOUR
-TI  - Anoikis resistance through TrkB in detached epithelial cells
-AB  - Detached cells resist anoikis when TrkB signalling is active; we show how.
-JO  - Oncogene
-PY  - 2004
-DO  - 10.1038/nature02766
-ER  -
-"""
 
 
 @pytest.fixture()
@@ -27,7 +19,7 @@ def client(index_dir, tmp_path):
 
 
 def test_an_uploaded_file_in_any_format_is_stored_and_indexed(client):
-    data = {"file": (io.BytesIO(RIS.encode()), "../../etc/passwd.ris")}
+    data = {"file": (io.BytesIO(RIS_RECORD.encode()), "../../etc/passwd.ris")}
     response = client.post("/papers/upload", data=data, headers=AUTH, content_type="multipart/form-data")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
