@@ -268,7 +268,7 @@ def ingest(
 def _print_ingest(report: IngestReport) -> None:
     click.echo(
         f"Read {report.read} papers into index '{report.index}': {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.merged} merged; {len(report.rejected)} rejected. "
+        f"{report.unchanged} unchanged, {report.merged} merged; {report.rejected_count} rejected. "
         f"The store now holds {report.total} papers."
     )
     for paper in report.papers:
@@ -283,6 +283,9 @@ def _print_rejections(report: dict[str, Any]) -> None:
     for item in report.get("rejected", []):
         where = f" ({item['position']})" if item.get("position") else ""
         click.echo(f"  rejected  {item['source']}{where}: {item['reason']}", err=True)
+    unlisted = report.get("rejected_count", 0) - len(report.get("rejected", []))
+    if unlisted > 0:
+        click.echo(f"  ... and {unlisted:,} more rejected records (not listed)", err=True)
 
 
 @main.command("fetch-pubmed")
@@ -807,6 +810,36 @@ def status(ctx: click.Context, index: str | None, model: str | None, as_json: bo
     show_default=True,
     help="seconds a running index build may take to finish after SIGTERM/Ctrl+C before it is abandoned",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="a host name clients may use in the Host header (repeatable; '*' allows any; '.lab.org' allows "
+    "subdomains); the --host, localhost, 127.0.0.1 and ::1 are always allowed. Env: RECOMMENDER_ALLOWED_HOSTS "
+    "(comma-separated).",
+)
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(10, 100_000),
+    help="open connections at once (default 1000); more wait until one closes. Env: RECOMMENDER_CONNECTION_LIMIT.",
+)
+@click.option(
+    "--channel-timeout",
+    type=click.FloatRange(1, 3600),
+    help="seconds an idle connection stays open (default 30). Env: RECOMMENDER_CHANNEL_TIMEOUT.",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(1, 3600),
+    help="seconds a client may take to send a request's header (default 10), else 408. "
+    "Env: RECOMMENDER_HEADER_TIMEOUT.",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(1, 3600),
+    help="seconds a client may take to send a request's body (default 120), else 408. Env: RECOMMENDER_BODY_TIMEOUT.",
+)
 @index_option
 @click.pass_context
 def serve(
@@ -817,6 +850,11 @@ def serve(
     catch_up: bool,
     log_format: str,
     shutdown_timeout: float,
+    allowed_hosts: tuple[str, ...],
+    connection_limit: int | None,
+    channel_timeout: float | None,
+    header_timeout: float | None,
+    body_timeout: float | None,
     index: str | None,
     model: str | None,
 ) -> None:
@@ -824,13 +862,28 @@ def serve(
 
     SIGTERM or Ctrl+C stops it gracefully: no new connections, requests in flight finish (up to 5 s), and a
     running build gets --shutdown-timeout seconds; an abandoned build leaves the previous version current.
+    Requests naming another host than the allowed ones get a 400 (DNS rebinding); the connection and timeout
+    limits keep slow or numerous clients from taking the server (see recommender.web.server).
     """
     from .web import create_app
+    from .web.guard import WILDCARD_BINDS
     from .web.observability import configure_logging
     from .web.server import run_server
 
     configure_logging(log_format, verbose=bool(ctx.find_root().params.get("verbose")))
-    service = _service(ctx, index, model)
+    hosts = allowed_hosts or _settings(ctx, index, model).allowed_hosts
+    if host not in WILDCARD_BINDS:
+        hosts = (*hosts, host)
+    service = _service(
+        ctx,
+        index,
+        model,
+        allowed_hosts=hosts,
+        connection_limit=connection_limit,
+        channel_timeout=channel_timeout,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+    )
     settings = service.settings
     app = create_app(service=service)
     if catch_up and (job := service.catch_up()) is not None:

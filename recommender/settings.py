@@ -76,6 +76,15 @@ class Settings:
     rate_limit: str | None = None
     #: Largest request body accepted by the endpoints that carry papers; others take 256 KiB (web.limits).
     max_upload_bytes: int = 16 * 1024 * 1024
+    #: Host names (besides localhost, 127.0.0.1 and ::1, always allowed) that HTTP requests may name in their
+    #: ``Host`` header, any port; ``"*"`` allows any. Others get a 400 (DNS rebinding). ``serve`` adds its --host.
+    allowed_hosts: tuple[str, ...] = ()
+    #: HTTP server limits against hostile clients (see recommender.web.server): open connections at once,
+    #: seconds a connection may stay idle, seconds to send a request's header (from its first byte) and its body.
+    connection_limit: int = 1000
+    channel_timeout: float = 30.0
+    header_timeout: float = 10.0
+    body_timeout: float = 120.0
     #: Ranking defaults (see recommender.retrieval.RetrievalConfig); None keeps the measured defaults.
     fusion: str | None = None
     text_weight: float | None = None
@@ -91,6 +100,11 @@ class Settings:
             raise InvalidInputError("keep_versions must be at least 1")
         if self.max_upload_bytes < 1024:
             raise InvalidInputError("max_upload_bytes must be at least 1024")
+        if self.connection_limit < 10:
+            raise InvalidInputError("connection_limit must be at least 10")
+        for name in ("channel_timeout", "header_timeout", "body_timeout"):
+            if not 1 <= getattr(self, name) <= 3600:
+                raise InvalidInputError(f"{name} must be between 1 and 3600 seconds")
 
     @property
     def progress(self) -> bool:
@@ -137,6 +151,14 @@ class Settings:
             values["rate_limit"] = env["RECOMMENDER_RATE_LIMIT"]
         if env.get("RECOMMENDER_MAX_UPLOAD_MB"):
             values["max_upload_bytes"] = int(_float_env(env, "RECOMMENDER_MAX_UPLOAD_MB") * 1024 * 1024)
+        if env.get("RECOMMENDER_ALLOWED_HOSTS"):
+            values["allowed_hosts"] = tuple(h.strip() for h in env["RECOMMENDER_ALLOWED_HOSTS"].split(",") if h.strip())
+        if env.get("RECOMMENDER_CONNECTION_LIMIT"):
+            values["connection_limit"] = _int_env(env, "RECOMMENDER_CONNECTION_LIMIT")
+        for key in ("channel_timeout", "header_timeout", "body_timeout"):
+            name = f"RECOMMENDER_{key.upper()}"
+            if env.get(name):
+                values[key] = _float_env(env, name)
         if env.get("RECOMMENDER_FUSION"):
             values["fusion"] = env["RECOMMENDER_FUSION"]
         for key in ("text_weight", "paper_weight"):

@@ -15,6 +15,7 @@ from . import observability
 from .api import api
 from .auth import read_access
 from .errors import register_error_handlers
+from .guard import install_host_check
 from .limits import body_cap, install_rate_limit
 from .pages import pages
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, service: Recommender | None 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = service
     observability.install(app)  # first: request ids exist for every later hook and log line
+    install_host_check(app, service.settings.allowed_hosts)  # before anything answers (DNS rebinding)
     app.before_request(body_cap)
     install_rate_limit(app, service.settings.rate_limit)  # before auth: token guessing is limited too
     app.before_request(read_access)

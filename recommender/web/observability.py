@@ -16,6 +16,7 @@ import re
 import sys
 import time
 import uuid
+from http import HTTPStatus
 
 from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -29,6 +30,10 @@ ACCESS_LOG = "recommender.web.access"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 #: Latency buckets (seconds) around what the service does: sub-ms lookups to multi-second theme fits.
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: Label values are bounded (a label set per value lives for the process, and every scrape sends them all):
+#: methods and statuses from fixed sets, routes from the app's URL rules (see _method, _status, _route).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_STATUSES = frozenset(int(status) for status in HTTPStatus)
 
 access_log = logging.getLogger(ACCESS_LOG)
 
@@ -99,6 +104,16 @@ def _route() -> str:
     return request.url_rule.rule if request.url_rule is not None else "unmatched"
 
 
+def _method() -> str:
+    """The request method as a label: a client may send any token as a method, so unknown ones are "other"."""
+    return request.method if request.method in _METHODS else "other"
+
+
+def _status(code: int) -> str:
+    """The status as a label: the registered HTTP statuses (what the app and werkzeug send), else "other"."""
+    return str(code) if code in _STATUSES else "other"
+
+
 def install(app: Flask) -> None:
     """Request ids, access logs and metrics for ``app``; adds ``GET /metrics``."""
     metrics = Metrics()
@@ -114,9 +129,9 @@ def install(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         started = g.get("started")
         elapsed = time.perf_counter() - started if started is not None else 0.0
-        route = _route()
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
+        route, method = _route(), _method()
+        metrics.requests.labels(method, route, _status(response.status_code)).inc()
+        metrics.latency.labels(method, route).observe(elapsed)
         request_id = g.get("request_id") or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
         path = json.dumps(request.path, ensure_ascii=True)[1:-1]  # no raw control characters in text logs
