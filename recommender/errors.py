@@ -17,10 +17,12 @@ class RecommenderError(Exception):
     code = "error"
     http_status = 500
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        #: Seconds after which the same request may succeed (sent as ``Retry-After``); ``None``: not a matter of time.
+        self.retry_after = retry_after
 
     def to_dict(self) -> dict[str, Any]:
         """The one JSON error shape: ``{"error": {"code", "message"[, "details"]}}``."""
@@ -87,10 +89,31 @@ class NothingIngestedError(RecommenderError):
 
 
 class BusyError(RecommenderError):
-    """Another build or write of the same index is in progress."""
+    """Another build or write of the same index, or another theme fit, is in progress: try again later."""
 
     code = "busy"
     http_status = 409
+
+
+class QueueFullError(RecommenderError):
+    """Too many background jobs are waiting already; the request is refused rather than queued for hours."""
+
+    code = "queue_full"
+    http_status = 429
+
+
+class TooLargeError(RecommenderError):
+    """An input is over a size limit (bytes, records, decompressed size); the message names the limit."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class ParseTimeoutError(RecommenderError):
+    """Reading an uploaded document took longer than the time limit; the store is unchanged."""
+
+    code = "parse_timeout"
+    http_status = 422
 
 
 class RemoteServiceError(RecommenderError):

@@ -13,8 +13,8 @@ import json
 import logging
 import re
 import sqlite3
-import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from . import evaluation, ingest
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .embedding_cache import EmbeddingCache, encode_cached, fingerprint
 from .errors import (
+    BusyError,
     IndexCorruptError,
     IndexMismatchError,
     IndexNotBuiltError,
@@ -56,6 +57,7 @@ from .theme_report import render as render_report
 from .themes import METHODS as THEME_METHODS
 from .themes import ThemeModel, neighbours_for
 from .tokenizer import index_terms
+from .upload_parser import UploadLimits, UploadParser
 from .vector_index import set_threads
 from .versions import VersionStore, exclusive_lock, new_build_id
 
@@ -63,6 +65,13 @@ log = logging.getLogger(__name__)
 EmbedderFactory = Callable[[ModelConfig, Settings], Embedder]
 MAX_QUERY_CHARS = 20000
 MAX_EXAMPLES = 100
+#: Rejected records listed (with source, position and reason) in an ingest report; the rest are counted only,
+#: so a file of five million bad lines gives a short answer (``rejected_count`` has them all).
+MAX_LISTED_REJECTIONS = 100
+#: Fitted theme maps kept in memory (different k, method or version); each is a few MB at 20,000 papers.
+THEME_CACHE_SIZE = 8
+#: Seconds a theme request refused as busy is told to wait (a fit of 500 papers takes a few seconds).
+THEME_RETRY_AFTER = 5
 
 
 def default_embedder_factory(config: ModelConfig, settings: Settings) -> Embedder:
@@ -83,6 +92,8 @@ class IngestReport:
     merged: int = 0
     total: int = 0
     papers: list[dict[str, Any]] = field(default_factory=list)
+    #: Every rejected record counts; the first MAX_LISTED_REJECTIONS are listed with their reasons.
+    rejected_count: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,6 +128,7 @@ class Recommender:
         *,
         embedder_factory: EmbedderFactory = default_embedder_factory,
         retrieval: RetrievalConfig | None = None,
+        upload_limits: UploadLimits | None = None,
     ) -> None:
         self.settings = settings
         self.store = PaperStore(settings.index_path)
@@ -125,10 +137,12 @@ class Recommender:
         self._embedder_factory = embedder_factory
         self._embedders: dict[str, Embedder] = {}
         self._snapshot: Snapshot | None = None
-        self._theme_cache: dict[tuple[str, int | None, str], ThemeMap] = {}
-        self._lock = threading.RLock()  # short holds only: snapshot swaps, the embedder table
+        #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
+        self._theme_cache: OrderedDict[tuple[str, int | None, str], ThemeMap] = OrderedDict()
+        self._lock = threading.RLock()  # short holds only: snapshot swaps, the embedder table, the theme cache
         self._load_lock = threading.Lock()
-        #: Theme fits take seconds: they hold their own lock so searches and version switches never wait for one.
+        #: Theme fits take seconds: one at a time, under their own lock, which nobody waits for — searches and
+        #: version switches never need it, and a theme request that finds it taken is answered ``busy``.
         self._themes_lock = threading.RLock()
         #: Set while a background job builds and then loads a version: requests keep the loaded one meanwhile
         #: instead of loading the new version themselves in the gap between its publication and the job's load.
@@ -137,6 +151,10 @@ class Recommender:
         #: Why the version served is not the one ``CURRENT`` names, if it is not (reported by ready/status).
         self._problem: str | None = None
         self.jobs = JobRunner()
+        self.upload_parser = UploadParser(
+            upload_limits
+            or UploadLimits(seconds=settings.upload_parse_seconds, memory_bytes=settings.upload_memory_bytes)
+        )
 
     # ----------------------------------------------------------------------------------------- ingest
     def ingest(self, paths: Iterable[str | Path], *, columns: Mapping[str, str] | None = None) -> IngestReport:
@@ -157,7 +175,9 @@ class Recommender:
                 items, desc="ingest", unit=" records", disable=not self.settings.progress
             ):
                 if isinstance(item, ingest.Rejected):
-                    report.rejected.append({"source": source, "position": position, "reason": item.reason})
+                    report.rejected_count += 1
+                    if len(report.rejected) < MAX_LISTED_REJECTIONS:
+                        report.rejected.append({"source": source, "position": position, "reason": item.reason})
                     continue
                 outcome = writer.upsert(item)
                 report.read += 1
@@ -174,18 +194,13 @@ class Recommender:
     def ingest_upload(self, name: str, data: bytes) -> IngestReport:
         """Store the papers of an uploaded file (any supported format, recognised from its content).
 
-        The bytes are written to a private temporary file and parsed like a file given to :meth:`ingest`; the
-        client's file name is only a label in the report, never a path, and nothing uploaded is executed.
+        The bytes are parsed in a child process with a time, memory and record limit (see
+        :mod:`recommender.upload_parser`), so a hostile document cannot stall the server; the client's file
+        name is only a label (the papers' ``source``), never a path, and nothing uploaded is executed.
         """
         label = _upload_label(name)
-        with tempfile.TemporaryDirectory(prefix="recommender-upload-") as folder:
-            path = Path(folder) / "upload"
-            try:
-                path.write_bytes(data)
-            except OSError as error:
-                raise StorageError(f"cannot keep the upload for reading: {failure_reason(error)}") from error
-            items = ((label, position, item) for _, position, item in ingest.read_paths([path]))
-            return self._ingest_items(items)
+        items = self.upload_parser.parse(data, label)
+        return self._ingest_items((label, position, item) for position, item in items)
 
     def delete(self, reference: str) -> Paper:
         """Remove a paper (by id, DOI or PMID) from the store; the next build leaves it out of the index."""
@@ -315,11 +330,16 @@ class Recommender:
 
     def start_rebuild(self, *, full: bool = False) -> Job:
         """Rebuild in the background; queries keep using the current version until the new one is loaded."""
-        return self.jobs.submit("rebuild", lambda progress: self._build_and_load(progress, full=full))
+        work = lambda progress: self._build_and_load(progress, full=full)  # noqa: E731
+        return self.jobs.submit("rebuild", work, merge_key=_build_key(full))
 
     def start_update(self, kind: str) -> Job:
-        """Bring the index up to date with the store in the background (after papers were added or deleted)."""
-        return self.jobs.submit(kind, lambda progress: self._build_and_load(progress))
+        """Bring the index up to date with the store in the background (after papers were added or deleted).
+
+        An update and a plain rebuild are the same work (index what the store holds when the job starts), so a
+        queued one of either absorbs this request (see :mod:`recommender.jobs`).
+        """
+        return self.jobs.submit(kind, lambda progress: self._build_and_load(progress), merge_key=_build_key(False))
 
     def _build_and_load(self, progress: Progress, *, full: bool = False) -> dict[str, Any]:
         """Build, then load the new version in this (background) thread so no request waits for the load."""
@@ -551,21 +571,46 @@ class Recommender:
 
         The map is kept beside the index; papers indexed since it was fitted are placed in the existing
         themes (nearest centre) unless ``refit``. ``within`` sub-clusters one theme's papers (not kept).
+
+        Maps already fitted are answered from memory (the last :data:`THEME_CACHE_SIZE`). A request that needs
+        a fit while another fit runs gets :class:`BusyError` (409 with ``Retry-After``) at once instead of
+        waiting: waiting requests would hold the server's threads, and a flood of theme requests for random
+        ``k`` would starve every other endpoint.
         """
         snapshot = self._current_snapshot()
         if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= snapshot.size):
             raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
         if method not in THEME_METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
-        with self._themes_lock:
+        key = (snapshot.manifest.build_id, k, method)
+        if within is None and not refit and (cached := self._cached_themes(key)) is not None:
+            return cached
+        if not self._themes_lock.acquire(blocking=False):
+            raise BusyError(
+                "another theme map is being fitted; try again in a few seconds (maps already fitted answer at once)",
+                retry_after=THEME_RETRY_AFTER,
+            )
+        try:
             if within is not None:
                 return self._sub_themes(snapshot, within, k, method)
-            key = (snapshot.manifest.build_id, k, method)
-            if not refit and key in self._theme_cache:
-                return self._theme_cache[key]
-            self._theme_cache.clear()
-            self._theme_cache[key] = self._current_themes(snapshot, k, method, refit)
-            return self._theme_cache[key]
+            if not refit and (cached := self._cached_themes(key)) is not None:
+                return cached  # fitted by the request that held the lock just before this one
+            fitted = self._current_themes(snapshot, k, method, refit)
+            with self._lock:
+                self._theme_cache[key] = fitted
+                self._theme_cache.move_to_end(key)
+                while len(self._theme_cache) > THEME_CACHE_SIZE:
+                    self._theme_cache.popitem(last=False)
+            return fitted
+        finally:
+            self._themes_lock.release()
+
+    def _cached_themes(self, key: tuple[str, int | None, str]) -> ThemeMap | None:
+        with self._lock:
+            fitted = self._theme_cache.get(key)
+            if fitted is not None:
+                self._theme_cache.move_to_end(key)
+            return fitted
 
     def theme_points(self, k: int | None = None, *, method: str = "spectral") -> dict[str, Any]:
         """The 2-D theme map as columns (one entry per paper), for drawing: id, x, y, theme, year, journal, title.
@@ -1000,8 +1045,13 @@ def _nothing_message(report: IngestReport) -> str:
         f"{item['source']}{' ' + item['position'] if item['position'] else ''}: {item['reason']}"
         for item in report.rejected[:5]
     )
-    more = f" (and {len(report.rejected) - 5} more)" if len(report.rejected) > 5 else ""
+    more = f" (and {report.rejected_count - 5:,} more)" if report.rejected_count > 5 else ""
     return f"no usable paper was read: {reasons or 'no input files'}{more}"
+
+
+def _build_key(full: bool) -> str:
+    """Jobs with equal keys do the same work (see :mod:`recommender.jobs`): a full build re-embeds everything."""
+    return "build-full" if full else "build"
 
 
 def _summary(manifest: Manifest) -> dict[str, Any]:

@@ -85,6 +85,10 @@ class Settings:
     channel_timeout: float = 30.0
     header_timeout: float = 10.0
     body_timeout: float = 120.0
+    #: Reading one upload (see recommender.upload_parser): wall-clock seconds before the parse is stopped (422),
+    #: and the memory its child process may use (413 beyond).
+    upload_parse_seconds: float = 30.0
+    upload_memory_bytes: int = 2 * 1024**3
     #: Ranking defaults (see recommender.retrieval.RetrievalConfig); None keeps the measured defaults.
     fusion: str | None = None
     text_weight: float | None = None
@@ -102,6 +106,10 @@ class Settings:
             raise InvalidInputError("max_upload_bytes must be at least 1024")
         if self.connection_limit < 10:
             raise InvalidInputError("connection_limit must be at least 10")
+        if not 0.1 <= self.upload_parse_seconds <= 3600:
+            raise InvalidInputError("upload_parse_seconds must be between 0.1 and 3600 seconds")
+        if self.upload_memory_bytes < 256 * 1024**2:
+            raise InvalidInputError("upload_memory_bytes must be at least 256 MB")
         for name in ("channel_timeout", "header_timeout", "body_timeout"):
             if not 1 <= getattr(self, name) <= 3600:
                 raise InvalidInputError(f"{name} must be between 1 and 3600 seconds")
@@ -159,6 +167,10 @@ class Settings:
             name = f"RECOMMENDER_{key.upper()}"
             if env.get(name):
                 values[key] = _float_env(env, name)
+        if env.get("RECOMMENDER_UPLOAD_PARSE_SECONDS"):
+            values["upload_parse_seconds"] = _float_env(env, "RECOMMENDER_UPLOAD_PARSE_SECONDS")
+        if env.get("RECOMMENDER_UPLOAD_MEMORY_MB"):
+            values["upload_memory_bytes"] = int(_float_env(env, "RECOMMENDER_UPLOAD_MEMORY_MB") * 1024 * 1024)
         if env.get("RECOMMENDER_FUSION"):
             values["fusion"] = env["RECOMMENDER_FUSION"]
         for key in ("text_weight", "paper_weight"):

@@ -61,7 +61,10 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object; with ``optional``, an empty body means ``{}`` (but malformed JSON is a 400)."""
     if optional and not request.get_data(cache=True):
         return {}
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # not a ValueError, so get_json's own handling lets it through as a 500
+        raise InvalidInputError("the request body is JSON nested too deeply to read") from None
     if data is None:
         raise InvalidInputError("the request body must be JSON (Content-Type: application/json)")
     if not isinstance(data, dict):
@@ -163,7 +166,7 @@ def job_response(job: Job, body: dict[str, Any], wait: float, stored: str) -> tu
     A failed index update is an error answer (so a client does not take the papers for indexed), whose message
     says what did happen — ``stored`` — and whose details carry the ingest summary and the job.
     """
-    job.wait(wait)
+    service().jobs.wait(job, wait)  # capped: past MAX_WAITERS waiting requests this returns at once (202)
     if job.state == FAILED:
         error = job.error or {}
         code = str(error.get("code") or "internal_error")

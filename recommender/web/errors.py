@@ -28,6 +28,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.http_status >= 500:
             log.error("%s: %s", error.code, error.message)
         response = jsonify(error.to_dict())
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
         if isinstance(error, UnauthorizedError):
             response.headers["WWW-Authenticate"] = 'Bearer realm="recommender"'
         return response, error.http_status

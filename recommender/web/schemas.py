@@ -16,10 +16,10 @@ from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS
 from ..settings import DEFAULT_K, MAX_K
 from ..theme_report import FORMATS as REPORT_FORMATS
 from ..themes import METHODS as THEME_METHODS
+from ..upload_parser import MAX_PAPERS_PER_REQUEST
 
 MAX_EXCLUDE = 10000
 MAX_THEMES = 1000
-MAX_PAPERS_PER_REQUEST = 10000
 #: A paper id, DOI or PMID: up to 1,000 characters, no control characters.
 PAPER_ID_PATTERN = r"^[^\x00-\x1F\x7F]+$"
 #: A job id as ``POST /rebuild`` and the write endpoints return it.

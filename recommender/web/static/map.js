@@ -4,7 +4,7 @@
 // Built for 20,000 papers: the columns of GET /themes/map become typed arrays once; a redraw is one path per
 // theme; hit-testing looks only at the dots in the grid cells around the pointer.
 
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { count, el, perFrame } from "./dom.js";
 
 // Colour-blind-aware first colours (Tableau 10), then evenly spread hues for maps with many themes.
@@ -93,7 +93,7 @@ export class ThemeMap {
     this.announce("Fitting the theme map…");
     try {
       const query = params.toString();
-      const { data } = await api(query ? `/themes/map?${query}` : "/themes/map");
+      const data = await this.fetchMap(query ? `/themes/map?${query}` : "/themes/map");
       this.setData(data);
       this.stale = false;
       this.announce(`Theme map: ${count(this.n)} papers in ${data.themes.length} themes.`);
@@ -101,6 +101,22 @@ export class ThemeMap {
       this.onError(error);
     } finally {
       this.setBusy(false);
+    }
+  }
+
+  /**
+   * The map answer. While another map is being fitted the server answers 409 "busy" at once (it keeps its
+   * threads for other requests): wait and ask again, for up to two minutes.
+   */
+  async fetchMap(path) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return (await api(path)).data;
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.code !== "busy" || attempt >= 24) throw error;
+        this.announce("Another theme map is being fitted; trying again in a few seconds…");
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+      }
     }
   }
 
