@@ -272,3 +272,35 @@ def test_deeply_nested_json_is_a_400_everywhere(index_dir: Path, method: str, pa
     answer = getattr(client, method)(path, data=body, content_type="application/json", headers=AUTH)
     assert answer.status_code == 400
     assert answer.get_json()["error"]["code"] == "invalid_input"
+
+
+def _gzip_stream(head: bytes, chunk: bytes, repeats: int) -> bytes:
+    import zlib
+
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: a gzip container
+    parts = [compressor.compress(head)] + [compressor.compress(chunk) for _ in range(repeats)]
+    return b"".join([*parts, compressor.flush()])
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_decompression_bombs_are_refused_and_the_servers_memory_stays_flat(index_dir: Path, tmp_path: Path) -> None:
+    """A 15 KB gzip of 5,242,880 `{}` lines once cost +4.2 GB and a 434 MB answer; `[` + spaces, 2 GB."""
+    service = _service(index_dir, tmp_path)
+    client = create_app(service=service).test_client()
+    before_count, before_rss = service.store.count(), _peak_rss_mb()
+    lines = gzip.compress(b"{}\n" * 5_242_880, 9)
+    spaces = _gzip_stream(b"[", b" " * (1024 * 1024), 300)  # 300 MB decompressed, built without holding it
+    assert len(lines) < 100_000 and len(spaces) < 2_000_000
+    for name, data in (("lines.jsonl.gz", lines), ("spaces.json.gz", spaces)):
+        answer = client.post("/papers/upload", data={"file": (_upload(data), name)}, headers=AUTH)
+        assert answer.status_code in (400, 413, 422), (name, answer.status_code)
+        assert len(answer.data) < 100_000
+        assert answer.get_json()["error"]["message"]
+    del lines, spaces
+    assert service.store.count() == before_count
+    assert _peak_rss_mb() - before_rss < 200
