@@ -325,3 +325,28 @@ def test_a_header_trickled_past_the_header_timeout_gets_408_and_is_closed(app):
         assert live.get("/health")[0] == 200
     finally:
         live.close()
+
+
+def test_an_oversize_body_is_not_invited_with_100_continue(live):
+    raw = (
+        b"POST /papers/upload HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 1000000000\r\n\r\n"
+    )
+    answer, closed = exchange(live, raw)
+    assert answer.startswith(b"HTTP/1.1 413") and closed  # not "100 Continue" and a read up to the cap
+
+
+def test_a_body_trickled_past_the_body_timeout_gets_408(app):
+    live = Live(app, ServerLimits(body_timeout=1.0))
+    try:
+        with live.connect() as sock:
+            sock.sendall(b"POST /search HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{")
+            for _ in range(10):
+                time.sleep(0.4)
+                if select.select([sock], [], [], 0)[0]:
+                    break
+                sock.sendall(b" ")
+            sock.settimeout(3)
+            answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408") and b"request_timeout" in answer
+    finally:
+        live.close()
