@@ -3,6 +3,13 @@
 The HTML page needs nothing from the network: the map is inline SVG (one dot per paper, coloured by theme,
 the title as a tooltip), styles are inline, links to papers (doi.org, PubMed) are plain links. Every piece of
 corpus text goes through Jinja2's autoescaping, so an abstract containing ``<script>`` shows as text.
+
+Corpus text is hostile input in every format. Link targets are only ever ``https://doi.org/`` or PubMed with
+the DOI/PMID percent-encoded (:func:`paper_url`), so no DOI can close a Markdown link or smuggle a scheme. In
+Markdown, text has every Markdown punctuation character backslash-escaped and ``&``/``<``/``>`` written as
+entities (:func:`markdown_text`), and ids go in code spans fenced by more backticks than any run inside them
+(:func:`markdown_code`). In CSV, a cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return: OWASP's CSV injection list) is prefixed with ``'`` (:func:`csv_cell`).
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -32,14 +41,69 @@ _ENVIRONMENT = Environment(
 )
 
 
+#: Hosts a report may link to; anything else is dropped rather than linked.
+LINK_HOSTS = ("doi.org", "pubmed.ncbi.nlm.nih.gov")
+#: Characters a spreadsheet treats as the start of a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Punctuation with a meaning inside a Markdown line (CommonMark, GFM tables and strikethrough, common
+#: extensions' math and attributes); each is written backslash-escaped. Text never starts a line, so list and
+#: heading markers need no escape.
+_MARKDOWN_PUNCTUATION = frozenset("\\`*_{}[]()#!|~$")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+_BACKTICK_RUNS = re.compile(r"`+")
+
+
 def paper_url(paper: Paper | None) -> str | None:
+    """The paper's doi.org (or else PubMed) link, identifier percent-encoded; ``None`` when it has neither."""
     if paper is None:
         return None
     if paper.doi:
-        return f"https://doi.org/{paper.doi}"
+        return safe_url("https://doi.org/" + quote(str(paper.doi), safe="/"))
     if paper.pmid:
-        return f"https://pubmed.ncbi.nlm.nih.gov/{paper.pmid}/"
+        return safe_url(f"https://pubmed.ncbi.nlm.nih.gov/{quote(str(paper.pmid), safe='')}/")
     return None
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it is an https link to one of :data:`LINK_HOSTS` made only of URL-safe characters, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme != "https" or parts.hostname not in LINK_HOSTS or parts.username or parts.port:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9%._~/:-]+", url):
+        return None
+    return url
+
+
+def _one_line(text: object) -> str:
+    return _CONTROL_OR_SPACE.sub(" ", str(text)).strip()
+
+
+def markdown_text(text: object) -> str:
+    """``text`` on one line, inert in Markdown: punctuation backslash-escaped, ``& < >`` as entities."""
+    return "".join(
+        _ENTITIES.get(char) or (f"\\{char}" if char in _MARKDOWN_PUNCTUATION else char) for char in _one_line(text)
+    )
+
+
+def markdown_code(text: object) -> str:
+    """``text`` as a Markdown code span, fenced by one backtick more than its longest run of backticks."""
+    text = _one_line(text)
+    longest = max((len(run) for run in _BACKTICK_RUNS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")):
+        text = f" {text} "  # CommonMark strips one space from each side of such a span
+    return f"{fence}{text}{fence}"
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not evaluate: text starting like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def render(theme_map: ThemeMap, papers: dict[str, Paper], fmt: str = "html", *, title: str = "the index") -> str:
@@ -109,39 +173,41 @@ def _html(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
 
 
 def _markdown(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
-    def clean(text: str) -> str:  # Markdown has no escaping for everything; keep text inert in tables/lists
-        return text.replace("\n", " ").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-
+    clean = markdown_text
     lines = [
         f"# Themes of {clean(title)}",
         "",
-        f"{theme_map.papers} papers, {theme_map.k} themes ({theme_map.method}).",
+        f"{theme_map.papers} papers, {theme_map.k} themes ({clean(theme_map.method)}).",
         "",
     ]
     for theme in theme_map.themes:
-        lines += [f"## [{theme['id']}] {clean(theme['label'])} ({theme['size']} papers)", "",
+        lines += [f"## [{clean(theme['id'])}] {clean(theme['label'])} ({theme['size']} papers)", "",
                   f"Distinctive terms: {clean(', '.join(theme['terms']))}", ""]  # fmt: skip
         for paper in _listed(theme, papers):
             link = f"[{clean(paper['title'])}]({paper['url']})" if paper["url"] else clean(paper["title"])
-            lines.append(f"1. {link} `{paper['id']}`")
+            lines.append(f"1. {link} {markdown_code(paper['id'])}")
         lines.append("")
     if theme_map.hierarchy:
-        lines += ["## How the themes group", ""] + [f"1. {line}" for line in _merge_names(theme_map)] + [""]
+        lines += ["## How the themes group", ""] + [f"1. {clean(line)}" for line in _merge_names(theme_map)] + [""]
     return "\n".join(lines)
 
 
 def _csv(theme_map: ThemeMap, papers: dict[str, Paper]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["paper_id", "theme_id", "theme_label", "rank_in_theme", "title", "doi", "pmid", "year"])
+
+    def row(cells: list[Any]) -> None:
+        writer.writerow([csv_cell(cell) for cell in cells])
+
+    row(["paper_id", "theme_id", "theme_label", "rank_in_theme", "title", "doi", "pmid", "year"])
     for theme in theme_map.themes:
         for rank, paper_id in enumerate(theme["papers"], start=1):
             paper = papers.get(paper_id)
-            writer.writerow([
+            row([
                 paper_id, theme["id"], theme["label"], rank, paper.display_title if paper else "",
                 paper.doi if paper else "", paper.pmid if paper else "", paper.year if paper else "",
             ])  # fmt: skip
     for paper_id in theme_map.unassigned:
         paper = papers.get(paper_id)
-        writer.writerow([paper_id, "", "(no theme)", "", paper.display_title if paper else "", "", "", ""])
+        row([paper_id, "", "(no theme)", "", paper.display_title if paper else "", "", "", ""])
     return buffer.getvalue()
