@@ -66,11 +66,14 @@ def normalize_doi(value: str | None) -> str | None:
 
 def strip_trailing_punctuation(doi: str) -> str:
     """Drop sentence punctuation glued to a DOI, keeping a closing bracket that the DOI itself opened."""
-    while doi and doi[-1] in ".,;:'\"]}>)":
-        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
-            break
-        doi = doi[:-1]
-    return doi
+    end, opened, closed = len(doi), doi.count("("), doi.count(")")  # counted once: the loop stays linear
+    while end and doi[end - 1] in ".,;:'\"]}>)":
+        if doi[end - 1] == ")":
+            if opened >= closed:
+                break
+            closed -= 1
+        end -= 1
+    return doi[:end]
 
 
 def normalize_pmid(value: object) -> str | None:

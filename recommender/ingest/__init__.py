@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import failure_reason
 from ..paper import Paper
 from .bibtex import read_bibtex
-from .detect import UnreadableFile, decode, open_binary, sniff
+from .detect import InputTooLarge, UnreadableFile, decode, open_binary, sniff
 from .jsonl import read_json, read_jsonl, read_objects
 from .medline import read_medline
 from .page import parse_page
@@ -62,14 +62,17 @@ def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
     except UnreadableFile as error:
         yield Rejected(str(error))
         return
-    if kind in ("csv", "tsv"):
-        yield from read_table(path, columns=columns)
-    elif kind in ("jsonl", "json"):
-        yield from (read_jsonl if kind == "jsonl" else read_json)(path, columns=columns)
-    elif kind in READERS:
-        yield from READERS[kind](path)
-    else:
-        yield _read_page(path)
+    try:
+        if kind in ("csv", "tsv"):
+            yield from read_table(path, columns=columns)
+        elif kind in ("jsonl", "json"):
+            yield from (read_jsonl if kind == "jsonl" else read_json)(path, columns=columns)
+        elif kind in READERS:
+            yield from READERS[kind](path)
+        else:
+            yield _read_page(path)
+    except InputTooLarge as error:  # a gzip bomb, an endless line: the records before it were yielded
+        yield Rejected(str(error))
 
 
 READERS: dict[str, Callable[[Path], Iterator[RawRecord | Rejected]]] = {

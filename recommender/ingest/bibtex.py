@@ -18,7 +18,7 @@ import bibtexparser
 from pylatexenc.latex2text import LatexNodes2Text
 
 from ..paper import normalize_doi, normalize_pmid
-from .detect import decode, open_binary
+from .detect import MAX_WHOLE_FILE_BYTES, decode, open_binary, read_at_most
 from .fields import as_list, flip_name, parse_year, strip_markup
 from .records import RawRecord, Rejected
 
@@ -59,7 +59,7 @@ def bibtex_fields(values: dict[str, Any], converter: LatexNodes2Text) -> dict[st
 
 def read_bibtex(path: Path) -> Iterator[RawRecord | Rejected]:
     with open_binary(path) as handle:
-        text = decode(handle.read())
+        text = decode(read_at_most(handle, MAX_WHOLE_FILE_BYTES, "BibTeX file", "; split it into smaller files"))
     library = bibtexparser.parse_string(text)
     converter = LatexNodes2Text()
     for entry in library.entries:

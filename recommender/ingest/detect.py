@@ -21,6 +21,15 @@ from .fields import canonical_key
 from .html_page import looks_like_html
 
 SNIFF_BYTES = 65536
+_MB = 1024 * 1024
+#: Most bytes a gzip file may decompress to: reading past it raises :class:`InputTooLarge` (a gzip bomb).
+MAX_DECOMPRESSED_BYTES = 256 * _MB
+#: Longest line (one JSON Lines record, one CSV, RIS or MEDLINE line) read; longer ones reject the file.
+MAX_LINE_BYTES = 64 * _MB
+#: Largest JSON document (not JSON Lines) read whole; larger ones are rejected ("use JSON Lines").
+MAX_JSON_DOCUMENT_BYTES = 20 * _MB
+#: Largest file that a reader has to hold whole (BibTeX, UTF-16 text).
+MAX_WHOLE_FILE_BYTES = 64 * _MB
 _BINARY_MAGIC = {
     b"%PDF": "a PDF file (export or copy the abstract as text)",
     b"PK\x03\x04": "a ZIP/Office file (export it as CSV, JSON or text)",
@@ -33,6 +42,8 @@ _XML_ROOT = re.compile(r"<(?![?!])([A-Za-z_][\w:.-]*)")
 _RIS_START = re.compile(r"^TY {1,2}- ")
 _MEDLINE_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}- ")
 _BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]")
+# The start of a JSON array or object: "[" then a value or "]", or "{" then a key or "}".
+_JSON_START = re.compile(r'\[\s*+(?:[\[{"\]\-0-9]|true|false|null)|\{\s*+["}]|\[\s*+$')
 _TABLE_COLUMNS = {"title", "abstract", "ab", "ti", "doi", "pmid", "abstracttext", "articletitle", "id"}
 
 
@@ -40,14 +51,79 @@ class UnreadableFile(Exception):
     """The file cannot be ingested at all; the message says why, for the ingest report."""
 
 
+class InputTooLarge(ValueError):
+    """A file (or a line, or a document in it) is over one of the size limits; the message says which."""
+
+
+def megabytes(size: int) -> str:
+    return f"{size // _MB} MB"
+
+
+class _CappedGzip(io.RawIOBase):
+    """A gzip stream that raises :class:`InputTooLarge` once more than ``limit`` bytes were decompressed."""
+
+    def __init__(self, handle: IO[bytes], limit: int) -> None:
+        self._gzip = gzip.GzipFile(fileobj=handle, mode="rb")
+        self._limit = limit
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        position = self._gzip.seek(offset, whence)
+        self._read = position
+        return position
+
+    def tell(self) -> int:
+        return self._read
+
+    def close(self) -> None:
+        self._gzip.close()
+        fileobj = self._gzip.fileobj
+        if fileobj is not None:
+            fileobj.close()
+        super().close()
+
+    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+        if self._read > self._limit:
+            raise self._too_large()
+        count = self._gzip.readinto(target)
+        self._read += count
+        if self._read > self._limit:
+            raise self._too_large()
+        return count
+
+    def _too_large(self) -> InputTooLarge:
+        return InputTooLarge(
+            f"gzip file decompresses to more than {megabytes(self._limit)} (the limit for one file); "
+            "split it into smaller files"
+        )
+
+
 def open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, decompressed if it is gzip."""
+    """The file's bytes, decompressed if it is gzip (at most :data:`MAX_DECOMPRESSED_BYTES` of them)."""
     handle = path.open("rb")
     if handle.read(2) == b"\x1f\x8b":
         handle.seek(0)
-        return gzip.open(handle, "rb")  # type: ignore[return-value]
+        try:
+            return io.BufferedReader(_CappedGzip(handle, MAX_DECOMPRESSED_BYTES))
+        except BaseException:
+            handle.close()
+            raise
     handle.seek(0)
     return handle
+
+
+def read_at_most(handle: IO[bytes], limit: int, what: str, hint: str = "") -> bytes:
+    """All of ``handle``, or :class:`InputTooLarge` (naming ``what`` and the limit) when it has more than ``limit``."""
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InputTooLarge(f"{what} larger than {megabytes(limit)}{hint}")
+    return data
 
 
 def open_text(path: Path) -> IO[str]:
@@ -57,7 +133,8 @@ def open_text(path: Path) -> IO[str]:
     if binary.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         binary.seek(0)
         with binary:
-            return io.StringIO(decode(binary.read()), newline="")
+            data = read_at_most(binary, MAX_WHOLE_FILE_BYTES, "UTF-16 file", "; save it as UTF-8")
+            return io.StringIO(decode(data), newline="")
     binary.seek(0)
     return io.TextIOWrapper(_LineDecoder(binary), encoding="utf-8", newline="")
 
@@ -65,10 +142,10 @@ def open_text(path: Path) -> IO[str]:
 class _LineDecoder(io.RawIOBase):
     """Re-encodes each line as UTF-8, decoding UTF-8 or Windows-1252 line by line (mixed-encoding files)."""
 
-    def __init__(self, binary: io.BufferedIOBase) -> None:
+    def __init__(self, binary: IO[bytes]) -> None:
         self._binary = binary
-        self._lines = iter(binary)
         self._buffer = b""
+        self._number = 0
 
     def readable(self) -> bool:
         return True
@@ -79,9 +156,12 @@ class _LineDecoder(io.RawIOBase):
 
     def readinto(self, target: bytearray) -> int:  # type: ignore[override]
         while not self._buffer:
-            line = next(self._lines, None)
-            if line is None:
+            line = self._binary.readline(MAX_LINE_BYTES + 1)
+            if not line:
                 return 0
+            self._number += 1
+            if len(line) > MAX_LINE_BYTES:
+                raise InputTooLarge(f"line {self._number} is longer than {megabytes(MAX_LINE_BYTES)}")
             self._buffer = decode(line).encode("utf-8")
         size = min(len(target), len(self._buffer))
         target[:size] = self._buffer[:size]
@@ -108,6 +188,8 @@ def sniff(path: Path) -> str:
     try:
         with open_binary(path) as handle:
             head = handle.read(SNIFF_BYTES)
+    except InputTooLarge as error:
+        raise UnreadableFile(str(error)) from None
     except (OSError, EOFError, zlib.error) as error:  # EOFError, zlib.error: a truncated or corrupted gzip file
         raise UnreadableFile(f"cannot read file: {error}") from None
     if not head.strip():
@@ -119,7 +201,8 @@ def sniff(path: Path) -> str:
     if not utf16 and (b"\x00" in head[:8192] or _control_ratio(head[:8192]) > 0.05):
         raise UnreadableFile("binary file (not text)")
     text = decode(head).lstrip()
-    return _xml_kind(text) or _json_kind(text, path) or _tagged_kind(text) or _markup_or_table(text, path)
+    truncated = len(head) >= SNIFF_BYTES
+    return _xml_kind(text) or _json_kind(text, path, truncated) or _tagged_kind(text) or _markup_or_table(text, path)
 
 
 def _xml_kind(text: str) -> str | None:
@@ -134,8 +217,12 @@ def _xml_kind(text: str) -> str | None:
     raise UnreadableFile(f"unsupported XML document (root element <{name}>); PubMed XML is supported")
 
 
-def _json_kind(text: str, path: Path) -> str | None:
-    first_line, _, rest = text.partition("\n")
+def _json_kind(text: str, path: Path, truncated: bool = False) -> str | None:
+    first_line, newline, rest = text.partition("\n")
+    if truncated and not newline and first_line.startswith("{"):
+        # The first line is longer than the head: a minified JSON document if it is the file's only line,
+        # else JSON Lines with a long first record.
+        return "json" if _single_line(path) else "jsonl"
     if first_line.strip().startswith("{"):
         try:
             json.loads(first_line)
@@ -145,7 +232,7 @@ def _json_kind(text: str, path: Path) -> str | None:
             pass
         except (ValueError, RecursionError):  # JSON, but an integer too long or nesting too deep for Python:
             return "jsonl" if rest.strip() else "json"  # the reader rejects that record and reads the others
-    if text.startswith(("{", "[")) and _is_json_document(path):
+    if text.startswith(("{", "[")) and _is_json_document(path, text):
         return "json"
     return None
 
@@ -178,10 +265,37 @@ def _control_ratio(data: bytes) -> float:
     return controls / len(data)
 
 
-def _is_json_document(path: Path) -> bool:
+def _single_line(path: Path) -> bool:
+    """Whether nothing but white space follows the file's first line; reads it in pieces (bounded memory)."""
     try:
         with open_binary(path) as handle:
-            json.loads(decode(handle.read()))
+            while piece := handle.readline(SNIFF_BYTES):
+                if piece.endswith(b"\n"):
+                    break
+            while piece := handle.read(SNIFF_BYTES):
+                if piece.strip():
+                    return False
+    except (InputTooLarge, OSError, EOFError, zlib.error):
+        pass  # the reader meets the same limit or damage and says so
+    return True
+
+
+def _is_json_document(path: Path, head: str) -> bool:
+    """Whether a file starting with ``{`` or ``[`` is one JSON document, reading at most
+    :data:`MAX_JSON_DOCUMENT_BYTES` of it: a larger one counts as JSON, for the reader to refuse with a reason.
+
+    The head decides when it is the whole file; the file is read (bounded) only when the head looks like the
+    start of a JSON value (``[`` followed by a value, or ``{"``), so large text pages starting with a bracket
+    are not parsed as JSON.
+    """
+    if not _JSON_START.match(head):
+        return False
+    try:
+        with open_binary(path) as handle:
+            data = handle.read(MAX_JSON_DOCUMENT_BYTES + 1)
+        if len(data) > MAX_JSON_DOCUMENT_BYTES:
+            return True
+        json.loads(decode(data))
         return True
     except (ValueError, RecursionError, OSError, EOFError, zlib.error):
         return False

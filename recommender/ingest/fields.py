@@ -47,6 +47,7 @@ _MARKUP_TAG = re.compile(
     re.IGNORECASE,
 )
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|jats:p|jats:sec|sec)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_ET_AL = re.compile(r",?\s+(?:et al\.?|and others)\s*$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
 #: Deepest nesting of lists and objects read from JSON. Paper records nest a few levels; the converters below
 #: recurse, so a value nested hundreds of levels deep is refused before it reaches them.
@@ -176,7 +177,8 @@ def flip_name(name: str) -> str:
 def authors_from(value: Any) -> list[str]:
     """Authors from a list, or a string separated by ';' or ','."""
     if isinstance(value, str):
-        text = re.sub(r",?\s+(?:et al\.?|and others)\s*$", "", strip_markup(value))
+        text = strip_markup(value)
+        text = text[:-64] + _ET_AL.sub("", text[-64:])  # anchored at the end: only the tail can match
         separator = r"\s*;\s*" if ";" in text else r"\s*,\s*"
         return [name for name in re.split(separator, text) if name]
     return as_list(value)

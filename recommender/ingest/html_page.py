@@ -30,7 +30,7 @@ _HTML_START = re.compile(r"^\s*(?:<!doctype html|<html|<head|<body|<meta|<\?xml[
 # the square of the page's depth: a page of thousands of nested "abstract" sections would take minutes.
 _MAX_ABSTRACT_CANDIDATES = 50
 _LINE_TAG = re.compile(
-    r"^\s*</?(?:p|div|span|a|h[1-6]|body|head|title|meta|section|article|table|ul|ol|li|header|main|nav)\b[^>]*>",
+    r"^[ \t]*+</?(?:p|div|span|a|h[1-6]|body|head|title|meta|section|article|table|ul|ol|li|header|main|nav)\b[^<>]*+>",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -148,7 +148,18 @@ def _element_text(element: Tag) -> str:
                 pieces.append(str(node))
         elif isinstance(node, Tag) and node.name in _BLOCK_TAGS:
             pieces.append("\n")
-    return re.sub(r"[ \t]*\n[ \t\n]*", "\n", "".join(pieces).replace("\u00a0", " "))
+    return collapse_line_breaks("".join(pieces).replace("\u00a0", " "))
+
+
+def collapse_line_breaks(text: str) -> str:
+    """``re.sub(r"[ \\t]*\\n[ \\t\\n]*", "\\n", text)`` without the regex, which is quadratic in a long run of
+    spaces with no line break after it (it is tried from each space): spaces and tabs around line breaks go, and
+    blank lines with them."""
+    if "\n" not in text:
+        return text
+    first, *middle, last = text.split("\n")
+    kept = [line for line in (line.strip(" \t") for line in middle) if line]
+    return "\n".join([first.rstrip(" \t"), *kept, last.lstrip(" \t")])
 
 
 def parse_html(text: str) -> tuple[dict[str, Any], str]:

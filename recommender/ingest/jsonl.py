@@ -1,7 +1,9 @@
 """JSON Lines and JSON documents: one paper per line, or a list (or ``{"papers": [...]}``) of papers.
 
-JSON Lines are streamed line by line, so a file of any size is read in constant memory; a line that is
-not valid JSON or not an object is rejected with its line number.
+JSON Lines are streamed line by line, so a file of any size is read in constant memory (a line longer than
+:data:`~.detect.MAX_LINE_BYTES` is rejected); a line that is not valid JSON or not an object is rejected with
+its line number. A JSON document is read whole, so one larger than :data:`~.detect.MAX_JSON_DOCUMENT_BYTES` is
+rejected (JSON Lines are for large files).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .detect import decode, open_binary
+from .detect import MAX_JSON_DOCUMENT_BYTES, MAX_LINE_BYTES, decode, megabytes, open_binary
 from .fields import MAX_JSON_DEPTH, fields_from_mapping, load_json, nesting_exceeds
 from .records import RawRecord, Rejected
 
@@ -20,11 +22,18 @@ _LIST_KEYS = ("papers", "records", "articles", "documents", "items", "results", 
 
 def read_jsonl(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
     with open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            position = f"line {number}"
+            if len(raw) > MAX_LINE_BYTES:
+                yield Rejected(f"line longer than {megabytes(MAX_LINE_BYTES)}", position)
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                    raw = handle.readline(MAX_LINE_BYTES)
+                continue
             line = decode(raw).strip()
             if not line:
                 continue
-            position = f"line {number}"
             try:
                 value = load_json(line)
             except json.JSONDecodeError as error:
@@ -38,14 +47,22 @@ def read_jsonl(path: Path, columns: Mapping[str, str] | None = None) -> Iterator
 
 def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
     with open_binary(path) as handle:
-        try:
-            value = load_json(decode(handle.read()))
-        except json.JSONDecodeError as error:
-            yield Rejected(f"not valid JSON ({error.msg} at line {error.lineno})")
-            return
-        except ValueError as error:  # nested too deeply, or an integer too long to convert
-            yield Rejected(f"unreadable JSON ({error})")
-            return
+        data = handle.read(MAX_JSON_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_JSON_DOCUMENT_BYTES:
+        yield Rejected(
+            f"JSON document larger than {megabytes(MAX_JSON_DOCUMENT_BYTES)}; use JSON Lines (one record a line) "
+            "for large files"
+        )
+        return
+    try:
+        value = load_json(decode(data))
+    except json.JSONDecodeError as error:
+        yield Rejected(f"not valid JSON ({error.msg} at line {error.lineno})")
+        return
+    except ValueError as error:  # nested too deeply, or an integer too long to convert
+        yield Rejected(f"unreadable JSON ({error})")
+        return
+    del data
     items = _items(value)
     if len(items) == 1 and items[0] is value:
         yield _record(value, None, columns)

@@ -70,7 +70,7 @@ def _site_title(page_title: str | None) -> str | None:
     """``<title>`` minus a site suffix ("... - PubMed", "... | Nature"): the longest segment."""
     if not page_title:
         return None
-    segments = [segment.strip() for segment in re.split(r"\s+[|–—-]\s+", page_title) if segment.strip()]
+    segments = [segment.strip() for segment in re.split(r"\s++[|–—-]\s++", page_title) if segment.strip()]
     return max(segments, key=len) if segments else None
 
 

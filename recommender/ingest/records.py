@@ -14,6 +14,16 @@ from ..paper import MAX_ID_LENGTH, Paper, assign_id, clean_text, utf8_safe
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
+#: Longest text fields accepted, in characters (after clean-up); a record with a longer one is rejected.
+MAX_ABSTRACT_CHARS = 100_000
+MAX_TITLE_CHARS = 2_000
+MAX_JOURNAL_CHARS = 1_000
+#: Longest single author, keyword, MeSH term or label, and most items in one of those lists.
+MAX_LIST_ITEM_CHARS = 1_000
+MAX_LIST_ITEMS = 10_000
+_TEXT_LIMITS = {"title": MAX_TITLE_CHARS, "abstract": MAX_ABSTRACT_CHARS, "journal": MAX_JOURNAL_CHARS}
+_LIST_FIELDS = ("authors", "keywords", "mesh_terms", "labels")
+
 
 @dataclass(frozen=True)
 class RawRecord:
@@ -34,6 +44,9 @@ class Rejected:
 def to_paper(record: RawRecord, source: str) -> Paper | Rejected:
     """Validate a raw record and give it its stable id; a record without an abstract is rejected."""
     fields = record.fields
+    too_large = oversized_field(fields)
+    if too_large:
+        return Rejected(too_large, record.position)
     abstract = clean_text(fields.get("abstract"))
     title = clean_text(fields.get("title"))
     if not abstract:
@@ -59,3 +72,19 @@ def to_paper(record: RawRecord, source: str) -> Paper | Rejected:
         labels=list(fields.get("labels") or []),
         source=where,
     )
+
+
+def oversized_field(fields: dict[str, Any]) -> str | None:
+    """Why a field is over its limit (naming the field and the limit), or ``None`` when all fit."""
+    for name, limit in _TEXT_LIMITS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            return f"{name} too long: {len(value):,} characters (at most {limit:,})"
+    for name in _LIST_FIELDS:
+        items = fields.get(name) or []
+        if len(items) > MAX_LIST_ITEMS:
+            return f"{name} too long: {len(items):,} items (at most {MAX_LIST_ITEMS:,})"
+        for item in items:
+            if isinstance(item, str) and len(item) > MAX_LIST_ITEM_CHARS:
+                return f"{name} item too long: {len(item):,} characters (at most {MAX_LIST_ITEM_CHARS:,})"
+    return None

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import csv
 import itertools
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .detect import open_text
+from .detect import MAX_LINE_BYTES, open_text
 from .fields import SYNONYMS, canonical_key, fields_from_mapping
 from .records import RawRecord, Rejected
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+csv.field_size_limit(MAX_LINE_BYTES)  # a longer cell is a csv.Error: the rest of the file is rejected
 
 
 def read_table(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:

@@ -140,11 +140,14 @@ LONG_CITATION = re.compile(
     rf"^(?P<journal>[^\d;]{{0,120}}?)\.?\s*(?P<year>{_YEAR})(?:\s+{_MONTH})?(?:\s+\d{{1,2}})?;\s*\d",
     re.IGNORECASE,
 )
+# Possessive runs (``\d++``, ``[^\s,]++``): a run of digits or of an issue number is never split in two, which
+# made each split retry the scan for the year (quadratic on a long line). "(" before the year is optional and
+# the lazy scan would take it anyway, so it is not matched.
 VOLUME_CITATION = re.compile(
-    rf"^(?P<journal>[A-Z][^\d]{{1,120}}?)[,.]?\s+vol(?:ume)?\.?\s*\d+.*?\(?(?P<year>{_YEAR})\)?", re.IGNORECASE
+    rf"^(?P<journal>[A-Z][^\d]{{1,120}}?)[,.]?\s++vol(?:ume)?\.?\s*+\d++.*?(?P<year>{_YEAR})", re.IGNORECASE
 )
 VOLUME_ISSUE = re.compile(
-    rf"^vol(?:ume)?\.?\s*\d+\s*,\s*(?:issue|no\.?)\s*\S+\s*,\s*(?P<date>.*?{_YEAR})", re.IGNORECASE
+    rf"^vol(?:ume)?\.?\s*+\d++\s*+,\s*+(?:issue|no\.?)\s*+[^\s,]++\s*+,\s*+(?P<date>.*?{_YEAR})", re.IGNORECASE
 )
 JOURNAL_COMMA_DATE = re.compile(rf"^(?P<journal>[A-Z][^,\d]{{2,100}}),\s+(?P<date>{_DATE})\s*,\s*\d", re.IGNORECASE)
 JOURNAL_DATE = re.compile(rf"^(?P<journal>[A-Z][^\d:;()]{{1,120}}?)[,.]?\s+(?P<date>{_DATE})\.?$", re.IGNORECASE)
@@ -163,13 +166,22 @@ KEYWORDS_LINE = re.compile(r"^(?:key ?words?|keywords|index terms)\s*[:：]\s*(?
 KEYWORDS_HEADING = re.compile(r"^(?:key ?words?|keywords|index terms)\s*[:：]?$", re.IGNORECASE)
 MESH_HEADING = re.compile(r"^mesh terms\s*[:：]?$", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
-_ET_AL = re.compile(r"[,;]?\s*(?:et al\.?|and others|…|\.\.\.)\s*$", re.IGNORECASE)
+_ET_AL = re.compile(r"[,;]?\s*(?:et al\.?|and others|…|\.\.\.)\s*$", re.IGNORECASE)  # searched in the tail only
+_ET_AL_TAIL = 64
 _AUTHOR_PREFIX = re.compile(r"^(?:author links open overlay panel\s*|authors?\s*[:：]?\s+|by\s+)", re.IGNORECASE)
 BULLET = re.compile(r"^[•·▪◦*–-]\s")
 NUMBERED = re.compile(r"^\(?\d{1,3}[.)]?\s+[A-Z]")
 _NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "dos", "das", "le", "la",
                    "bin", "binti", "al", "el", "ter", "ten", "y", "e", "mac", "st"}  # fmt: skip
-_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.\-]*|[A-Z]\.?)$")
+_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.\-]*+|[A-Z]\.?)$")
+# Footnote numbers after a name ("Ruiz 1 2," → "Ruiz,"). Possessive: ``(?:\s*\d+)+`` could split a run of digits
+# in exponentially many ways before failing (a name and 29 numbers took 45 s).
+_AUTHOR_NUMBERS = re.compile(r"(?<=[^\W\d_])(?:\s*+\d++)++(?=\s*+(?:[,;]|$)|\s++(?:and|&)\s)")
+_AUTHOR_SPLIT = re.compile(r"\s*+[,;]\s*+|\s++(?:and|&)\s++")
+_FOOTNOTE_MARKS = frozenset("*†‡§¶#")
+#: Longest line the title, author, citation and keyword rules look at: longer lines are prose (or an attack),
+#: and keeping the rules to bounded lines bounds their cost whatever the patterns. The abstract is not capped.
+MAX_RULE_LINE_CHARS = 2000
 
 
 @dataclass
@@ -220,13 +232,16 @@ def parse_author_line(line: str) -> list[str] | None:
     Returns ``None`` when the line is not a list of names. A list of single words in pairs is read as
     ``Last, First`` and turned around.
     """
-    text = _AUTHOR_PREFIX.sub("", line.strip())
-    had_et_al = bool(_ET_AL.search(text))
-    text = _ET_AL.sub("", text).strip(" ,;")
-    if not text or len(text) > 2000:
+    if len(line) > MAX_RULE_LINE_CHARS:
         return None
-    text = re.sub(r"(?<=[^\W\d_])(?:\s*\d+)+(?=\s*(?:[,;]|$|\s(?:and|&)\s))", "", text)  # "Ruiz 1 2" → "Ruiz"
-    parts = [re.sub(r"[\d*†‡§¶#\s]+$", "", part).strip() for part in re.split(r"\s*[,;]\s*|\s+(?:and|&)\s+", text)]
+    text = _AUTHOR_PREFIX.sub("", line.strip())
+    head, tail = text[:-_ET_AL_TAIL], text[-_ET_AL_TAIL:]  # the pattern is anchored at the end: search the tail
+    had_et_al = bool(_ET_AL.search(tail))
+    text = (head + _ET_AL.sub("", tail)).strip(" ,;")
+    if not text:
+        return None
+    text = _AUTHOR_NUMBERS.sub("", text)  # "Ruiz 1 2" → "Ruiz"
+    parts = [_strip_footnote_marks(part).strip() for part in _AUTHOR_SPLIT.split(text)]
     parts = [part for part in parts if part]
     if len(parts) < 2 and not had_et_al:
         return None
@@ -237,6 +252,15 @@ def parse_author_line(line: str) -> list[str] | None:
     if all(" " not in part for part in parts) and not had_et_al:
         return None
     return parts
+
+
+def _strip_footnote_marks(part: str) -> str:
+    """``part`` without trailing digits, footnote marks and spaces (a loop: ``[0-9*†\\s]+$`` searched from every
+    position is quadratic in a long run of them)."""
+    end = len(part)
+    while end and (part[end - 1].isdecimal() or part[end - 1].isspace() or part[end - 1] in _FOOTNOTE_MARKS):
+        end -= 1
+    return part[:end]
 
 
 def _is_name(part: str) -> bool:
@@ -399,6 +423,8 @@ def _find_title(page: PageLines, abstract_lines: list[int]) -> str | None:
 
 
 def _is_metadata_line(line: str) -> bool:
+    if len(line) > MAX_RULE_LINE_CHARS:
+        return False
     return bool(
         SHORT_CITATION.match(line)
         or LONG_CITATION.match(line)
@@ -425,6 +451,7 @@ def _journal_date(line: str) -> tuple[str, int] | None:
 def _citation_fields(lines: list[str]) -> dict[str, Any]:
     """Journal, year and first author from citation and date lines, in order of reliability."""
     found: dict[str, Any] = {}
+    lines = [line for line in lines if len(line) <= MAX_RULE_LINE_CHARS]
     for line in lines:
         short = SHORT_CITATION.match(line)
         if short:
@@ -463,7 +490,9 @@ def _citation_fields(lines: list[str]) -> dict[str, Any]:
 def _looks_like_journal(line: str) -> bool:
     """A short title-cased name with no sentence in it ("Cell Reports", "J Clin Invest")."""
     words = line.split()
-    if not 1 <= len(words) <= 10 or SENTENCE_END.search(line) or not line[:1].isupper():
+    if len(line) > MAX_RULE_LINE_CHARS or not 1 <= len(words) <= 10 or SENTENCE_END.search(line):
+        return False
+    if not line[:1].isupper():
         return False
     return not _is_metadata_line(line)
 
@@ -483,6 +512,8 @@ def _find_keywords(page: PageLines) -> list[str]:
     """Keywords from a "Keywords: a; b" line, or from the short lines under a "Keywords" heading."""
     for index in range(page.end):
         line = page.text[index]
+        if len(line) > MAX_RULE_LINE_CHARS:
+            continue
         match = KEYWORDS_LINE.match(line)
         if match:
             return _split_terms(match.group("terms"))
