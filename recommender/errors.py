@@ -88,6 +88,13 @@ class NothingIngestedError(RecommenderError):
     http_status = 400
 
 
+class NothingIngestedTooLargeError(NothingIngestedError):
+    """Nothing was read because every input was over a size limit (a gzip bomb, an endless line, a huge field)."""
+
+    code = "too_large"
+    http_status = 413
+
+
 class BusyError(RecommenderError):
     """Another build or write of the same index, or another theme fit, is in progress: try again later."""
 

@@ -34,6 +34,7 @@ from .errors import (
     InvalidInputError,
     NotFoundError,
     NothingIngestedError,
+    NothingIngestedTooLargeError,
     NotReadyError,
     RecommenderError,
     StaleIndexError,
@@ -170,12 +171,14 @@ class Recommender:
 
     def _ingest_items(self, items: Iterable[tuple[str, str | None, Paper | ingest.Rejected]]) -> IngestReport:
         report = IngestReport(index=self.settings.index_name)
+        oversized = 0  # rejections for a size limit: when they are all there is, the answer is 413, not 400
         with self.store.transaction() as writer:
             for source, position, item in tqdm(
                 items, desc="ingest", unit=" records", disable=not self.settings.progress
             ):
                 if isinstance(item, ingest.Rejected):
                     report.rejected_count += 1
+                    oversized += item.too_large
                     if len(report.rejected) < MAX_LISTED_REJECTIONS:
                         report.rejected.append({"source": source, "position": position, "reason": item.reason})
                     continue
@@ -187,7 +190,8 @@ class Recommender:
                 )
             if report.read == 0:
                 report.total = self.store.count()
-                raise NothingIngestedError(_nothing_message(report), details=report.to_dict())
+                error = NothingIngestedTooLargeError if oversized and oversized == report.rejected_count else None
+                raise (error or NothingIngestedError)(_nothing_message(report), details=report.to_dict())
         report.total = self.store.count()
         return report
 

@@ -124,7 +124,7 @@ def _parse_child(source: str, out: str, label: str, limits: UploadLimits) -> Non
                     item.source = label
                     line: dict[str, Any] = {"position": position, "paper": item.to_dict()}
                 else:
-                    line = {"position": position, "rejected": item.reason}
+                    line = {"position": position, "rejected": item.reason, "too_large": item.too_large}
                 if papers > limits.max_papers or records > limits.max_records:
                     status = {"status": "too_many", "papers": papers, "records": records}
                     break
@@ -153,4 +153,4 @@ def _read_results(out: Path, limits: UploadLimits) -> Iterator[tuple[str | None,
         if "paper" in record:
             yield record["position"], Paper.from_dict(record["paper"])
         else:
-            yield record["position"], Rejected(record["rejected"], record["position"])
+            yield record["position"], Rejected(record["rejected"], record["position"], bool(record.get("too_large")))

@@ -296,11 +296,13 @@ def test_decompression_bombs_are_refused_and_the_servers_memory_stays_flat(index
     lines = gzip.compress(b"{}\n" * 5_242_880, 9)
     spaces = _gzip_stream(b"[", b" " * (1024 * 1024), 300)  # 300 MB decompressed, built without holding it
     assert len(lines) < 100_000 and len(spaces) < 2_000_000
-    for name, data in (("lines.jsonl.gz", lines), ("spaces.json.gz", spaces)):
+    abstract = gzip.compress(b'{"id": "big", "title": "Big", "abstract": "' + b"word " * 6_000_000 + b'"}\n', 9)
+    for name, data in (("lines.jsonl.gz", lines), ("spaces.json.gz", spaces), ("big.jsonl.gz", abstract)):
         answer = client.post("/papers/upload", data={"file": (_upload(data), name)}, headers=AUTH)
-        assert answer.status_code in (400, 413, 422), (name, answer.status_code)
+        assert answer.status_code in (413, 422), (name, answer.status_code)  # over a limit, not malformed
         assert len(answer.data) < 100_000
         assert answer.get_json()["error"]["message"]
-    del lines, spaces
+    assert "JSON document larger than 20 MB" in answer.get_json()["error"]["message"]  # one line: a JSON document
+    del lines, spaces, abstract
     assert service.store.count() == before_count
     assert _peak_rss_mb() - before_rss < 200

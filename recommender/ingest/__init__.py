@@ -72,7 +72,7 @@ def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
         else:
             yield _read_page(path)
     except InputTooLarge as error:  # a gzip bomb, an endless line: the records before it were yielded
-        yield Rejected(str(error))
+        yield Rejected(str(error), too_large=True)
 
 
 READERS: dict[str, Callable[[Path], Iterator[RawRecord | Rejected]]] = {
@@ -87,7 +87,7 @@ def _read_page(path: Path) -> RawRecord | Rejected:
     with open_binary(path) as handle:
         data = handle.read(MAX_PAGE_BYTES + 1)
     if len(data) > MAX_PAGE_BYTES:
-        return Rejected(f"page document larger than {MAX_PAGE_BYTES // 1024 // 1024} MB")
+        return Rejected(f"page document larger than {MAX_PAGE_BYTES // 1024 // 1024} MB", too_large=True)
     return RawRecord(parse_page(decode(data)))
 
 

@@ -27,7 +27,7 @@ def read_jsonl(path: Path, columns: Mapping[str, str] | None = None) -> Iterator
             number += 1
             position = f"line {number}"
             if len(raw) > MAX_LINE_BYTES:
-                yield Rejected(f"line longer than {megabytes(MAX_LINE_BYTES)}", position)
+                yield Rejected(f"line longer than {megabytes(MAX_LINE_BYTES)}", position, too_large=True)
                 while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a piece at a time
                     raw = handle.readline(MAX_LINE_BYTES)
                 continue
@@ -51,7 +51,8 @@ def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
     if len(data) > MAX_JSON_DOCUMENT_BYTES:
         yield Rejected(
             f"JSON document larger than {megabytes(MAX_JSON_DOCUMENT_BYTES)}; use JSON Lines (one record a line) "
-            "for large files"
+            "for large files",
+            too_large=True,
         )
         return
     try:

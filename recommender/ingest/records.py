@@ -39,6 +39,9 @@ class Rejected:
 
     reason: str
     position: str | None = None
+    #: Over a size limit (bytes, line, document or field length) rather than malformed: nothing read for this
+    #: reason alone is a 413, not a 400.
+    too_large: bool = False
 
 
 def to_paper(record: RawRecord, source: str) -> Paper | Rejected:
@@ -46,7 +49,7 @@ def to_paper(record: RawRecord, source: str) -> Paper | Rejected:
     fields = record.fields
     too_large = oversized_field(fields)
     if too_large:
-        return Rejected(too_large, record.position)
+        return Rejected(too_large, record.position, too_large=True)
     abstract = clean_text(fields.get("abstract"))
     title = clean_text(fields.get("title"))
     if not abstract:
