@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -26,9 +27,9 @@ from .model_profiles import BACKENDS, POOLING_MODES, PROFILES, TEXT_FORMATS
 from .retrieval import Filters
 from .service import Hit, IngestReport, Recommender, default_embedder_factory
 from .settings import DEFAULT_K, INDEX_KINDS, MAX_K, Settings
-from .theme_map import ThemeMap
-from .theme_report import FORMATS as REPORT_FORMATS
 from .themes import METHODS as THEME_METHODS
+from .themes import ThemeMap
+from .themes.report import FORMATS as REPORT_FORMATS
 
 DEMO_INDEX = "demo"
 
@@ -632,6 +633,14 @@ def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None
 @click.option("--refit", is_flag=True, help="cluster again instead of placing new papers in the stored themes")
 @click.option("--within", type=int, default=None, metavar="THEME_ID", help="divide one theme into sub-themes")
 @click.option(
+    "--seed-theme",
+    "seed_themes",
+    multiple=True,
+    metavar="NAME",
+    help='a theme you know ("anoikis resistance"): made first, named as given, with the papers that fit it '
+    "(repeatable)",
+)
+@click.option(
     "--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="write a report file"
 )
 @click.option(
@@ -650,6 +659,7 @@ def themes(
     method: str,
     refit: bool,
     within: int | None,
+    seed_themes: tuple[str, ...],
     report_path: Path | None,
     fmt: str | None,
     index: str | None,
@@ -658,10 +668,11 @@ def themes(
 ) -> None:
     """Cluster the indexed papers into labelled themes (kept with the index; --refit to redo)."""
     service = _service(ctx, index, model)
-    theme_map = service.themes(k, method=method, refit=refit, within=within)
+    theme_map = service.themes(k, method=method, refit=refit, within=within, seed_themes=seed_themes)
     if report_path is not None:
         chosen = fmt or {".md": "md", ".json": "json", ".csv": "csv"}.get(report_path.suffix.lower(), "html")
-        report_path.write_text(service.theme_report(k, method=method, within=within, fmt=chosen), encoding="utf-8")
+        body = service.theme_report(k, method=method, within=within, fmt=chosen, seed_themes=seed_themes)
+        report_path.write_text(body, encoding="utf-8")
         click.echo(f"Wrote {chosen} report to {report_path}", err=True)
     if as_json:
         _print_json(theme_map.to_dict())
@@ -672,17 +683,42 @@ def themes(
 def _print_themes(report: ThemeMap, sample: int = 3) -> None:
     chosen = "" if report.silhouette is None else f" (chosen by silhouette {report.silhouette:.3f})"
     click.echo(f"{report.k} themes over {report.papers} papers{chosen}:")
+    if report.view_weight is not None:
+        share = "" if report.symbol_share is None else f"; {report.symbol_share:.1%} of words are symbols with a digit"
+        click.echo(f"  views: related-papers graph {report.view_weight:.2f}, words {1 - report.view_weight:.2f}{share}")
+    if report.changes:
+        ended = report.changes["ended"]
+        click.echo(
+            f"  refitted: agreement with the previous map (ARI on {report.changes['papers_compared']} papers) "
+            f"{report.changes['ari']:.2f}" + (f"; themes {ended} ended" if ended else "")
+        )
     if report.unassigned:
-        click.echo(f"  {len(report.unassigned)} papers fit no theme.")
+        reasons = Counter(report.unassigned_reasons.get(paper, "no reason recorded") for paper in report.unassigned)
+        click.echo(
+            f"  {len(report.unassigned)} papers fit no theme: " + "; ".join(f"{n} {r}" for r, n in reasons.items())
+        )
     if report.incremental:
         click.echo(f"  {len(report.incremental)} papers added since fitting were placed in the nearest theme.")
     for theme in report.themes:
-        click.echo(f"\n  [{theme['id']}] {theme['label']}  ({theme['size']} papers)")
-        click.echo(f"      terms: {', '.join(theme['terms'])}")
+        named = "  (named)" if theme.get("seed") else ""
+        click.echo(f"\n  [{theme['id']}] {theme['label']}  ({theme['size']} papers){named}")
+        click.echo(f"      terms: {', '.join(theme['terms']) or '(none within the label rule)'}")
+        timeline = theme.get("timeline") or {}
+        if timeline.get("counts"):
+            trend = f", {timeline['trend']}" if timeline.get("trend") else ""
+            click.echo(f"      years: {_years_line(timeline['counts'])}{trend}")
         for paper_id, title in list(zip(theme["papers"], theme["titles"], strict=True))[:sample]:
             click.echo(f"      - {paper_id}  {title}")
         if theme["size"] > sample:
             click.echo(f"      ... and {theme['size'] - sample} more")
+
+
+def _years_line(counts: dict[str, int], shown: int = 6) -> str:
+    """The most recent years' paper counts, "2021: 3, 2022: 5, ...", with earlier years summed."""
+    years = list(counts.items())
+    earlier = sum(count for _, count in years[:-shown])
+    recent = ", ".join(f"{year}: {count}" for year, count in years[-shown:])
+    return f"before {years[-shown][0]}: {earlier}, {recent}" if earlier else recent
 
 
 def _input_file(flag: str, help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -763,7 +799,7 @@ def evaluate_clustering(ctx: click.Context, corpus: Path, method: str, model: st
         f"method {result['method']}, model {result['embedding_model']}"
     )
     click.echo(f"{'':<22} {'NMI':>7} {'ARI':>7} {'V':>7}")
-    for name, key in (("themes", "model"), ("TF-IDF + KMeans", "baseline")):
+    for name, key in (("themes", "model"), ("TF-IDF + KMeans", "baseline"), ("TF-IDF + SVD + KMeans", "baseline_lsa")):
         scores = result[key]
         click.echo(f"{name:<22} {scores['nmi']:>7.4f} {scores['ari']:>7.4f} {scores['v_measure']:>7.4f}")
 

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytrec_eval
 from sklearn.cluster import KMeans
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
+from sklearn.preprocessing import normalize
 from tqdm import tqdm
 
 from . import ingest
@@ -29,10 +31,10 @@ from .embedding_cache import EmbeddingCache, encode_cached
 from .errors import InvalidInputError
 from .paper import Paper
 from .progress import Progress
-from .retrieval import MODES, RetrievalConfig, Retriever, neighbour_graph
+from .retrieval import MODES, RetrievalConfig, Retriever
 from .snapshot import BuildInputs, Snapshot, write_snapshot
 from .terms_cache import TermsCache
-from .themes import ThemeModel, neighbours_for
+from .themes.fitting import ThemeWorkflow
 from .tokenizer import index_terms
 
 RUN_DEPTH = 100
@@ -229,6 +231,17 @@ def tfidf_kmeans(texts: Sequence[str], k: int, random_state: int = 0) -> np.ndar
     return KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(vectors)
 
 
+def tfidf_svd_kmeans(texts: Sequence[str], k: int, random_state: int = 0, dimensions: int = 100) -> np.ndarray:
+    """The stronger lexical baseline: TF-IDF of words and two-word phrases (English stop words, sublinear tf,
+    terms in at least two papers) reduced by SVD (LSA) to ``dimensions``, rows normalised, then KMeans."""
+    vectors = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, stop_words="english").fit_transform(
+        texts
+    )
+    dimensions = max(1, min(dimensions, vectors.shape[0] - 1, vectors.shape[1] - 1))
+    reduced = normalize(TruncatedSVD(dimensions, random_state=random_state).fit_transform(vectors))
+    return KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(reduced)
+
+
 def evaluate_clustering(
     corpus: Path,
     embedder: Embedder,
@@ -239,9 +252,11 @@ def evaluate_clustering(
     cache: EmbeddingCache | None = None,
     terms_cache: TermsCache | None = None,
 ) -> dict:
-    """Themes of a labelled corpus with k = its number of labels, scored beside TF-IDF + KMeans.
+    """Themes of a labelled corpus with k = its number of labels, scored beside two baselines computed in the
+    same run: TF-IDF + KMeans and TF-IDF (words and two-word phrases) + SVD(100) + KMeans.
 
-    Only papers with exactly one label count; the others are left out (and counted).
+    Only papers with exactly one label count; the others are left out (and counted). The themes are fitted by
+    the same workflow as ``recommender themes`` (:class:`~recommender.themes.fitting.ThemeWorkflow`).
     """
     papers = load_corpus(corpus)
     single = [paper for paper in papers if len(paper.labels) == 1]
@@ -253,22 +268,26 @@ def evaluate_clustering(
         raise InvalidInputError("the labelled papers carry only one label: nothing to cluster")
     with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
         snapshot = build_snapshot(single, embedder, Path(tmp), progress=progress, cache=cache, terms_cache=terms_cache)
-        graph = neighbour_graph(snapshot, config or RetrievalConfig(), k=neighbours_for(snapshot.size))
-        model = ThemeModel(n_themes=k, method=method).fit(
-            np.asarray(snapshot.embeddings),
-            [paper.text for paper in single],
-            graph=graph,
-            term_matrix=snapshot.lexical.score_matrix(),
-            vocabulary=snapshot.lexical.vocabulary(),
+        workflow = ThemeWorkflow(
+            Path(tmp),
+            config or RetrievalConfig(),
+            terms_of=(lambda texts: terms_cache.terms(texts, index_terms)) if terms_cache is not None else None,
+            progress=progress,
         )
-    baseline = tfidf_kmeans([paper.text for paper in single], k)
+        theme_map = workflow.fit(snapshot, range(snapshot.size), k, method)
+    theme_of = theme_map.theme_of()
+    predicted = [theme_of.get(paper.id, -1) for paper in single]
+    texts = [paper.text for paper in single]
     return {
-        "model": clustering_scores(truth, model.labels_),
-        "baseline": clustering_scores(truth, baseline),
+        "model": clustering_scores(truth, predicted),
+        "baseline": clustering_scores(truth, tfidf_kmeans(texts, k)),
+        "baseline_lsa": clustering_scores(truth, tfidf_svd_kmeans(texts, k)),
         "k": k,
         "n": len(single),
         "left_out": len(papers) - len(single),
         "method": method,
         "embedding_model": embedder.model_id,
-        "unassigned": len(model.unassigned_),
+        "unassigned": len(theme_map.unassigned),
+        "view_weight": theme_map.view_weight,
+        "symbol_share": theme_map.symbol_share,
     }

@@ -47,16 +47,16 @@ from .model_profiles import ModelConfig, model_config
 from .paper import Paper
 from .progress import Progress
 from .pubmed_fetch import FetchResult, fetch_pubmed
-from .retrieval import Filters, Ranked, RetrievalConfig, Retriever, neighbour_graph
+from .retrieval import Filters, Ranked, RetrievalConfig, Retriever
 from .settings import MAX_K, Settings
 from .snapshot import BuildInputs, Snapshot, write_snapshot
 from .store import PaperStore
 from .terms_cache import TermsCache
-from .theme_map import ThemeMap
-from .theme_report import FORMATS as REPORT_FORMATS
-from .theme_report import render as render_report
 from .themes import METHODS as THEME_METHODS
-from .themes import ThemeModel, neighbours_for
+from .themes.fitting import ThemeWorkflow, check_seed_names, theme_points
+from .themes.map import ThemeMap
+from .themes.report import FORMATS as REPORT_FORMATS
+from .themes.report import render as render_report
 from .tokenizer import index_terms
 from .upload_parser import UploadLimits, UploadParser
 from .vector_index import set_threads
@@ -71,6 +71,8 @@ MAX_EXAMPLES = 100
 MAX_LISTED_REJECTIONS = 100
 #: Fitted theme maps kept in memory (different k, method or version); each is a few MB at 20,000 papers.
 THEME_CACHE_SIZE = 8
+#: A fitted map's cache key: version, k asked, method, named themes.
+ThemeKey = tuple[str, int | None, str, tuple[str, ...]]
 #: Seconds a theme request refused as busy is told to wait (a fit of 500 papers takes a few seconds).
 THEME_RETRY_AFTER = 5
 
@@ -139,7 +141,7 @@ class Recommender:
         self._embedders: dict[str, Embedder] = {}
         self._snapshot: Snapshot | None = None
         #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
-        self._theme_cache: OrderedDict[tuple[str, int | None, str], ThemeMap] = OrderedDict()
+        self._theme_cache: OrderedDict[ThemeKey, ThemeMap] = OrderedDict()
         self._lock = threading.RLock()  # short holds only: snapshot swaps, the embedder table, the theme cache
         self._load_lock = threading.Lock()
         #: Theme fits take seconds: one at a time, under their own lock, which nobody waits for — searches and
@@ -569,9 +571,16 @@ class Recommender:
         return self._hits(snapshot, ranked)
 
     def themes(
-        self, k: int | None = None, *, method: str = "spectral", refit: bool = False, within: int | None = None
+        self,
+        k: int | None = None,
+        *,
+        method: str = "spectral",
+        refit: bool = False,
+        within: int | None = None,
+        seed_themes: Sequence[str] = (),
     ) -> ThemeMap:
-        """The index's themes: ``k`` of them (chosen automatically when ``None``) by ``method``.
+        """The index's themes: ``k`` of them (chosen automatically when ``None``) by ``method``, with the
+        named ``seed_themes`` first. The workflow is :class:`~recommender.themes.fitting.ThemeWorkflow`.
 
         The map is kept beside the index; papers indexed since it was fitted are placed in the existing
         themes (nearest centre) unless ``refit``. ``within`` sub-clusters one theme's papers (not kept).
@@ -586,7 +595,12 @@ class Recommender:
             raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
         if method not in THEME_METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
-        key = (snapshot.manifest.build_id, k, method)
+        seeds = check_seed_names(seed_themes)
+        if seeds and within is not None:
+            raise InvalidInputError("named themes apply to the whole corpus, not to the sub-themes of one theme")
+        if k is not None and k < len(seeds):
+            raise InvalidInputError(f"{len(seeds)} named themes need k of at least {len(seeds)}")
+        key = (snapshot.manifest.build_id, k, method, seeds)
         if within is None and not refit and (cached := self._cached_themes(key)) is not None:
             return cached
         if not self._themes_lock.acquire(blocking=False):
@@ -595,11 +609,12 @@ class Recommender:
                 retry_after=THEME_RETRY_AFTER,
             )
         try:
+            workflow = self._theme_workflow()
             if within is not None:
-                return self._sub_themes(snapshot, within, k, method)
+                return workflow.sub_themes(snapshot, within, k, method)
             if not refit and (cached := self._cached_themes(key)) is not None:
                 return cached  # fitted by the request that held the lock just before this one
-            fitted = self._current_themes(snapshot, k, method, refit)
+            fitted = workflow.current(snapshot, k, method, refit, seeds)
             with self._lock:
                 self._theme_cache[key] = fitted
                 self._theme_cache.move_to_end(key)
@@ -609,145 +624,46 @@ class Recommender:
         finally:
             self._themes_lock.release()
 
-    def _cached_themes(self, key: tuple[str, int | None, str]) -> ThemeMap | None:
+    def _cached_themes(self, key: ThemeKey) -> ThemeMap | None:
         with self._lock:
             fitted = self._theme_cache.get(key)
             if fitted is not None:
                 self._theme_cache.move_to_end(key)
             return fitted
 
-    def theme_points(self, k: int | None = None, *, method: str = "spectral") -> dict[str, Any]:
-        """The 2-D theme map as columns (one entry per paper), for drawing: id, x, y, theme, year, journal, title.
+    def _theme_workflow(self) -> ThemeWorkflow:
+        terms_cache = TermsCache(self.settings.cache_path)
+        return ThemeWorkflow(
+            self.settings.index_path,
+            self.retrieval,
+            terms_of=lambda texts: terms_cache.terms(texts, index_terms),
+            encode_names=lambda snapshot: self._query_embedder(snapshot).encode_queries,
+            progress=self.settings.progress,
+        )
 
-        Columns rather than one object per paper keep 20,000 papers to a compact answer; journals are given
-        once in ``journals`` and referred to by position. ``theme`` is -1 for papers in no theme.
-        """
-        theme_map = self.themes(k, method=method)
-        snapshot = self._current_snapshot()
-        theme_of = theme_map.theme_of()
-        journals: dict[str, int] = {}
-        columns: dict[str, list[Any]] = {name: [] for name in ("id", "x", "y", "theme", "year", "journal", "title")}
-        for paper_id, (x, y) in theme_map.coordinates.items():
-            row = snapshot.row_of.get(paper_id)
-            if row is None:
-                continue
-            paper = snapshot.papers[row]
-            columns["id"].append(paper_id)
-            columns["x"].append(round(float(x), 4))
-            columns["y"].append(round(float(y), 4))
-            columns["theme"].append(theme_of.get(paper_id, -1))
-            columns["year"].append(paper.year)
-            columns["journal"].append(journals.setdefault(paper.journal, len(journals)) if paper.journal else -1)
-            columns["title"].append(paper.display_title)
-        themes = [
-            {key: theme[key] for key in ("id", "label", "terms", "size")} | {"representatives": theme["papers"][:5]}
-            for theme in theme_map.themes
-        ]
-        return {
-            "build_id": theme_map.build_id,
-            "k": theme_map.k,
-            "themes": themes,
-            "journals": list(journals),
-            **columns,
-        }
+    def theme_points(
+        self, k: int | None = None, *, method: str = "spectral", seed_themes: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The 2-D theme map as columns, for drawing (see :func:`recommender.themes.fitting.theme_points`)."""
+        theme_map = self.themes(k, method=method, seed_themes=seed_themes)
+        return theme_points(theme_map, self._current_snapshot())
 
     def theme_report(
-        self, k: int | None = None, *, method: str = "spectral", within: int | None = None, fmt: str = "html"
+        self,
+        k: int | None = None,
+        *,
+        method: str = "spectral",
+        within: int | None = None,
+        fmt: str = "html",
+        seed_themes: Sequence[str] = (),
     ) -> str:
         """The themes as a shareable report (HTML, Markdown, JSON or CSV)."""
         if fmt not in REPORT_FORMATS:
             raise InvalidInputError(f"unknown report format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}")
-        theme_map = self.themes(k, method=method, within=within)
+        theme_map = self.themes(k, method=method, within=within, seed_themes=seed_themes)
         snapshot = self._current_snapshot()
         papers = {paper.id: paper for paper in snapshot.papers}
         return render_report(theme_map, papers, fmt, title=f"index '{self.settings.index_name}'")
-
-    def _current_themes(self, snapshot: Snapshot, k: int | None, method: str, refit: bool) -> ThemeMap:
-        """The stored map (extended to new papers) if it answers the request, else a new one, saved."""
-        stored = None if refit else self._stored_themes()
-        if stored is not None and stored.matches(k, method, snapshot.manifest.model):
-            if stored.build_id != snapshot.manifest.build_id:
-                stored = stored.extend(
-                    snapshot.manifest.build_id,
-                    [paper.id for paper in snapshot.papers],
-                    {paper.id: paper.display_title for paper in snapshot.papers},
-                    np.asarray(snapshot.embeddings),
-                )
-                stored.save(self.settings.index_path)
-            return stored
-        fitted = self._fit_themes(snapshot, range(snapshot.size), k, method)
-        fitted.save(self.settings.index_path)
-        return fitted
-
-    def _stored_themes(self) -> ThemeMap | None:
-        """The kept theme map; a damaged one is only a lost cache: logged, then fitted again."""
-        try:
-            return ThemeMap.load(self.settings.index_path)
-        except IndexCorruptError as error:
-            log.warning("ignoring the kept theme map: %s", error.message)
-            return None
-
-    def _sub_themes(self, snapshot: Snapshot, within: int, k: int | None, method: str) -> ThemeMap:
-        # Theme ids refer to the map the user last saw: the kept one (brought up to this build), else a new one.
-        stored = self._stored_themes()
-        if stored is not None:
-            parent = self._current_themes(snapshot, stored.requested_k, stored.method, refit=False)
-        else:
-            parent = self._current_themes(snapshot, None, method, refit=False)
-        theme = next((t for t in parent.themes if t["id"] == within), None)
-        if theme is None:
-            raise InvalidInputError(f"unknown theme id {within}; themes are {[t['id'] for t in parent.themes]}")
-        rows = [snapshot.row_of[paper_id] for paper_id in theme["papers"] if paper_id in snapshot.row_of]
-        if len(rows) < 4:
-            raise InvalidInputError(f"theme {within} has {len(rows)} papers: too few to divide")
-        if k is not None and k > len(rows):
-            raise InvalidInputError(f"theme {within} has only {len(rows)} papers")
-        return self._fit_themes(snapshot, rows, k, method)
-
-    def _fit_themes(self, snapshot: Snapshot, rows: Sequence[int], k: int | None, method: str) -> ThemeMap:
-        rows = list(rows)
-        papers = [snapshot.papers[row] for row in rows]
-        progress = Progress(bars=self.settings.progress)
-        with progress.step("related-papers graph", total=len(rows), unit=" papers") as step:
-            graph = neighbour_graph(snapshot, self.retrieval, k=neighbours_for(len(rows)), rows=rows)
-            step.advance(len(rows))
-        with progress.step("themes (cluster, label, map)", total=len(rows), unit=" papers") as step:
-            model = ThemeModel(n_themes=k, method=method).fit(
-                np.asarray(snapshot.embeddings[rows]),
-                [paper.text for paper in papers],
-                graph=graph,
-                term_matrix=snapshot.lexical.score_matrix()[rows],
-                vocabulary=snapshot.lexical.vocabulary(),
-            )
-            step.advance(len(rows))
-        themes = [
-            {
-                "id": theme.theme_id,
-                "label": theme.label,
-                "terms": theme.terms,
-                "size": len(theme.rows),
-                "papers": [papers[row].id for row in theme.rows],
-                "titles": [papers[row].display_title for row in theme.rows],
-            }
-            for theme in model.themes_
-        ]
-        return ThemeMap(
-            build_id=snapshot.manifest.build_id,
-            model=snapshot.manifest.model,
-            method=method,
-            requested_k=k,
-            k=model.n_themes_,
-            papers=len(rows),
-            silhouette=model.silhouette_,
-            themes=themes,
-            unassigned=[papers[row].id for row in model.unassigned_],
-            hierarchy=model.hierarchy_,
-            similarity=np.round(model.similarity_, 4).tolist(),
-            centroids=np.round(model.centroids_, 6).tolist(),
-            coordinates={
-                paper.id: np.round(xy, 5).tolist() for paper, xy in zip(papers, model.coordinates_, strict=True)
-            },
-        )
 
     def ready(self) -> dict[str, Any]:
         """Whether queries can be answered now: the current version is loaded (loading it if needed)."""

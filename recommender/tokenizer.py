@@ -171,17 +171,21 @@ def common_spellings(texts: Iterable[str]) -> dict[str, str]:
     for text in texts:
         for run in segments(text):
             for surface in run:
-                counts.setdefault(stem(surface), Counter())[_plain(surface)] += 1
+                counts.setdefault(stem(surface), Counter())[plain_case(surface)] += 1
                 for part in surface.split("-") if "-" in surface else ():
                     if part:
-                        counts.setdefault(stem(part), Counter())[_plain(part)] += 1
+                        counts.setdefault(stem(part), Counter())[plain_case(part)] += 1
             for first, second in pairwise(run):
-                counts.setdefault(f"{stem(first)} {stem(second)}", Counter())[f"{_plain(first)} {_plain(second)}"] += 1
+                counts.setdefault(f"{stem(first)} {stem(second)}", Counter())[
+                    f"{plain_case(first)} {plain_case(second)}"
+                ] += 1
     return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
 
 
-def _plain(word: str) -> str:
-    return word.lower() if word[1:].islower() else word
+def plain_case(word: str) -> str:
+    """A word in consistent case: lower-case unless it is a symbol or acronym ("Detached" → "detached",
+    "STAT3", "CAFs", "mRNA" kept)."""
+    return word.lower() if word[1:].islower() or not any(ch.isalpha() for ch in word[1:]) else word
 
 
 def display(term: str, forms: dict[str, str]) -> str:

@@ -100,6 +100,34 @@ def test_automatic_number_of_themes_finds_the_same_two(seeded):
     }
 
 
+def test_named_themes_gather_their_papers_and_keep_their_names(seeded):
+    _, ids, run = seeded
+    result = run("themes", "--seed-theme", "anoikis resistance", "--seed-theme", "CAF IL-6 STAT3 signalling", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    named = {theme["label"]: set(theme["papers"]) for theme in report["themes"] if theme["seed"]}
+    assert named == {
+        "anoikis resistance": {ids[name] for name in ANOIKIS},
+        "CAF IL-6 STAT3 signalling": {ids[name] for name in CAF},
+    }
+    assert [theme["id"] for theme in report["themes"][:2]] == [0, 1] and report["seed_themes"] == list(named)
+    text = run("themes", "--seed-theme", "anoikis resistance", "--seed-theme", "CAF IL-6 STAT3 signalling")
+    assert "[0] anoikis resistance" in text.stdout and "(named)" in text.stdout
+    assert run("themes", "--seed-theme", "").exit_code == 1  # a clear error, not a crash
+
+
+def test_theme_years_reach_the_json_and_the_report(seeded, tmp_path):
+    _, _ids, run = seeded
+    report = json.loads(run("themes", "--k", "2", "--json").stdout)
+    for theme in report["themes"]:
+        timeline = theme["timeline"]
+        assert sum(timeline["counts"].values()) + timeline["undated"] == theme["size"]
+        assert len(theme["confidence"]) == theme["size"]
+    page = tmp_path / "themes.html"
+    assert run("themes", "--k", "2", "--report", str(page)).exit_code == 0
+    assert page.read_text(encoding="utf-8").count('aria-label="Papers per year') >= 1
+
+
 def test_search_by_free_text(seeded):
     _, ids, run = seeded
     hits = json.loads(
@@ -138,6 +166,15 @@ def test_http_api_on_the_seeds(seeded, real_factory):
     assert {hit["id"] for hit in search.get_json()} == {ids[name] for name in ANOIKIS}
     themes = client.get("/themes?k=2").get_json()["themes"]
     assert sorted(len(theme["papers"]) for theme in themes) == [2, 2]
+    named = client.get("/themes?seed_themes=anoikis%20resistance&seed_themes=CAF%20IL-6%20STAT3%20signalling")
+    assert named.status_code == 200
+    first, second = named.get_json()["themes"][:2]
+    assert first["label"] == "anoikis resistance" and set(first["papers"]) == {ids[name] for name in ANOIKIS}
+    assert second["seed"] == "CAF IL-6 STAT3 signalling" and set(second["papers"]) == {ids[name] for name in CAF}
+    report = client.get("/themes/report?format=md&seed_themes=anoikis%20resistance")
+    assert report.status_code == 200 and "anoikis resistance" in report.get_data(as_text=True)
+    too_long = client.get("/themes?seed_themes=" + "x" * 201)
+    assert too_long.status_code == 400 and too_long.get_json()["error"]["code"] == "invalid_input"
     assert client.get("/papers/missing").status_code == 404
     assert client.get(f"/papers/{ids[CAF[0]]}/related?k=zero").status_code == 400
     assert client.post("/search", json={"k": 2}).status_code == 400

@@ -141,16 +141,27 @@ def _upload(data: bytes):
 
 
 # -------------------------------------------------------------------------------------------- themes
-def _slow_fits(service: Recommender, release: threading.Event, started: threading.Event, fits: list) -> None:
-    original = service._fit_themes
+def _wrap_fits(service: Recommender, around) -> None:
+    """Every theme fit of ``service`` goes through ``around(fit, snapshot, rows, k, method, ...)``."""
+    make_workflow = service._theme_workflow
 
-    def slow(*args, **kwargs):
+    def workflow():
+        made = make_workflow()
+        fit = made.fit
+        made.fit = lambda *args, **kwargs: around(fit, *args, **kwargs)  # type: ignore[method-assign]
+        return made
+
+    service._theme_workflow = workflow  # type: ignore[method-assign]
+
+
+def _slow_fits(service: Recommender, release: threading.Event, started: threading.Event, fits: list) -> None:
+    def slow(fit, *args, **kwargs):
         fits.append(args[2])
         started.set()
         release.wait(30)
-        return original(*args, **kwargs)
+        return fit(*args, **kwargs)
 
-    service._fit_themes = slow  # type: ignore[method-assign]
+    _wrap_fits(service, slow)
 
 
 def test_theme_requests_during_a_fit_are_answered_busy_at_once(index_dir: Path, tmp_path: Path) -> None:
@@ -181,8 +192,7 @@ def test_theme_requests_during_a_fit_are_answered_busy_at_once(index_dir: Path, 
 
 def test_several_fitted_maps_are_kept(built: Recommender) -> None:
     calls: list[int | None] = []
-    original = built._fit_themes
-    built._fit_themes = lambda snapshot, rows, k, method: calls.append(k) or original(snapshot, rows, k, method)  # type: ignore[method-assign]
+    _wrap_fits(built, lambda fit, *args, **kwargs: calls.append(args[2]) or fit(*args, **kwargs))
     for k in (2, 3, 4, 2, 3, 4):
         built.themes(k)
     assert calls == [2, 3, 4]

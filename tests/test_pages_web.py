@@ -59,7 +59,8 @@ def test_the_page_and_its_assets_name_no_other_host(client):
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
     assert "<script>" not in html and " style=" not in html and "onclick" not in html  # the policy would block them
     for path in static_files():
-        text = path.read_text(encoding="utf-8")
+        # The SVG namespace is an XML name the page's charts are created in, never fetched.
+        text = path.read_text(encoding="utf-8").replace('"http://www.w3.org/2000/svg"', '""')
         assert not EXTERNAL.search(text), f"{path.name}: {EXTERNAL.search(text)}"
 
 

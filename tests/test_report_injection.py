@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 import pytest
 
 from recommender.paper import Paper
-from recommender.theme_map import ThemeMap
-from recommender.theme_report import render
+from recommender.themes.map import ThemeMap
+from recommender.themes.report import render
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"

@@ -86,7 +86,9 @@ def test_html_report_is_self_contained_and_escaped(built):
     page = built.theme_report(3)
     parsed = parse(page)
     tags = [tag for tag, _ in parsed.tags]
-    assert tags.count("svg") == 1 and tags.count("circle") == len(CORPUS) + 1
+    charts = [attrs["aria-label"] for tag, attrs in parsed.tags if tag == "svg"]
+    assert charts[0].startswith("Map of the papers") and tags.count("circle") == len(CORPUS) + 1
+    assert charts[1:] and all(label.startswith("Papers per year") for label in charts[1:])  # the corpus has years
     cards = [attrs for tag, attrs in parsed.tags if attrs.get("class") == "card"]
     assert len(cards) == 3
     assert "script" not in tags and "img" not in tags and "link" not in tags and "iframe" not in tags

@@ -34,7 +34,7 @@ from .schemas import (
 api = Blueprint("api", __name__)
 Model = TypeVar("Model", bound=BaseModel)
 
-LIST_PARAMETERS = {"journal", "theme", "exclude"}
+LIST_PARAMETERS = {"journal", "theme", "exclude", "seed_themes"}
 
 
 def service() -> Recommender:
@@ -53,7 +53,7 @@ def validate(model: type[Model], data: Any) -> Model:
 
 
 def query_args() -> dict[str, object]:
-    """Query parameters; the list ones (journal, theme, exclude) keep every repeated value."""
+    """Query parameters; the list ones (journal, theme, exclude, seed_themes) keep every repeated value."""
     return {key: request.args.getlist(key) if key in LIST_PARAMETERS else request.args.get(key) for key in request.args}
 
 
@@ -126,7 +126,8 @@ def recommend():
 @api.get("/themes")
 def themes():
     params = validate(ThemesQuery, query_args())
-    return jsonify(service().themes(params.k, method=params.method, within=params.within).to_dict())
+    fitted = service().themes(params.k, method=params.method, within=params.within, seed_themes=params.seed_themes)
+    return jsonify(fitted.to_dict())
 
 
 @api.get("/themes/map")
@@ -135,7 +136,7 @@ def theme_map():
     params = validate(ThemesQuery, query_args())
     if params.within is not None:
         raise InvalidInputError("within: the map shows the whole corpus; use GET /themes?within=ID for sub-themes")
-    return jsonify(service().theme_points(params.k, method=params.method))
+    return jsonify(service().theme_points(params.k, method=params.method, seed_themes=params.seed_themes))
 
 
 # The report needs nothing from anywhere: no scripts, no fetches, only its own inline styles.
@@ -146,7 +147,9 @@ REPORT_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application
 @api.get("/themes/report")
 def theme_report():
     params = validate(ReportQuery, query_args())
-    body = service().theme_report(params.k, method=params.method, within=params.within, fmt=params.format)
+    body = service().theme_report(
+        params.k, method=params.method, within=params.within, fmt=params.format, seed_themes=params.seed_themes
+    )
     return Response(
         body,
         mimetype=REPORT_TYPES[params.format],

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS
 from ..settings import DEFAULT_K, MAX_K
-from ..theme_report import FORMATS as REPORT_FORMATS
 from ..themes import METHODS as THEME_METHODS
+from ..themes.guided import MAX_NAME_LENGTH, MAX_SEED_THEMES
+from ..themes.report import FORMATS as REPORT_FORMATS
 from ..upload_parser import MAX_PAPERS_PER_REQUEST
 
 MAX_EXCLUDE = 10000
@@ -91,6 +92,11 @@ class ThemesQuery(_Strict):
     k: int | None = Field(None, ge=1, le=MAX_THEMES, description="number of themes (default: chosen automatically)")
     method: str = Field("spectral", pattern="^(" + "|".join(THEME_METHODS) + ")$")
     within: int | None = Field(None, ge=0, description="sub-cluster this theme id instead of the whole corpus")
+    seed_themes: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]] = Field(
+        default_factory=list,
+        max_length=MAX_SEED_THEMES,
+        description="themes you know, made first and named as given (repeat: ?seed_themes=A&seed_themes=B)",
+    )
 
 
 class ReportQuery(ThemesQuery):

@@ -32,6 +32,68 @@ function radiusFor(n) {
   return n <= 5000 ? 3.5 : 2.5;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const CHART_WIDTH = 160;
+const CHART_HEIGHT = 28;
+
+/** An SVG element with attributes (the page builds its charts itself: no library, nothing fetched). */
+function svgElement(tag, attributes = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/**
+ * A theme's papers per year as small bars, with its trend ("growing share of the corpus") as text; null when
+ * the theme has no dated papers. Each bar's title says the year, the papers and their share of that year.
+ */
+export function yearChart(theme, colour) {
+  const timeline = theme.timeline || {};
+  const counts = Object.entries(timeline.counts || {}).map(([year, n]) => [Number(year), n]);
+  if (!counts.length) return null;
+  const first = counts[0][0];
+  const last = counts[counts.length - 1][0];
+  const span = Math.min(last - first + 1, 80);
+  const start = last - span + 1;
+  const top = Math.max(...counts.map(([, n]) => n));
+  const width = CHART_WIDTH / span;
+  const byYear = new Map(counts);
+  const bars = [];
+  for (let year = start; year <= last; year += 1) {
+    const n = byYear.get(year) || 0;
+    if (!n) continue;
+    const height = (CHART_HEIGHT * n) / top;
+    const share = 100 * ((timeline.share || {})[String(year)] || 0);
+    bars.push(
+      svgElement(
+        "rect",
+        {
+          x: ((year - start) * width).toFixed(1),
+          y: (CHART_HEIGHT - height).toFixed(1),
+          width: Math.max(width - 1, 0.5).toFixed(1),
+          height: height.toFixed(1),
+          fill: colour,
+        },
+        svgElement("title", {}, `${year}: ${n} papers (${share.toFixed(0)}% of that year's papers)`),
+      ),
+    );
+  }
+  const trend = timeline.trend ? `, ${timeline.trend} share of the corpus` : "";
+  const label = `Papers per year, ${start} to ${last}${trend}`;
+  const chart = svgElement(
+    "svg",
+    { class: "year-chart", width: CHART_WIDTH, height: CHART_HEIGHT, viewBox: `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`, role: "img", "aria-label": label },
+    ...bars,
+  );
+  return el(
+    "div",
+    { class: "theme-years" },
+    chart,
+    el("span", { class: `theme-trend trend-${timeline.trend || "none"}` }, `${start}–${last}${trend}`),
+  );
+}
+
 /** The colour of a theme id (-1: no theme). */
 export function themeColour(themeId) {
   if (themeId < 0) return NO_THEME;
@@ -435,9 +497,11 @@ export class ThemeMap {
           " ",
           el("span", { class: "theme-size" }, `${count(theme.size)} papers`),
         ),
+        theme.seed ? el("p", { class: "theme-named" }, theme.size ? "Named theme (yours)" : "Named theme: no paper fits it") : null,
         theme.terms && theme.terms.length
           ? el("p", { class: "theme-terms" }, theme.terms.slice(0, 6).join(", "))
           : null,
+        yearChart(theme, themeColour(theme.id)),
         el(
           "ul",
           { class: "representatives", "aria-label": `Representative papers of ${theme.label}` },

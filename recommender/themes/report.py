@@ -23,8 +23,8 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .paper import Paper
-from .theme_map import ThemeMap
+from ..paper import Paper
+from .map import ThemeMap
 
 FORMATS = ("html", "md", "json", "csv")
 PALETTE = [
@@ -34,6 +34,10 @@ PALETTE = [
 NOISE_COLOUR = "#bbbbbb"
 MAP_SIZE = 640
 MAX_LISTED = 10
+CHART_WIDTH = 240
+CHART_HEIGHT = 40
+#: The charts show at most this many years (the most recent), whatever the corpus's span.
+MAX_CHART_YEARS = 80
 
 _ENVIRONMENT = Environment(
     loader=PackageLoader("recommender", "templates"),
@@ -160,16 +164,57 @@ def _html(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
             "colour": colours.get(theme_of.get(paper_id, -1), NOISE_COLOUR),
             "title": (paper.display_title if paper else paper_id) if with_titles else "",
         })  # fmt: skip
+    years = corpus_years(theme_map)
     themes = [
         {**theme, "colour": colours[theme["id"]], "papers": _listed(theme, papers),
-         "more": max(0, theme["size"] - MAX_LISTED)}
+         "more": max(0, theme["size"] - MAX_LISTED), "chart": year_bars(theme, years)}
         for theme in theme_map.themes
     ]  # fmt: skip
     radius = 4 if len(dots) < 500 else 2 if len(dots) < 5000 else 1.2
     return _ENVIRONMENT.get_template("themes.html").render(
         map=theme_map, title=title, themes=themes, dots=dots, size=MAP_SIZE, radius=radius,
-        merges=_merge_names(theme_map),
+        merges=_merge_names(theme_map), chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT,
     )  # fmt: skip
+
+
+def corpus_years(theme_map: ThemeMap) -> list[int]:
+    """Every year from the earliest to the latest any theme has a paper in (the shared axis of the charts)."""
+    found = [int(year) for theme in theme_map.themes for year in (theme.get("timeline") or {}).get("counts", {})]
+    if not found:
+        return []
+    return list(range(max(min(found), max(found) - MAX_CHART_YEARS + 1), max(found) + 1))
+
+
+def year_bars(theme: dict[str, Any], years: list[int]) -> dict[str, Any] | None:
+    """Bars of a theme's papers per year for the inline SVG chart (None without dated papers)."""
+    timeline = theme.get("timeline") or {}
+    counts = {int(year): count for year, count in timeline.get("counts", {}).items()}
+    if not counts or not years:
+        return None
+    share = timeline.get("share", {})
+    width = CHART_WIDTH / len(years)
+    top = max(counts.values())
+    bars = []
+    for i, year in enumerate(years):
+        count = counts.get(year, 0)
+        height = round(CHART_HEIGHT * count / top, 1) if count else 0.0
+        percent = 100 * share.get(str(year), 0.0)
+        bars.append({
+            "x": round(i * width, 1), "y": round(CHART_HEIGHT - height, 1), "width": round(max(width - 1, 0.5), 1),
+            "height": height, "title": f"{year}: {count} papers ({percent:.0f}% of that year's papers)",
+        })  # fmt: skip
+    return {"bars": bars, "first": years[0], "last": years[-1], "trend": timeline.get("trend")}
+
+
+def trend_text(theme: dict[str, Any]) -> str:
+    """ "growing", "shrinking", "steady" or "" (too few dated years), for text formats."""
+    return (theme.get("timeline") or {}).get("trend") or ""
+
+
+def years_text(theme: dict[str, Any]) -> str:
+    """Papers per year as "2019: 3, 2020: 5" (text formats)."""
+    counts = (theme.get("timeline") or {}).get("counts", {})
+    return ", ".join(f"{year}: {count}" for year, count in counts.items())
 
 
 def _markdown(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
@@ -183,6 +228,11 @@ def _markdown(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
     for theme in theme_map.themes:
         lines += [f"## [{clean(theme['id'])}] {clean(theme['label'])} ({theme['size']} papers)", "",
                   f"Distinctive terms: {clean(', '.join(theme['terms']))}", ""]  # fmt: skip
+        if theme.get("seed"):
+            lines += ["Named theme (given by you).", ""]
+        if years_text(theme):
+            trend = f" ({clean(trend_text(theme))})" if trend_text(theme) else ""
+            lines += [f"Papers per year{trend}: {clean(years_text(theme))}", ""]
         for paper in _listed(theme, papers):
             link = f"[{clean(paper['title'])}]({paper['url']})" if paper["url"] else clean(paper["title"])
             lines.append(f"1. {link} {markdown_code(paper['id'])}")
@@ -199,15 +249,23 @@ def _csv(theme_map: ThemeMap, papers: dict[str, Paper]) -> str:
     def row(cells: list[Any]) -> None:
         writer.writerow([csv_cell(cell) for cell in cells])
 
-    row(["paper_id", "theme_id", "theme_label", "rank_in_theme", "title", "doi", "pmid", "year"])
+    row([
+        "paper_id", "theme_id", "theme_label", "rank_in_theme", "confidence", "title", "doi", "pmid", "year",
+        "theme_trend",
+    ])  # fmt: skip
     for theme in theme_map.themes:
+        confidence = theme.get("confidence") or []
         for rank, paper_id in enumerate(theme["papers"], start=1):
             paper = papers.get(paper_id)
+            score = confidence[rank - 1] if rank <= len(confidence) else None
             row([
-                paper_id, theme["id"], theme["label"], rank, paper.display_title if paper else "",
-                paper.doi if paper else "", paper.pmid if paper else "", paper.year if paper else "",
+                paper_id, theme["id"], theme["label"], rank, "" if score is None else score,
+                paper.display_title if paper else "", paper.doi if paper else "", paper.pmid if paper else "",
+                paper.year if paper else "", trend_text(theme),
             ])  # fmt: skip
     for paper_id in theme_map.unassigned:
         paper = papers.get(paper_id)
-        row([paper_id, "", "(no theme)", "", paper.display_title if paper else "", "", "", ""])
+        reason = theme_map.unassigned_reasons.get(paper_id, "")
+        row([paper_id, "", f"(no theme: {reason})" if reason else "(no theme)", "", "",
+             paper.display_title if paper else "", "", "", "", ""])  # fmt: skip
     return buffer.getvalue()

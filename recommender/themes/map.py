@@ -1,0 +1,145 @@
+"""A fitted theme map of one index: what ``themes`` returns, what reports draw, and what is kept on disk.
+
+The map is saved beside the index (``indexes/NAME/themes.json``, written atomically) so that themes are
+reproducible and cheap to show, and so papers added by later builds can be placed in the existing themes —
+each goes to the theme with the nearest centre — without re-clustering; ``refit`` clusters again (and says
+which new theme continues which old one: ``changes``).
+
+Each theme is a dict: ``id``, ``label``, ``terms``, ``size``, ``papers`` (most representative first),
+``titles``, ``confidence`` (per paper, aligned with ``papers``; ``null`` for papers placed incrementally),
+``seed`` (the name of a named theme, else ``null``) and ``timeline`` (papers and share per year, trend).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexCorruptError
+from ..versions import atomic_write_text
+from .timeline import theme_timelines
+
+FILENAME = "themes.json"
+#: Maps kept by older versions (before views, named themes and timelines) are fitted again, not read.
+FORMAT = 2
+
+
+@dataclass
+class ThemeMap:
+    """Themes of an index, with everything a report needs."""
+
+    build_id: str
+    model: str
+    method: str
+    requested_k: int | None
+    k: int
+    papers: int
+    silhouette: float | None
+    themes: list[dict[str, Any]]
+    unassigned: list[str] = field(default_factory=list)
+    unassigned_reasons: dict[str, str] = field(default_factory=dict)
+    hierarchy: list[dict[str, Any]] = field(default_factory=list)
+    similarity: list[list[float]] = field(default_factory=list)
+    centroids: list[list[float]] = field(default_factory=list)
+    coordinates: dict[str, list[float]] = field(default_factory=dict)
+    incremental: list[str] = field(default_factory=list)
+    seed_themes: list[str] = field(default_factory=list)
+    view_weight: float | None = None
+    symbol_share: float | None = None
+    changes: dict[str, Any] | None = None
+    format: int = FORMAT
+
+    def to_dict(self, *, full: bool = False) -> dict[str, Any]:
+        """The JSON answer; ``full`` adds the centres and map coordinates (for storage and reports)."""
+        data = asdict(self)
+        if not full:
+            data.pop("centroids")
+            data.pop("coordinates")
+            data.pop("format")
+        return data
+
+    def theme_of(self) -> dict[str, int]:
+        return {paper_id: theme["id"] for theme in self.themes for paper_id in theme["papers"]}
+
+    def matches(self, requested_k: int | None, method: str, model: str, seeds: tuple[str, ...] = ()) -> bool:
+        """Whether this stored map answers a request (same k asked, method, embedding model, named themes)."""
+        return (
+            self.requested_k == requested_k
+            and self.method == method
+            and self.model == model
+            and tuple(self.seed_themes) == tuple(seeds)
+        )
+
+    def save(self, index_path: Path) -> None:
+        atomic_write_text(Path(index_path) / FILENAME, json.dumps(self.to_dict(full=True), ensure_ascii=False))
+
+    @classmethod
+    def load(cls, index_path: Path) -> ThemeMap | None:
+        """The kept map, or ``None`` when there is none or it was kept in an older format (fitted again)."""
+        path = Path(index_path) / FILENAME
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            if data.get("format", 1) != FORMAT:
+                return None
+            known = {f.name for f in fields(cls)}
+            return cls(**{key: value for key, value in data.items() if key in known})
+        except (OSError, ValueError, TypeError) as error:
+            raise IndexCorruptError(f"cannot read {path}: {error}; run `recommender themes --refit`") from None
+
+    def extend(
+        self, build_id: str, ids: list[str], titles: dict[str, str], years: dict[str, int | None], vectors: np.ndarray
+    ) -> ThemeMap:
+        """This map for a newer build: vanished papers dropped, new papers (``ids``, with their ``vectors``)
+        assigned to the theme whose centre is nearest, each drawn near that theme on the map."""
+        present = set(titles)
+        centres = np.asarray(self.centroids, dtype=np.float32)
+        themes = []
+        for theme in self.themes:
+            kept = [(p, c) for p, c in zip(theme["papers"], theme.get("confidence", []), strict=False) if p in present]
+            themes.append({**theme, "papers": [p for p, _ in kept], "confidence": [c for _, c in kept]})
+        known = set(self.theme_of()) | set(self.unassigned)
+        new_ids = [paper_id for paper_id in ids if paper_id not in known]
+        coordinates = {paper_id: xy for paper_id, xy in self.coordinates.items() if paper_id in present}
+        usable = np.flatnonzero(np.any(centres, axis=1)) if len(centres) else np.array([], dtype=int)
+        if new_ids and len(usable):
+            rows = {paper_id: i for i, paper_id in enumerate(ids)}
+            similarity = vectors[[rows[paper_id] for paper_id in new_ids]] @ centres[usable].T
+            nearest = usable[np.argmax(similarity, axis=1)]
+            spread = np.random.default_rng(0)
+            for paper_id, theme_id in zip(new_ids, nearest.tolist(), strict=True):
+                themes[theme_id]["papers"].append(paper_id)
+                themes[theme_id]["confidence"].append(None)
+                anchor = _theme_centre(themes[theme_id]["papers"], coordinates)
+                coordinates[paper_id] = (anchor + spread.normal(scale=0.01, size=2)).tolist()
+        order = {paper_id: row for row, paper_id in enumerate(ids)}
+        year_list = [years.get(paper_id) for paper_id in ids]
+        timelines = theme_timelines([[order[p] for p in theme["papers"]] for theme in themes], year_list)
+        for theme, timeline in zip(themes, timelines, strict=True):
+            theme["size"] = len(theme["papers"])
+            theme["titles"] = [titles[p] for p in theme["papers"]]
+            theme["timeline"] = timeline
+        return ThemeMap(
+            **{
+                **{f.name: getattr(self, f.name) for f in fields(self)},
+                "build_id": build_id,
+                "papers": len(present),
+                "themes": themes,
+                "unassigned": [p for p in self.unassigned if p in present],
+                "unassigned_reasons": {p: r for p, r in self.unassigned_reasons.items() if p in present},
+                "coordinates": coordinates,
+                "incremental": [p for p in self.incremental if p in present] + new_ids,
+            }
+        )
+
+
+def _theme_centre(paper_ids: list[str], coordinates: dict[str, list[float]]) -> np.ndarray:
+    points = [coordinates[p] for p in paper_ids if p in coordinates]
+    return np.mean(points, axis=0) if points else np.zeros(2)

@@ -1,0 +1,120 @@
+"""The label rule: coverage and lift, names not verbs or fragments, one idea once, consistent case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from recommender.retrieval import Retriever
+from recommender.themes.labels import (
+    MIN_COVERAGE,
+    MIN_LIFT,
+    abbreviation_pairs,
+    explains,
+    longest_phrase,
+    phrase_runs,
+    reads_as_name,
+    term_shares,
+    theme_terms,
+)
+from recommender.tokenizer import index_terms
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["anoikis resistance", "IL-6", "STAT3 signalling", "CAFs", "glycolysis", "cancer-associated fibroblasts",
+     "breast cancer", "epithelial-mesenchymal transition", "quality of life", "p53"],
+)  # fmt: skip
+def test_names_read_as_names(term):
+    assert reads_as_name(term)
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["queried", "reversed", "enhance local", "receiving tamoxifen", "receiving AIs", "expressed", "follow",
+     "significantly", "patients", "results", "advanced", "induced", "cells", "a b c d"],
+)  # fmt: skip
+def test_verbs_fragments_and_boilerplate_do_not(term):
+    assert not reads_as_name(term)
+
+
+def test_shares_and_lift():
+    presence = sparse.csr_matrix(np.array([[1, 1], [1, 0], [0, 1], [0, 1]]))
+    inside, outside, lift = term_shares(presence, np.array([0, 0, 1, 1]), 2)
+    assert inside[0].tolist() == [1.0, 0.5] and outside[0].tolist() == [0.0, 1.0]
+    assert lift[0][0] == np.inf and lift[0][1] == 0.5
+
+
+def corpus_terms(texts):
+    vocabulary = sorted({term for text in texts for term in index_terms(text)})
+    column = {term: i for i, term in enumerate(vocabulary)}
+    rows = [(r, column[t]) for r, text in enumerate(texts) for t in set(index_terms(text))]
+    presence = sparse.csr_matrix(
+        (np.ones(len(rows)), tuple(zip(*rows, strict=True))), shape=(len(texts), len(vocabulary))
+    )
+    return presence, vocabulary
+
+
+ANOIKIS = [
+    "Anoikis resistance lets detached tumour cells survive; we queried anoikis resistance in gastric cancer.",
+    "Detached cells escape anoikis. Anoikis resistance depends on TRIM32 in lung cancer.",
+    "SERPINE1 drives anoikis resistance and metastasis of gastric cancer.",
+]
+CAF = [
+    "Cancer-associated fibroblasts (CAFs) secrete IL-6 and activate STAT3 signalling in lung cancer.",
+    "CAFs promote metastasis; cancer-associated fibroblasts secrete IL-6, activating STAT3.",
+    "IL-6 from CAFs drives STAT3 signalling and brain metastasis of breast cancer.",
+]
+OTHER = [f"Asthma in children {i}: inhaled steroids and wheezing in a cohort of schoolchildren." for i in range(6)]
+
+
+def test_labels_follow_the_rule_and_name_each_group():
+    texts = ANOIKIS + CAF + OTHER
+    labels = np.array([0] * 3 + [1] * 3 + [2] * 6)
+    presence, vocabulary = corpus_terms(texts)
+    groups = [[texts[i] for i in np.flatnonzero(labels == t)] for t in range(3)]
+    terms = theme_terms(presence, vocabulary, labels, 3, groups, n_terms=6)
+    assert terms[0][0] == "anoikis resistance"
+    assert "queried" not in terms[0] and "anoikis" not in terms[0]  # a verb; a word inside a chosen phrase
+    assert "IL-6" in terms[1] and any("STAT3" in term for term in terms[1])
+    caf_names = [t for t in terms[1] if t in ("CAFs", "cancer-associated fibroblasts", "fibroblasts")]
+    assert len(caf_names) == 1  # an abbreviation and its long form are one idea
+    assert "cancer" not in terms[0] + terms[1]  # used by both groups: no lift
+    inside, _, lift = term_shares(presence, labels, 3)
+    column = {term: i for i, term in enumerate(vocabulary)}
+    for theme, shown in enumerate(terms):
+        for term in shown:
+            keys = [k for k in index_terms(term) if k in column]
+            assert any(inside[theme][column[k]] >= MIN_COVERAGE and lift[theme][column[k]] >= MIN_LIFT for k in keys)
+
+
+def test_terms_are_shown_in_consistent_case():
+    texts = ["Anoikis Resistance in Lung Cancer cells with STAT3.", "anoikis resistance and STAT3 in cells.", *OTHER]
+    labels = np.array([0, 0] + [1] * 6)
+    presence, vocabulary = corpus_terms(texts)
+    terms = theme_terms(presence, vocabulary, labels, 2, [texts[:2], texts[2:]])
+    assert "anoikis resistance" in terms[0] and "STAT3" in " ".join(terms[0])
+    assert all(term == term.lower() or any(ch.isdigit() or ch.isupper() for ch in term[1:]) for term in terms[0])
+
+
+def test_abbreviations_are_found_in_the_texts():
+    pairs = dict(abbreviation_pairs(CAF))
+    assert "caf" in pairs and "fibroblast" in pairs["caf"]
+
+
+def test_a_term_is_shown_as_the_phrase_it_sits_in():
+    texts = [f"Quality of life improved ({i}); quality of life scores." for i in range(4)] + [
+        f"Vascular endothelial growth factor {i} drives angiogenesis." for i in range(4)
+    ]
+    runs = phrase_runs(texts)
+    assert longest_phrase("life", runs, len(texts)) == "quality of life"
+    assert longest_phrase("endothelial growth", runs, len(texts)) == "vascular endothelial growth factor"
+    assert longest_phrase("asthma", runs, len(texts)) == "asthma"
+
+
+def test_why_related_terms_follow_the_same_rule():
+    assert explains("anoikis resistance", document_frequency=3, n_documents=100)
+    assert not explains("cancer", document_frequency=60, n_documents=100)  # a third or more of the corpus
+    assert not explains("queried", document_frequency=2, n_documents=100)
+    assert Retriever.shared_terms  # the retriever applies it (tests/test_retrieval_explanations.py)
