@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import jsonl, write
 from scipy import sparse
 
-from recommender.retrieval import Retriever
 from recommender.themes.labels import (
     MIN_COVERAGE,
     MIN_LIFT,
@@ -117,4 +117,17 @@ def test_why_related_terms_follow_the_same_rule():
     assert explains("anoikis resistance", document_frequency=3, n_documents=100)
     assert not explains("cancer", document_frequency=60, n_documents=100)  # a third or more of the corpus
     assert not explains("queried", document_frequency=2, n_documents=100)
-    assert Retriever.shared_terms  # the retriever applies it (tests/test_retrieval_explanations.py)
+
+
+def test_related_papers_explain_themselves_with_names_in_consistent_case(make_service, tmp_path):
+    records = [
+        {"id": "a1", "title": "Anoikis Resistance in Gastric Cancer", "abstract": "Anoikis Resistance expressed by detached cells; we queried SERPINE1."},
+        {"id": "a2", "title": "anoikis resistance and SERPINE1", "abstract": "Detached cells expressed SERPINE1 and resist anoikis; we queried lung cancer."},
+        *[{"id": f"o{i}", "title": f"Asthma study {i}", "abstract": "Inhaled steroids expressed as doses; we queried lung cancer registries in children."} for i in range(8)],
+    ]  # fmt: skip
+    service = make_service()
+    service.ingest([write(tmp_path / "c.jsonl", jsonl(records))])
+    service.build()
+    terms = service.related("a1", 1)[0].shared_terms
+    assert "anoikis resistance" in terms and "SERPINE1" in terms  # the pair's own words, case made consistent
+    assert not {"expressed", "queried", "Anoikis Resistance", "lung cancer", "cancer"} & set(terms)
