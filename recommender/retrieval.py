@@ -281,17 +281,19 @@ def neighbour_graph(
         similarities = vectors @ np.asarray(snapshot.embeddings[members], dtype=np.float32).T
         top = np.argpartition(-similarities, min(pool, n - 1), axis=1)[:, : pool + 1]
         dense_rows = members[top]
-        lexical_block, bounds = None, None
+        lexical_block, bounds, lexical_top = None, None, None
         if scores_t is not None:
             queries, bounds = snapshot.lexical.query_matrix([retriever.paper_query_tokens(int(row)) for row in block])
             lexical_block = (queries @ scores_t).toarray()
             if mask is not None:
                 lexical_block[:, ~mask] = 0.0
+            # Each row's best lexical candidates, for the whole chunk in one call.
+            lexical_top = np.argpartition(-lexical_block, min(pool, snapshot.size - 1), axis=1)[:, :pool]
         for i, row in enumerate(block.tolist()):
             candidates = set(dense_rows[i][dense_rows[i] >= 0].tolist()) if config.mode != "lexical" else set()
-            if lexical_block is not None:
-                top = np.argpartition(-lexical_block[i], min(pool, snapshot.size - 1))[:pool]
-                candidates.update(int(c) for c in top if lexical_block[i][c] > 0)
+            if lexical_block is not None and lexical_top is not None:
+                top = lexical_top[i]
+                candidates.update(top[lexical_block[i][top] > 0].tolist())
             candidates.discard(row)
             if not candidates:
                 continue

@@ -74,7 +74,9 @@ def test_labels_follow_the_rule_and_name_each_group():
     labels = np.array([0] * 3 + [1] * 3 + [2] * 6)
     presence, vocabulary = corpus_terms(texts)
     groups = [[texts[i] for i in np.flatnonzero(labels == t)] for t in range(3)]
-    terms = theme_terms(presence, vocabulary, labels, 3, groups, n_terms=6)
+    found = theme_terms(presence, vocabulary, labels, 3, groups, n_terms=6)
+    assert [tier for _, tier in found] == ["strict"] * 3
+    terms = [shown for shown, _ in found]
     assert terms[0][0] == "anoikis resistance"
     assert "queried" not in terms[0] and "anoikis" not in terms[0]  # a verb; a word inside a chosen phrase
     assert "IL-6" in terms[1] and any("STAT3" in term for term in terms[1])
@@ -93,9 +95,23 @@ def test_terms_are_shown_in_consistent_case():
     texts = ["Anoikis Resistance in Lung Cancer cells with STAT3.", "anoikis resistance and STAT3 in cells.", *OTHER]
     labels = np.array([0, 0] + [1] * 6)
     presence, vocabulary = corpus_terms(texts)
-    terms = theme_terms(presence, vocabulary, labels, 2, [texts[:2], texts[2:]])
+    terms = [shown for shown, _ in theme_terms(presence, vocabulary, labels, 2, [texts[:2], texts[2:]])]
     assert "anoikis resistance" in terms[0] and "STAT3" in " ".join(terms[0])
     assert all(term == term.lower() or any(ch.isdigit() or ch.isupper() for ch in term[1:]) for term in terms[0])
+
+
+def test_a_broad_theme_is_labelled_by_the_broad_tier_and_says_so():
+    words = "apple birch cedar daisy ember fjord grove heron iris juniper kelp lotus".split()
+    broad = [f"{word} orchard surgery" if i < 3 else word for i, word in enumerate(words)]
+    other = [f"Asthma and wheezing in {word}." for word in words]
+    texts = broad + other
+    labels = np.array([0] * 12 + [1] * 12)
+    presence, vocabulary = corpus_terms(texts)
+    (terms, tier), _ = theme_terms(presence, vocabulary, labels, 2, [broad, other])
+    assert tier == "broad" and any("surgery" in term for term in terms)  # 25% of the theme: the broad tier
+    inside, _, lift = term_shares(presence, labels, 2)
+    column = vocabulary.index("surgeri")
+    assert 0.2 <= inside[0][column] < MIN_COVERAGE
 
 
 def test_abbreviations_are_found_in_the_texts():

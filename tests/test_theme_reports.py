@@ -73,6 +73,22 @@ def test_new_papers_join_the_nearest_theme_without_refitting(built, tmp_path):
     assert built.themes(3, refit=True).incremental == []
 
 
+def test_a_refit_after_additions_keeps_theme_ids_and_reports_the_matching(built, tmp_path):
+    before = built.themes(3)
+    built.ingest([write(tmp_path / "more.jsonl", jsonl([
+        {"id": "n2", "title": "IL-6 from fibroblasts", "abstract": "Cancer-associated fibroblasts secrete IL-6; STAT3 signalling."}
+    ]))])  # fmt: skip
+    built.build()
+    refit = built.themes(3, refit=True)
+    changes = refit.changes
+    assert changes["compared_with"] == before.build_id and changes["ari"] >= 0.8
+    assert changes["papers_compared"] == before.papers and changes["ended"] == []
+    old_home = {p: t["id"] for t in before.themes for p in t["papers"]}
+    new_home = refit.theme_of()
+    assert sum(old_home[p] == new_home[p] for p in old_home) >= 0.8 * len(old_home)  # same ids for the same papers
+    assert {t["id"]: t["previous_id"] for t in changes["themes"]} == {t["id"]: t["id"] for t in refit.themes}
+
+
 def test_sub_themes_of_one_theme(built):
     parent = built.themes(2)
     biggest = parent.themes[0]

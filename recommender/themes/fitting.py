@@ -203,6 +203,7 @@ def to_theme_map(
             "titles": [papers[row].display_title for row in theme.rows],
             "confidence": theme.confidence,
             "seed": theme.seed,
+            "label_rule": theme.label_rule,
             "timeline": timeline,
         }
         for theme, timeline in zip(model.themes_, timelines, strict=True)

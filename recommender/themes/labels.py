@@ -8,11 +8,17 @@
 3. it reads as a name: no abstract boilerplate ("results", "patients", "study") or generic biology ("cells",
    "expression", "induced"); no word that can only be a verb or an adverb ("queried", "reversed",
    "receiving", "enhance"); a single word must be able to be a noun (or be a symbol or a word the lexicon does
-   not know, which in this literature is a domain term: "anoikis", "EMT"); a phrase must end in one.
+   not know, which in this literature is a domain term: "anoikis", "EMT", unless it ends in "-ed"); a phrase
+   must end in one. A term is shown as the longer name it sits in when most of its uses are that name ("growth
+   factor", "quality of life": boilerplate words may appear inside such a name, generic biology may not).
    Parts of speech come from LemmInflect's English lexicon (``lemminflect.getAllLemmas``).
 
-Qualifying terms are ranked by coverage × log(lift), then deduplicated: a phrase takes the place of the words
-it contains ("anoikis resistance", not "anoikis" beside it), a part of a hyphenated symbol is not shown beside
+A broad theme in which no term meets rules 1–2 is labelled by the same rule at 20% and 2× (its ``label_rule`` is
+``"broad"`` instead of ``"strict"``); a theme in which no term meets even that says so.
+
+Qualifying terms are ranked by coverage × log(lift) × (1 + their mean TF-IDF weight in the theme), then
+deduplicated: a phrase takes the place of the words it contains when it covers most of their papers
+("anoikis resistance", not "anoikis" beside it), a part of a hyphenated symbol is not shown beside
 the symbol ("hif" beside "hif-1alpha"), and an abbreviation is not shown beside its long form ("CAFs" and
 "cancer-associated fibroblasts": pairs found in the theme's own abstracts by the Schwartz–Hearst algorithm,
 ``abbreviations`` on PyPI). Terms are shown in the theme's most common spelling, words lower-case and symbols
@@ -37,6 +43,9 @@ from ..tokenizer import BOILERPLATE, STOPWORDS, common_spellings, display, index
 
 MIN_COVERAGE = 0.30
 MIN_LIFT = 3.0
+#: The rule for a broad theme in which no term meets the strict one (reported as the label's tier).
+BROAD_COVERAGE = 0.20
+BROAD_LIFT = 2.0
 #: Largest lift counted in the ranking (a term no other paper uses would otherwise rank infinitely high).
 LIFT_CAP = 64.0
 #: Generic biology that names no theme on its own (it still counts for clustering and ranking).
@@ -44,7 +53,7 @@ GENERIC_WORDS = frozenset(
     """
     cell cells human humans expression expressed activity activities activation activated regulation regulated
     regulates regulate induced induce induces promote promotes promoted promoting inhibit inhibits inhibited
-    function functions role roles process processes type types factor level effect change changes anti non pro
+    function functions role roles process processes type types level effect change changes anti non pro vivo vitro
     case cases subject subjects participant participants individual individuals population populations sample
     samples number numbers rate rates ratio ratios range score scores percent percentage proportion total
     single multiple local normal common different various specific similar independent overall additional
@@ -55,6 +64,8 @@ GENERIC_WORDS = frozenset(
 )
 _SKIP_WORDS = STOPWORDS | BOILERPLATE | GENERIC_WORDS
 _SKIP_STEMS = frozenset(stem(word) for word in _SKIP_WORDS)
+_GENERIC_ONLY = STOPWORDS | GENERIC_WORDS
+_GENERIC_STEMS = frozenset(stem(word) for word in _GENERIC_ONLY)
 #: Share of a term's uses that must be one longer phrase for the phrase to be shown instead; its longest length;
 #: the words that may link a phrase ("quality of life"); characters of each text read for phrases.
 PHRASE_SHARE = 0.6
@@ -85,19 +96,21 @@ def _is_symbol(word: str) -> bool:
 
 def _word_ok(word: str, *, head: bool, generic: bool = False) -> bool:
     """A word of a label: not boilerplate (unless ``generic``: inside a longer name such as "growth factor"),
-    not verb- or adverb-only; a head word must be able to be a noun."""
+    never generic biology, not verb- or adverb-only; a head word must be able to be a noun."""
     lower = word.lower()
     if lower in STOPWORDS or len(lower) < 2:
         return False
-    if not generic and (lower in _SKIP_WORDS or stem(word) in _SKIP_STEMS):
+    skip = _GENERIC_ONLY if generic else _SKIP_WORDS
+    skip_stems = _GENERIC_STEMS if generic else _SKIP_STEMS
+    if lower in skip or stem(word) in skip_stems:
         return False
     if _is_symbol(word):
         return True
     tags: set[str] = set()
     for piece in lower.split("-"):
         tags |= _parts_of_speech(piece)
-    if not tags:  # a word the lexicon does not know: a domain term ("anoikis", "glycolytic")
-        return True
+    if not tags:  # a word the lexicon does not know: a domain term ("anoikis", "glycolytic"), unless it is
+        return not (head and lower.endswith("ed"))  # a verb form the lexicon lacks ("upregulated")
     if tags <= {"VERB", "AUX", "ADV"}:
         return False
     return not head or bool(tags & {"NOUN", "PROPN"})
@@ -141,29 +154,65 @@ def theme_terms(
     k: int,
     texts_by_theme: Sequence[Sequence[str]],
     n_terms: int = 8,
-) -> list[list[str]]:
-    """Each theme's label terms as shown, best first, every one within the rule (possibly none).
+    weights: sparse.spmatrix | None = None,
+) -> list[tuple[list[str], str | None]]:
+    """Each theme's label terms as shown, best first, and the tier of the rule they meet: ``"strict"``
+    (:data:`MIN_COVERAGE`, :data:`MIN_LIFT`), ``"broad"`` (a broad theme where no term meets it:
+    :data:`BROAD_COVERAGE`, :data:`BROAD_LIFT`) or ``None`` (no term meets either).
 
     ``texts_by_theme`` are each theme's most representative texts: they give the spellings and the
-    abbreviation pairs."""
+    abbreviation pairs. ``weights`` (papers × terms, TF-IDF) break ties between equally spread terms in
+    favour of the ones the theme's papers use most."""
     if k == 0 or presence.shape[1] == 0:
-        return [[] for _ in range(k)]
+        return [([], None) for _ in range(k)]
     inside, _outside, lift = term_shares(presence, labels, k)
+    strength = _mean_weight(weights, labels, k) if weights is not None else np.zeros_like(inside)
     usable = np.array([not _SKIP_STEMS.intersection(term.split()) and bool(term) for term in vocabulary])
-    result = []
+    result: list[tuple[list[str], str | None]] = []
     for theme in range(k):
-        qualifies = usable & (inside[theme] >= MIN_COVERAGE) & (lift[theme] >= MIN_LIFT)
-        candidates = np.flatnonzero(qualifies)
-        score = inside[theme][candidates] * np.log(np.minimum(lift[theme][candidates], LIFT_CAP))
-        order = candidates[np.lexsort((candidates, -score))][: n_terms * 6]
         texts = list(texts_by_theme[theme])
-        forms = common_spellings(texts)
-        ranked = [(str(vocabulary[i]), display(str(vocabulary[i]), forms), float(inside[theme][i])) for i in order]
-        ranked = [item for item in ranked if reads_as_name(item[1])]
-        chosen = _deduplicate(ranked, abbreviation_pairs(texts))[: n_terms * 2]
-        runs = phrase_runs(texts)
-        result.append(_unique([longest_phrase(shown, runs, len(texts)) for shown in chosen])[:n_terms])
+        chosen: list[str] = []
+        tier: str | None = None
+        for name, coverage, least_lift in (("strict", MIN_COVERAGE, MIN_LIFT), ("broad", BROAD_COVERAGE, BROAD_LIFT)):
+            qualifies = usable & (inside[theme] >= coverage) & (lift[theme] >= least_lift)
+            chosen = _choose(np.flatnonzero(qualifies), inside[theme], lift[theme], strength[theme], vocabulary, texts)
+            if chosen:
+                tier = name
+                break
+        result.append((chosen[:n_terms], tier))
     return result
+
+
+def _mean_weight(weights: sparse.spmatrix, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per theme and term: the mean TF-IDF weight over the theme's papers."""
+    weights = sparse.csr_matrix(weights, dtype=np.float64)
+    assigned = np.flatnonzero(labels >= 0)
+    membership = sparse.csr_matrix((np.ones(len(assigned)), (labels[assigned], assigned)), shape=(k, weights.shape[0]))
+    sizes = np.bincount(labels[assigned], minlength=k).astype(np.float64)[:, None]
+    return (membership @ weights).toarray() / np.maximum(sizes, 1.0)
+
+
+def _choose(
+    candidates: np.ndarray,
+    coverage: np.ndarray,
+    lift: np.ndarray,
+    strength: np.ndarray,
+    vocabulary: Sequence[str],
+    texts: list[str],
+    n_terms: int = 8,
+) -> list[str]:
+    """The qualifying terms ranked (coverage × log lift × (1 + mean TF-IDF weight)), read as names,
+    deduplicated and shown as the phrases they sit in."""
+    if not len(candidates):
+        return []
+    score = coverage[candidates] * np.log(np.minimum(lift[candidates], LIFT_CAP)) * (1.0 + strength[candidates])
+    order = candidates[np.lexsort((candidates, -score))][: n_terms * 6]
+    forms = common_spellings(texts)
+    ranked = [(str(vocabulary[i]), display(str(vocabulary[i]), forms), float(coverage[i])) for i in order]
+    ranked = [item for item in ranked if reads_as_name(item[1])]
+    chosen = _deduplicate(ranked, abbreviation_pairs(texts))[: n_terms * 2]
+    runs = phrase_runs(texts)
+    return _unique([longest_phrase(shown, runs, len(texts)) for shown in chosen])
 
 
 def phrase_runs(texts: Sequence[str]) -> list[tuple[int, list[str], list[str]]]:

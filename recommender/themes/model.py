@@ -9,12 +9,13 @@ directly (MiniBatch for large corpora). Without ``n_themes``, k is the one with 
 the fused space, so scores compare across k) between ``min_themes`` (one more per 1,000 papers, up to 10) and
 ``max_themes``, never accepting a theme of fewer than ``min_theme_size`` papers.
 
-Every paper in a theme gets a **confidence**: the share of its graph neighbours (weighted) in the same theme.
-With ``hdbscan``, papers the density clustering leaves out are given to the theme holding at least
-:data:`ASSIGN_SHARE` of their neighbours (their confidence says how much); the rest stay unassigned with the
-reason. Named themes (``seeds``) are founded first (:mod:`.guided`); the rest of the corpus is clustered as
-usual. ``previous`` (each paper's theme in an earlier map, -1 for new papers) warm-starts KMeans from those
-themes so that a refit after a few additions keeps the map recognisable.
+Every paper in a theme gets a **confidence**: the share of its graph neighbours (weighted) in the same theme,
+times how close it is to the theme's centre relative to the theme's typical paper (capped at 1). With
+``hdbscan``, papers the density clustering leaves out are given to the theme most of their neighbours are in
+(their confidence says how little), unless they lie far from its centre; those stay unassigned with the reason.
+Named themes (``seeds``) are founded first (:mod:`.guided`); the rest of the corpus is clustered as usual.
+``previous`` (each paper's theme in an earlier map, -1 for new papers) makes a refit keep the map recognisable:
+links inside earlier themes weigh double and KMeans starts from the earlier themes.
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ from .views import (
 
 METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
 NOISE = -1
-#: Share of a left-out paper's neighbours (weighted) one theme must hold to take it in (hdbscan, named themes),
-#: and how close to that theme's centre it must be, relative to the theme's typical paper.
-ASSIGN_SHARE = 0.3
+#: How close to a theme's centre a left-out paper must be to be taken in (hdbscan, named themes), relative to
+#: the theme's typical paper.
 MIN_CLOSENESS = 0.5
 #: The member cosine to its theme's centre that counts as typical (a quarter of the members are farther).
 TYPICAL_QUANTILE = 0.25
+#: How much more a link between two papers that shared a theme in the earlier map counts in a refit.
+HISTORY_WEIGHT = 1.0
 #: Representative texts read per theme for its label (spellings, abbreviations).
 LABEL_TEXTS = 30
 
@@ -68,6 +70,8 @@ class Theme:
     rows: list[int]
     confidence: list[float] = field(default_factory=list)
     seed: str | None = None
+    #: Which tier of the label rule its terms meet: "strict", "broad" or None (see :mod:`.labels`).
+    label_rule: str | None = None
 
 
 def neighbours_for(n_papers: int) -> int:
@@ -126,6 +130,7 @@ class ThemeModel:
         vectors = vectors / np.where(norms > 0, norms, 1.0)
         terms = [index_terms(text) for text in texts] if terms is None else terms
         self._views(vectors, texts, terms, graph)
+        self._clustering_affinity = _with_history(self.affinity_, previous)
         n_seeds = len(seeds) if seeds is not None else 0
         labels = np.full(n, NOISE, dtype=np.int64)
         fit = core = None
@@ -135,6 +140,7 @@ class ThemeModel:
             labels[core >= 0] = core[core >= 0]
         self.silhouette_: float | None = None
         self.unassigned_reasons_: dict[int, str] = {}
+        self._full_embedding: np.ndarray | None = None
         free = np.flatnonzero(labels < 0)
         wanted = None if self.n_themes is None else self.n_themes - n_seeds
         if len(free) and (wanted is None or wanted > 0):
@@ -205,8 +211,11 @@ class ThemeModel:
         n = len(rows)
         if self.method == "kmeans" or n < 3:
             return self.space_[rows]
-        affinity = self.affinity_ if n == len(self.space_) else self.affinity_[rows][:, rows]
-        return _spectral(affinity, min(n - 1, dimensions), self.random_state)
+        affinity = self._clustering_affinity
+        if n == len(self.space_):
+            self._full_embedding = _spectral(affinity, min(n - 1, dimensions), self.random_state)
+            return self._full_embedding
+        return _spectral(affinity[rows][:, rows], min(n - 1, dimensions), self.random_state)
 
     def _cluster(
         self, representation: np.ndarray, space: np.ndarray, k: int, previous: np.ndarray | None, *, n_init: int = 10
@@ -275,39 +284,46 @@ class ThemeModel:
         return labels
 
     def _take_in_outliers(self, labels: np.ndarray, fit: np.ndarray | None) -> np.ndarray:
-        """Give each left-out paper the theme that holds at least :data:`ASSIGN_SHARE` of its neighbours, if
-        it is at least :data:`MIN_CLOSENESS` as close to that theme's centre as the theme's typical paper (a few
-        rounds, so chains of neighbours are reached); a named theme only takes papers that fit its name at least
-        weakly. Records why the others stay out."""
+        """Give each left-out paper a theme, with the low confidence it deserves, unless it is genuinely apart.
+
+        The candidate is the theme holding most of its graph neighbours (weighted), else the theme with the
+        nearest centre; it is taken in when it is at least :data:`MIN_CLOSENESS` as close to that centre as the
+        theme's typical paper. A few rounds, so chains of neighbours are reached; a named theme only takes
+        papers that fit its name at least weakly. Records why the others stay out."""
         from .guided import FIT_WEAK
 
         labels = labels.copy()
         affinity = self.affinity_.tocsr()
-        degree = np.asarray(affinity.sum(axis=1)).ravel()
         n_seeds = fit.shape[1] if fit is not None else 0
         reasons: dict[int, str] = {}
         for _ in range(3):
             centres, typical = self._centres_and_typical(labels)
+            if not len(centres):
+                break
+            allowed = np.ones((len(labels), len(centres)), dtype=bool)
+            if fit is not None:
+                allowed[:, :n_seeds] = fit[:, : min(n_seeds, len(centres))] >= FIT_WEAK
             changed = False
             for row in np.flatnonzero(labels < 0):
                 start, end = affinity.indptr[row], affinity.indptr[row + 1]
                 votes: Counter[int] = Counter()
                 for column, weight in zip(affinity.indices[start:end], affinity.data[start:end], strict=True):
                     theme = int(labels[column])
-                    if theme >= 0 and (theme >= n_seeds or fit is None or fit[row, theme] >= FIT_WEAK):
+                    if theme >= 0 and allowed[row, theme]:
                         votes[theme] += float(weight)
-                if not votes or degree[row] <= 0:
-                    reasons[int(row)] = "no related paper of it is in a theme"
-                    continue
-                theme, weight = max(votes.items(), key=lambda item: (item[1], -item[0]))
-                closeness = float(self.space_[row] @ centres[theme]) / typical[theme]
-                if weight / degree[row] < ASSIGN_SHARE:
-                    reasons[int(row)] = f"its related papers are spread over themes (none holds {ASSIGN_SHARE:.0%})"
-                elif closeness < MIN_CLOSENESS:
-                    reasons[int(row)] = "it lies far from the centre of the theme its related papers are in"
+                closeness = (self.space_[row] @ centres.T) / typical
+                closeness[~allowed[row]] = -np.inf
+                if votes:
+                    theme = max(votes.items(), key=lambda item: (item[1], -item[0]))[0]
+                    why = "it lies far from the centre of the theme its related papers are in"
                 else:
+                    theme = int(np.argmax(closeness))
+                    why = "no related paper of it is in a theme, and it lies far from every theme's centre"
+                if closeness[theme] >= MIN_CLOSENESS:
                     labels[row] = theme
                     changed = True
+                else:
+                    reasons[int(row)] = why
             if not changed:
                 break
         self.unassigned_reasons_ = {row: reason for row, reason in reasons.items() if labels[row] < 0}
@@ -351,16 +367,18 @@ class ThemeModel:
         terms = theme_terms(
             presence, vocabulary, self.labels_, k,
             [[texts[row] for row in rows[:LABEL_TEXTS]] for rows in ordered_rows], self.n_terms,
+            weights=view.tfidf if view is not None else None,
         )  # fmt: skip
         names = list(seeds.names) if seeds is not None else []
         self.themes_ = [
             Theme(
                 theme_id,
-                names[theme_id] if theme_id < len(names) else make_label(terms[theme_id]),
-                terms[theme_id],
+                names[theme_id] if theme_id < len(names) else make_label(terms[theme_id][0]),
+                terms[theme_id][0],
                 rows,
                 [round(float(self.confidence_[row]), 3) for row in rows],
                 names[theme_id] if theme_id < len(names) else None,
+                terms[theme_id][1],
             )
             for theme_id, rows in enumerate(ordered_rows)
         ]
@@ -399,6 +417,8 @@ class ThemeModel:
             return np.zeros((n, 2))
         if self.method == "kmeans":
             points = self.space_
+        elif self._full_embedding is not None:  # the embedding the themes were found in, when it covers all
+            points = self._full_embedding[:, : max(self.n_themes_, 2) + 1]
         else:
             points = _spectral(self.affinity_, min(n - 1, max(self.n_themes_, 2) + 1), self.random_state)
         return np.asarray(PCA(n_components=2, random_state=self.random_state).fit_transform(points), dtype=np.float64)
@@ -416,6 +436,19 @@ def _spectral(affinity: sparse.spmatrix, dimensions: int, random_state: int) -> 
         )
     norms = np.linalg.norm(embedded, axis=1, keepdims=True)
     return embedded / np.where(norms > 0, norms, 1.0)
+
+
+def _with_history(affinity: sparse.csr_matrix, previous: np.ndarray | None) -> sparse.csr_matrix:
+    """The affinity a refit clusters: links between papers that shared a theme in the earlier map count
+    (1 + :data:`HISTORY_WEIGHT`) times (temporal smoothness, as in evolutionary spectral clustering: Chi et
+    al., KDD 2007), so a few added papers do not reshuffle the map while real changes still can."""
+    if previous is None or not (np.asarray(previous) >= 0).any():
+        return affinity
+    previous = np.asarray(previous)
+    coo = affinity.tocoo()
+    same = (previous[coo.row] == previous[coo.col]) & (previous[coo.row] >= 0)
+    data = coo.data * np.where(same, 1.0 + HISTORY_WEIGHT, 1.0)
+    return sparse.csr_matrix((data, (coo.row, coo.col)), shape=affinity.shape)
 
 
 def _warm_start(points: np.ndarray, previous: np.ndarray | None, k: int) -> np.ndarray | None:

@@ -285,6 +285,7 @@ const themeMap = new ThemeMap(
     reset: $("map-reset"),
     k: $("map-k"),
     method: $("map-method"),
+    seeds: $("map-seeds"),
   },
   { onSelect: selectOnMap, announce, onError: alertError },
 );

@@ -101,6 +101,16 @@ export function themeColour(themeId) {
   return `hsl(${((themeId * 137.508) % 360).toFixed(1)} 55% 45%)`;
 }
 
+/** The named themes typed one per line (blank lines dropped), at most 20 as the API allows. */
+function seedNames(textarea) {
+  if (!textarea) return [];
+  return textarea.value
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(0, 20);
+}
+
 /** An integer from a number input, or null when empty or not a number. */
 function intValue(input) {
   const value = Number.parseInt(input.value, 10);
@@ -110,7 +120,7 @@ function intValue(input) {
 export class ThemeMap {
   /**
    * @param elements the page's map elements (canvas, tooltip, busy, region, count, themeList, yearMin, yearMax,
-   *   journal, journalList, reset, k, method)
+   *   journal, journalList, reset, k, method, seeds)
    * @param hooks onSelect(id) opens a paper; announce(text) and onError(error) report to the user.
    */
   constructor(elements, { onSelect, announce, onError }) {
@@ -151,6 +161,7 @@ export class ThemeMap {
     const k = intValue(this.e.k);
     if (k !== null) params.set("k", String(k));
     if (this.e.method.value && this.e.method.value !== "spectral") params.set("method", this.e.method.value);
+    for (const name of seedNames(this.e.seeds)) params.append("seed_themes", name);
     this.setBusy(true);
     this.announce("Fitting the theme map…");
     try {
