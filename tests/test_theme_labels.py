@@ -109,7 +109,7 @@ def test_a_broad_theme_is_labelled_by_the_broad_tier_and_says_so():
     presence, vocabulary = corpus_terms(texts)
     (terms, tier), _ = theme_terms(presence, vocabulary, labels, 2, [broad, other])
     assert tier == "broad" and any("surgery" in term for term in terms)  # 25% of the theme: the broad tier
-    inside, _, lift = term_shares(presence, labels, 2)
+    inside, _, _ = term_shares(presence, labels, 2)
     column = vocabulary.index("surgeri")
     assert 0.2 <= inside[0][column] < MIN_COVERAGE
 
