@@ -59,12 +59,16 @@ def test_themes_are_kept_and_reproducible(built):
     assert [t["papers"] for t in refit.themes] == [t["papers"] for t in first.themes]  # same input, same seed
 
 
+def add_and_build(service, folder, record: dict) -> None:
+    service.ingest([write(folder / f"{record['id']}.jsonl", jsonl([record]))])
+    service.build()
+
+
 def test_new_papers_join_the_nearest_theme_without_refitting(built, tmp_path):
     before = built.themes(3)
-    built.ingest([write(tmp_path / "new.jsonl", jsonl([
-        {"id": "n1", "title": "Anoikis resistance again", "abstract": "Detached cells resist anoikis; anoikis resistance."}
-    ]))])  # fmt: skip
-    built.build()
+    add_and_build(built, tmp_path, {
+        "id": "n1", "title": "Anoikis resistance again", "abstract": "Detached cells resist anoikis; anoikis resistance."
+    })  # fmt: skip
     after = built.themes(3)
     assert after.incremental == ["n1"] and after.build_id != before.build_id
     home = next(theme for theme in after.themes if "n1" in theme["papers"])
@@ -75,10 +79,9 @@ def test_new_papers_join_the_nearest_theme_without_refitting(built, tmp_path):
 
 def test_a_refit_after_additions_keeps_theme_ids_and_reports_the_matching(built, tmp_path):
     before = built.themes(3)
-    built.ingest([write(tmp_path / "more.jsonl", jsonl([
-        {"id": "n2", "title": "IL-6 from fibroblasts", "abstract": "Cancer-associated fibroblasts secrete IL-6; STAT3 signalling."}
-    ]))])  # fmt: skip
-    built.build()
+    add_and_build(built, tmp_path, {
+        "id": "n2", "title": "IL-6 from fibroblasts", "abstract": "Cancer-associated fibroblasts secrete IL-6; STAT3 signalling."
+    })  # fmt: skip
     refit = built.themes(3, refit=True)
     changes = refit.changes
     assert changes["compared_with"] == before.build_id and changes["ari"] >= 0.8

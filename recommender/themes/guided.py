@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .views import LexicalView
+from .views import LexicalView, unit_centres
 
 #: Fit (0–1) a paper needs to found a named theme, and to be moved into one from a discovered theme.
 FIT_CORE = 0.5
@@ -95,7 +95,7 @@ def pull_weak_members(
     """Move papers that fit a named theme at least weakly into it when they are closer to its centre than to
     their discovered theme's centre (or have no theme). Theme ids below ``n_seeds`` are the named themes."""
     labels = labels.copy()
-    centres = _centres(space, labels, int(labels.max()) + 1 if (labels >= 0).any() else 0)
+    centres = unit_centres(space, labels, int(labels.max()) + 1 if (labels >= 0).any() else 0)
     best = np.argmax(fit, axis=1) if fit.shape[1] else np.zeros(len(fit), dtype=int)
     for row in np.flatnonzero(core < 0):
         seed = int(best[row])
@@ -106,13 +106,3 @@ def pull_weak_members(
         if float(space[row] @ centres[seed]) > here:
             labels[row] = seed
     return labels
-
-
-def _centres(space: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    centres = np.zeros((k, space.shape[1]), dtype=np.float32)
-    for theme in range(k):
-        members = space[labels == theme]
-        if len(members):
-            centre = members.mean(axis=0)
-            centres[theme] = centre / max(float(np.linalg.norm(centre)), 1e-12)
-    return centres

@@ -45,6 +45,7 @@ from .views import (
     knn_affinity,
     lexical_view,
     symbol_share,
+    unit_centres,
 )
 
 METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
@@ -333,7 +334,7 @@ class ThemeModel:
         """Each theme's centre in the fused space and its typical member's cosine to it (the
         :data:`TYPICAL_QUANTILE` quantile: most members are at least this close)."""
         k = int(labels.max()) + 1 if (labels >= 0).any() else 0
-        centres = _centres(self.space_, labels, k)
+        centres = unit_centres(self.space_, labels, k)
         typical = np.ones(k)
         for theme in range(k):
             members = np.flatnonzero(labels == theme)
@@ -354,8 +355,8 @@ class ThemeModel:
     # ------------------------------------------------------------------------------------ description
     def _describe(self, vectors: np.ndarray, texts: Sequence[str], seeds: SeedThemes | None) -> None:
         k = self.n_themes_
-        self.centroids_ = _centres(vectors, self.labels_, k)
-        fused_centres = _centres(self.space_, self.labels_, k)
+        self.centroids_ = unit_centres(vectors, self.labels_, k)
+        fused_centres = unit_centres(self.space_, self.labels_, k)
         self.confidence_ = self._confidence()
         ordered_rows = []
         for theme_id in range(k):
@@ -459,17 +460,6 @@ def _warm_start(points: np.ndarray, previous: np.ndarray | None, k: int) -> np.n
     if len(known) != k:
         return None
     return np.vstack([points[previous == theme].mean(axis=0) for theme in known])
-
-
-def _centres(space: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Unit-length mean of each theme's rows (zeros for an empty theme)."""
-    centres = np.zeros((k, space.shape[1]), dtype=np.float32)
-    for theme in range(k):
-        members = space[labels == theme]
-        if len(members):
-            centre = members.mean(axis=0)
-            centres[theme] = centre / max(float(np.linalg.norm(centre)), 1e-12)
-    return centres
 
 
 def _presence(texts: Sequence[str]) -> tuple[sparse.csr_matrix, list[str]]:

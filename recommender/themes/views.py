@@ -170,3 +170,14 @@ def concatenated(dense: np.ndarray, lexical: np.ndarray | None, weight: float) -
     if lexical is None:
         return np.asarray(dense, dtype=np.float32)
     return np.hstack([np.sqrt(weight) * dense, np.sqrt(1.0 - weight) * lexical]).astype(np.float32)
+
+
+def unit_centres(space: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Unit-length mean of each theme's rows of ``space`` (zeros for an empty theme)."""
+    centres = np.zeros((k, space.shape[1]), dtype=np.float32)
+    for theme in range(k):
+        members = space[labels == theme]
+        if len(members):
+            centre = members.mean(axis=0)
+            centres[theme] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    return centres
