@@ -88,6 +88,10 @@ class LexicalIndex:
         bounds = np.array([self.upper_bound(tokens) for tokens in queries], dtype=np.float64)
         return matrix, bounds
 
+    def document_frequency(self, token: str) -> int:
+        """How many documents use the token."""
+        return self._doc_freq.get(token, 0)
+
     def idf(self, token: str) -> float:
         frequency = self._doc_freq.get(token, 0)
         return math.log(1 + (self.n_docs - frequency + 0.5) / (frequency + 0.5))

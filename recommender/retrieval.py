@@ -16,7 +16,7 @@ from scipy import sparse
 
 from .fusion import METHODS, fuse
 from .snapshot import Snapshot
-from .themes.labels import MIN_LIFT, reads_as_name, shown_as_written
+from .themes.labels import explains, shown_as_written
 from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
 
 MODES = ("hybrid", "dense", "lexical")
@@ -220,18 +220,16 @@ class Retriever:
         """Query terms the paper also uses, rarest first, as the query writes them (``IL-6``, ``STAT3``), in
         consistent case (words lower-case, symbols as written).
 
-        The theme label rule applied to a pair (:func:`recommender.themes.labels.explains`): a term used by a
-        third of the corpus or more, boilerplate, generic biology, or a verb ("expressed", "follow") explains
-        nothing. Membership comes from the BM25 index itself (no re-tokenising of the paper); only terms the
-        query text does not spell are looked up in the paper's own text.
+        The theme label rule applied to the hit (:func:`recommender.themes.labels.explains`): a term that more
+        than a third of the other papers use, boilerplate, generic biology, or a verb ("expressed", "follow")
+        explains nothing. Membership comes from the BM25 index itself (no re-tokenising of the paper); only
+        terms the query text does not spell are looked up in the paper's own text.
         """
         lexical = self.snapshot.lexical
         shared = [
             term
             for term in query_terms
-            if not _UNEXPLAINING_TERMS.intersection(term.split())
-            and not lexical.is_common(term, share=1 / MIN_LIFT)
-            and lexical.contains(term, row)
+            if not _UNEXPLAINING_TERMS.intersection(term.split()) and lexical.contains(term, row)
         ]
         # Rarest first; a word already inside a shared phrase is not repeated on its own.
         ranked = sorted(shared, key=lambda term: (-lexical.idf(term), term))
@@ -240,8 +238,11 @@ class Retriever:
         forms = forms or {}
         if any(word not in forms for term in ranked for word in term.split()):
             forms = {**spellings(self.snapshot.papers[row].text), **forms}
-        shown = [shown_as_written(display(term, forms)) for term in ranked]
-        return [term for term in dict.fromkeys(shown) if reads_as_name(term)][:limit]
+        shown = {term: shown_as_written(display(term, forms)) for term in ranked}
+        kept = [
+            shown[term] for term in ranked if explains(shown[term], lexical.document_frequency(term), lexical.n_docs)
+        ]
+        return list(dict.fromkeys(kept))[:limit]
 
 
 def neighbour_graph(

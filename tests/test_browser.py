@@ -133,7 +133,9 @@ class Session:
     def assert_safe(self) -> None:
         """No payload ran, nothing was fetched from another host, no script error, no markup from data."""
         assert self.page.evaluate("() => window.__xss") is None
-        assert self.page.evaluate("() => document.querySelectorAll('img, svg, iframe, object, embed').length") == 0
+        # The theme list's year charts are SVG the page draws itself; any other SVG would have come from data.
+        found = "document.querySelectorAll('img, svg:not(.year-chart), iframe, object, embed').length"
+        assert self.page.evaluate(f"() => {found}") == 0
         assert self.page.evaluate("() => document.scripts.length") == 1  # the page's own module only
         assert not self.external, f"requests to other hosts: {self.external}"
         assert not self.errors, f"errors on the page: {self.errors}"
@@ -204,7 +206,7 @@ def search(session: Session, text: str) -> None:
 # --------------------------------------------------------------------------------------------- search
 def test_a_text_search_shows_results_with_why_they_are_related(session):
     session.open("/")
-    search(session, "anoikis resistance detached cells")
+    search(session, "IL-6 STAT3 signalling from fibroblasts")
     page = session.page
     hits = page.locator("#results-list li.hit")
     assert hits.count() >= 5
@@ -214,9 +216,13 @@ def test_a_text_search_shows_results_with_why_they_are_related(session):
     expect(first.locator(".year")).to_have_text(re.compile(r"^\d{4}$"))
     expect(first.locator(".score")).to_have_text(re.compile(r"^score \d+\.\d{3}$"))
     expect(first.locator(".parts")).to_have_text(re.compile(r"meaning \d+\.\d{3}, words \d+\.\d{3}"))
-    assert "anoikis resistance" in [term.lower() for term in first.locator(".term").all_inner_texts()]
-    assert "?q=anoikis+resistance+detached+cells" in page.url  # the search is now a link
+    # Why related: the shared terms that meet the label rule (used by at most a third of the other papers), as
+    # the query writes them.
+    terms = first.locator(".term").all_inner_texts()
+    assert any("IL-6" in term or "STAT3" in term for term in terms), terms
+    assert "?q=IL-6+STAT3+signalling+from+fibroblasts" in page.url  # the search is now a link
     # The payloads are shown, as text, where any other title and journal are.
+    search(session, "anoikis resistance detached cells")
     expect(page.locator("#results-list .hit-title", has_text=XSS_TITLE)).to_have_count(1)
     expect(page.locator("#results-list .journal", has_text=XSS_JOURNAL)).to_have_count(1)
     session.assert_safe()

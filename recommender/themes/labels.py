@@ -24,8 +24,8 @@ the symbol ("hif" beside "hif-1alpha"), and an abbreviation is not shown beside 
 ``abbreviations`` on PyPI). Terms are shown in the theme's most common spelling, words lower-case and symbols
 as written ("IL-6", "STAT3", "CAFs").
 
-"Why related" terms (shared terms of a hit) follow the same rule with the pair as the "theme": both papers use
-the term (coverage 100%), so it must be used by at most a third of the corpus (lift ≥ 3) and read as a name.
+"Why related" terms (shared terms of a hit) follow the same rule with the hit as the "theme": it uses the term
+(coverage 100%), so at most a third of the other papers may use it (lift ≥ 3), and it must read as a name.
 """
 
 from __future__ import annotations
@@ -343,8 +343,10 @@ def make_label(terms: Sequence[str], size: int = 3) -> str:
 
 
 def explains(term: str, document_frequency: int, n_documents: int) -> bool:
-    """Whether a term two papers share may explain why they are related (the label rule for a pair)."""
-    if n_documents >= 6 and document_frequency * MIN_LIFT > n_documents:
+    """Whether a term a hit shares with its query may explain why they are related: the label rule with the
+    hit as the "theme" (it uses the term: coverage 100%), so at most a third of the other papers may use it
+    (lift ≥ 3), and the term must read as a name."""
+    if (document_frequency - 1) * MIN_LIFT > n_documents - 1:
         return False
     return reads_as_name(term)
 
