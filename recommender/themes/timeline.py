@@ -2,7 +2,8 @@
 
 "Which themes are growing" is read from the share, not the count (a corpus collected for recent years grows
 everywhere): the least-squares slope of the theme's share over the last :data:`TREND_YEARS` years that have
-at least :data:`MIN_YEAR_PAPERS` papers in the corpus, needing :data:`MIN_TREND_YEARS` such years. The theme is
+at least :data:`MIN_YEAR_PAPERS` papers in the corpus, needing :data:`MIN_TREND_YEARS` such years and
+:data:`MIN_THEME_PAPERS` of the theme's papers in them (fewer say nothing but noise). The theme is
 ``growing`` when that slope is at least :data:`TREND_THRESHOLD` (10%) of the theme's mean share per year,
 ``shrinking`` when it is at most minus that, else ``steady``; with too few dated years the trend is ``null``.
 """
@@ -18,6 +19,7 @@ import numpy as np
 TREND_YEARS = 10
 MIN_YEAR_PAPERS = 5
 MIN_TREND_YEARS = 3
+MIN_THEME_PAPERS = 10
 TREND_THRESHOLD = 0.10
 
 
@@ -30,7 +32,12 @@ def theme_timelines(members: Sequence[Sequence[int]], years: Sequence[int | None
     for rows in members:
         counts = Counter(years[row] for row in rows if years[row] is not None)
         share = {year: counts[year] / corpus[year] for year in sorted(counts)}
-        slope, trend = _trend([counts.get(year, 0) / corpus[year] for year in recent], recent)
+        in_window = sum(counts.get(year, 0) for year in recent)
+        slope, trend = (
+            _trend([counts.get(year, 0) / corpus[year] for year in recent], recent)
+            if in_window >= MIN_THEME_PAPERS
+            else (None, None)
+        )
         timelines.append({
             "counts": {str(year): counts[year] for year in sorted(counts)},
             "share": {str(year): round(value, 4) for year, value in share.items()},
