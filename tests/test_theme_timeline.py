@@ -14,7 +14,12 @@ def test_counts_shares_and_trends():
     first, second, third, fourth = theme_timelines([growing, shrinking, steady, few], years)
     assert first["counts"] == {"2018": 1, "2019": 2, "2020": 3, "2021": 4}
     assert first["share"]["2021"] == 0.4
-    assert (first["trend"], second["trend"], third["trend"], fourth["trend"]) == ("growing", "shrinking", "steady", None)
+    assert (first["trend"], second["trend"], third["trend"], fourth["trend"]) == (
+        "growing",
+        "shrinking",
+        "steady",
+        None,
+    )
     assert first["slope"] > 0 > second["slope"]
 
 

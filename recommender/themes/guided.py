@@ -11,7 +11,8 @@ How well a paper fits a named theme is measured on both views, each on a 0–1 s
 A paper **fits** a named theme when its fit is at least :data:`FIT_CORE` (0.5: half of the full evidence, e.g.
 every word of the name, or most of them and a clear likeness in meaning) and no other named theme fits it
 better. The rest of the corpus is clustered as usual; then a paper that fits a named theme at least weakly
-(:data:`FIT_WEAK`) moves there if it is closer to that theme's centre than to its discovered theme's centre.
+(:data:`FIT_WEAK`) moves there if it is closer to that theme's centre than to its discovered theme's centre, and
+at least half as close to it as the theme's founding papers are.
 Papers that fit a name only weakly are therefore never pulled out of a discovered theme that suits them better,
 and a name no paper fits gives an empty theme, reported as such.
 """
@@ -28,6 +29,9 @@ from .views import LexicalView, unit_centres
 #: Fit (0–1) a paper needs to found a named theme, and to be moved into one from a discovered theme.
 FIT_CORE = 0.5
 FIT_WEAK = 0.2
+#: How close to a named theme's centre a weakly fitting paper must be, relative to the theme's least close
+#: founding paper, to move there.
+MIN_CLOSENESS = 0.5
 #: Robust z-score of the dense similarity that counts as full evidence of meaning.
 DENSE_Z_FULL = 6.0
 #: Smallest robust spread of dense similarities (guards tiny or uniform corpora against dividing by ~0).
@@ -93,16 +97,22 @@ def pull_weak_members(
     space: np.ndarray, labels: np.ndarray, n_seeds: int, fit: np.ndarray, core: np.ndarray
 ) -> np.ndarray:
     """Move papers that fit a named theme at least weakly into it when they are closer to its centre than to
-    their discovered theme's centre (or have no theme). Theme ids below ``n_seeds`` are the named themes."""
+    their discovered theme's centre (or have no theme) and at least :data:`MIN_CLOSENESS` as close to it as its
+    founding papers are. Theme ids below ``n_seeds`` are the named themes."""
     labels = labels.copy()
     centres = unit_centres(space, labels, int(labels.max()) + 1 if (labels >= 0).any() else 0)
     best = np.argmax(fit, axis=1) if fit.shape[1] else np.zeros(len(fit), dtype=int)
+    founders = {
+        seed: float(np.min(space[core == seed] @ centres[seed])) if (core == seed).any() else 0.0
+        for seed in range(min(n_seeds, len(centres)))
+    }
     for row in np.flatnonzero(core < 0):
         seed = int(best[row])
         if fit[row, seed] < FIT_WEAK or seed >= len(centres) or not np.any(centres[seed]):
             continue
         own = labels[row]
         here = float(space[row] @ centres[own]) if own >= 0 else -np.inf
-        if float(space[row] @ centres[seed]) > here:
+        there = float(space[row] @ centres[seed])
+        if there > here and there >= MIN_CLOSENESS * founders[seed]:
             labels[row] = seed
     return labels
