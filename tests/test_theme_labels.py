@@ -123,10 +123,10 @@ def test_a_term_is_shown_as_the_phrase_it_sits_in():
     texts = [f"Quality of life improved ({i}); quality of life scores." for i in range(4)] + [
         f"Vascular endothelial growth factor {i} drives angiogenesis." for i in range(4)
     ]
-    runs = phrase_runs(texts)
-    assert longest_phrase("life", runs, len(texts)) == "quality of life"
-    assert longest_phrase("endothelial growth", runs, len(texts)) == "vascular endothelial growth factor"
-    assert longest_phrase("asthma", runs, len(texts)) == "asthma"
+    index = phrase_runs(texts)
+    assert longest_phrase("life", index) == "quality of life"
+    assert longest_phrase("endothelial growth", index) == "vascular endothelial growth factor"
+    assert longest_phrase("asthma", index) == "asthma"
 
 
 def test_why_related_terms_follow_the_same_rule():

@@ -34,6 +34,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -75,9 +76,11 @@ PHRASE_REPLACES = 0.6
 MAX_PHRASE_WORDS = 4
 LINK_WORDS = frozenset({"of"})
 PHRASE_TEXT_CHARS = 4000
-#: Texts read for abbreviation pairs, and characters of each (bounds the work on hostile input).
+PHRASE_USES = 500
+#: Texts read for abbreviation pairs, characters of each, and brackets of each (bound the work on hostile input).
 ABBREVIATION_TEXTS = 30
 ABBREVIATION_CHARS = 4000
+ABBREVIATION_BRACKETS = 25
 
 logging.getLogger("abbreviations").setLevel(logging.ERROR)
 
@@ -211,23 +214,38 @@ def _choose(
     ranked = [(str(vocabulary[i]), display(str(vocabulary[i]), forms), float(coverage[i])) for i in order]
     ranked = [item for item in ranked if reads_as_name(item[1])]
     chosen = _deduplicate(ranked, abbreviation_pairs(texts))[: n_terms * 2]
-    runs = phrase_runs(texts)
-    return _unique([longest_phrase(shown, runs, len(texts)) for shown in chosen])
+    index = phrase_runs(texts)
+    return _unique([longest_phrase(shown, index) for shown in chosen])
 
 
-def phrase_runs(texts: Sequence[str]) -> list[tuple[int, list[str], list[str]]]:
-    """(text number, words, their stems) of every run of words not broken by punctuation in ``texts``."""
-    return [
+@dataclass
+class PhraseIndex:
+    """The runs of words (not broken by punctuation) of some texts, their stems, and where each stem stands."""
+
+    runs: list[tuple[int, list[str], list[str]]]
+    positions: dict[str, list[tuple[int, int]]]
+    n_texts: int
+
+
+def phrase_runs(texts: Sequence[str]) -> PhraseIndex:
+    """Index ``texts`` for :func:`longest_phrase` (each text read up to :data:`PHRASE_TEXT_CHARS`)."""
+    runs = [
         (number, run, [stem(word) for word in run])
         for number, text in enumerate(texts)
         for run in segments(text[:PHRASE_TEXT_CHARS])
     ]
+    positions: dict[str, list[tuple[int, int]]] = {}
+    for index, (_, _, stems) in enumerate(runs):
+        for start, key in enumerate(stems):
+            positions.setdefault(key, []).append((index, start))
+    return PhraseIndex(runs, positions, len(texts))
 
 
-def longest_phrase(term: str, runs: Sequence[tuple[int, list[str], list[str]]], n_texts: int, rounds: int = 3) -> str:
+def longest_phrase(term: str, index: PhraseIndex, rounds: int = 3) -> str:
     """The phrase a term sits in, when at least :data:`PHRASE_SHARE` of its uses in the texts are that phrase
     and at least :data:`MIN_COVERAGE` of the texts use it ("epidermal growth" → "epidermal growth factor",
-    "life" → "quality of life"); at most :data:`MAX_PHRASE_WORDS` words. ``runs`` come from :func:`phrase_runs`."""
+    "life" → "quality of life"); at most :data:`MAX_PHRASE_WORDS` words. At most :data:`PHRASE_USES` uses of a
+    term are read (bounds the work on texts that repeat one word)."""
     for _ in range(rounds):
         words = term.split()
         size = len(words)
@@ -235,15 +253,15 @@ def longest_phrase(term: str, runs: Sequence[tuple[int, list[str], list[str]]], 
         extensions: Counter[tuple[str, ...]] = Counter()
         uses = 0
         users: dict[tuple[str, ...], set[int]] = {}
-        for number, run, stems in runs:
-            for start in range(len(run) - size + 1):
-                if stems[start : start + size] != keys:
-                    continue
-                uses += 1
-                for extension in _contexts(run, start, size):
-                    extension = tuple(plain_case(word) for word in extension)
-                    extensions[extension] += 1
-                    users.setdefault(extension, set()).add(number)
+        for run_index, start in index.positions.get(keys[0], [])[:PHRASE_USES]:
+            number, run, stems = index.runs[run_index]
+            if stems[start : start + size] != keys:
+                continue
+            uses += 1
+            for extension in _contexts(run, start, size):
+                extension = tuple(plain_case(word) for word in extension)
+                extensions[extension] += 1
+                users.setdefault(extension, set()).add(number)
         if not uses or not extensions:
             break
         phrase, count = max(extensions.items(), key=lambda item: (item[1], item[0]))
@@ -251,7 +269,7 @@ def longest_phrase(term: str, runs: Sequence[tuple[int, list[str], list[str]]], 
         if (
             count < max(PHRASE_MIN_USES, PHRASE_SHARE * uses)
             or len(phrase) > MAX_PHRASE_WORDS
-            or len(users[phrase]) < MIN_COVERAGE * n_texts
+            or len(users[phrase]) < MIN_COVERAGE * index.n_texts
             or not reads_as_name(longer, extended=True)
         ):
             break
@@ -290,14 +308,25 @@ def abbreviation_pairs(texts: Iterable[str]) -> list[tuple[str, frozenset[str]]]
 
     pairs: dict[str, frozenset[str]] = {}
     for text in list(texts)[:ABBREVIATION_TEXTS]:
+        text = _first_brackets(text[:ABBREVIATION_CHARS], ABBREVIATION_BRACKETS)
         try:
-            found = schwartz_hearst.extract_abbreviation_definition_pairs(doc_text=text[:ABBREVIATION_CHARS])
+            found = schwartz_hearst.extract_abbreviation_definition_pairs(doc_text=text)
         except (ValueError, IndexError, TypeError):  # the library's own parsing on odd text
             continue
         for short, long in found.items():
             key = stem(short)
             pairs.setdefault(key, frozenset(index_terms(long)))
     return list(pairs.items())
+
+
+def _first_brackets(text: str, most: int) -> str:
+    """``text`` up to its ``most``-th opening bracket: the library's work grows with brackets × length."""
+    position = -1
+    for _ in range(most):
+        position = text.find("(", position + 1)
+        if position < 0:
+            return text
+    return text[:position]
 
 
 def _deduplicate(ranked: list[tuple[str, str, float]], pairs: list[tuple[str, frozenset[str]]]) -> list[str]:
