@@ -51,6 +51,10 @@ SYMBOL_SAMPLE = 1000
 SYMBOL_TEXT_CHARS = 5000
 
 
+#: Similarities computed at once when finding nearest neighbours (rows × papers; 4 bytes each).
+BLOCK_CELLS = 50_000_000
+
+
 def _identity(terms: Sequence[str]) -> Sequence[str]:
     return terms
 
@@ -135,7 +139,7 @@ def binary_affinity(graph: sparse.spmatrix) -> sparse.csr_matrix:
     return (0.5 * (binary + binary.T)).tocsr()
 
 
-def knn_affinity(vectors: np.ndarray, n_neighbours: int, chunk: int = 2048) -> sparse.csr_matrix:
+def knn_affinity(vectors: np.ndarray, n_neighbours: int, chunk: int | None = None) -> sparse.csr_matrix:
     """The binary symmetric affinity of each row's ``n_neighbours`` most cosine-similar rows (rows are unit
     vectors; exact, one matrix product per chunk). Rows with no positive similarity are not linked: a paper that
     shares no term with any other has no lexical neighbours."""
@@ -144,6 +148,7 @@ def knn_affinity(vectors: np.ndarray, n_neighbours: int, chunk: int = 2048) -> s
     if k < 1:
         return sparse.csr_matrix((n, n), dtype=np.float64)
     vectors = np.asarray(vectors, dtype=np.float32)
+    chunk = chunk or max(1, min(2048, BLOCK_CELLS // n))  # one block of similarities stays near 200 MB
     columns, linked = [], []
     for start in range(0, n, chunk):
         block = vectors[start : start + chunk] @ vectors.T
