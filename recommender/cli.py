@@ -702,6 +702,9 @@ def _print_themes(report: ThemeMap, sample: int = 3) -> None:
     for theme in report.themes:
         named = "  (named)" if theme.get("seed") else ""
         click.echo(f"\n  [{theme['id']}] {theme['label']}  ({theme['size']} papers){named}")
+        if theme.get("seed") and not theme["size"]:
+            click.echo("      no paper fits this name")
+            continue
         click.echo(f"      terms: {', '.join(theme['terms']) or '(none within the label rule)'}")
         timeline = theme.get("timeline") or {}
         if timeline.get("counts"):
