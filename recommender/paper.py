@@ -174,8 +174,38 @@ def merge_papers(existing: Paper, new: Paper) -> Paper:
     for name in ("title", "doi", "pmid", "journal", "year", "source"):
         setattr(merged, name, getattr(existing, name) or getattr(new, name))
     merged.abstract = existing.abstract if len(existing.abstract) >= len(new.abstract) else new.abstract
-    for name in ("authors", "keywords", "mesh_terms", "labels"):
+    merged.authors = _union_people(existing.authors, new.authors)
+    for name in ("keywords", "mesh_terms", "labels"):
         setattr(merged, name, _union(getattr(existing, name), getattr(new, name)))
+    return merged
+
+
+def author_key(name: str) -> tuple[str, str]:
+    """(family name, first initial), lower-case: one person however a source writes them ("Bofang Wang",
+    "Wang B", "Wang, Bofang", "B. Wang")."""
+    last, comma, first = name.partition(",")
+    if comma and first.strip():
+        name = f"{first} {last}"
+    tokens = [token for token in name.replace(".", " ").split() if token]
+    if not tokens:
+        return ("", "")
+    if len(tokens) >= 2 and tokens[-1].isupper() and len(tokens[-1]) <= 3:  # "Wang B", "Smith JR": initials last
+        return (" ".join(tokens[:-1]).lower(), tokens[-1][0].lower())
+    return (tokens[-1].lower(), tokens[0][0].lower() if len(tokens) > 1 else "")
+
+
+def _union_people(first: list[str], second: list[str]) -> list[str]:
+    """Authors of both records in order, one entry per person, in the fuller spelling."""
+    merged = list(first)
+    where = {author_key(name): i for i, name in enumerate(merged)}
+    for name in second:
+        key = author_key(name)
+        if key in where:
+            if len(name) > len(merged[where[key]]):
+                merged[where[key]] = name
+        else:
+            where[key] = len(merged)
+            merged.append(name)
     return merged
 
 

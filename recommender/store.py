@@ -9,6 +9,7 @@ The store is the source of truth for ``show``; searches read a built snapshot (s
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -135,6 +136,14 @@ class PaperStore:
                 yield _paper(record)
 
 
+_POSITION = re.compile(r":(?:line|row|record|entry|item|object|page)\b[^:]*$")
+
+
+def source_file(source: str | None) -> str:
+    """The file part of a record's source ("export.ris:record 12" → "export.ris")."""
+    return _POSITION.sub("", source or "")
+
+
 class StoreWriter:
     """Writes within one transaction; obtained from :meth:`PaperStore.transaction`."""
 
@@ -148,10 +157,13 @@ class StoreWriter:
             self._insert(paper)
             return Upsert("added", paper.id)
         merged = merge_papers(existing, paper)
+        # Another record of the paper (another id, or the same DOI-based id read from another file) is a merge;
+        # the same record read again is an update, or nothing.
+        same_record = existing.id == paper.id and source_file(existing.source) == source_file(paper.source)
         if merged.to_dict() != existing.to_dict():
             self._update(merged)
-            return Upsert("updated" if existing.id == paper.id else "merged", existing.id)
-        return Upsert("unchanged" if existing.id == paper.id else "merged", existing.id)
+            return Upsert("updated" if same_record else "merged", existing.id)
+        return Upsert("unchanged" if same_record else "merged", existing.id)
 
     def delete(self, paper_id: str) -> bool:
         """Remove a paper by its id; ``False`` if there was none."""

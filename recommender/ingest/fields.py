@@ -22,19 +22,21 @@ from ..paper import clean_text, normalize_doi, normalize_pmid
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "paperid", "uid", "docid", "recordid", "_id"),
     "title": ("title", "articletitle", "primarytitle", "headline", "ti", "citationtitle", "papertitle"),
-    "abstract": ("abstract", "abstracttext", "ab", "summary", "citationabstract", "description", "text"),
+    "abstract": (
+        "abstract", "abstracttext", "abstractnote", "ab", "summary", "citationabstract", "description", "text",
+    ),
     "doi": ("doi", "di", "citationdoi", "dcidentifier"),
     "pmid": ("pmid", "pubmedid", "pubmed", "citationpmid"),
     "journal": (
         "journal", "journaltitle", "journalname", "jt", "ta", "venue", "containertitle", "periodicalname",
-        "citationjournaltitle", "publicationname", "ispartof", "so", "jo", "t2",
+        "citationjournaltitle", "publicationname", "publicationtitle", "ispartof", "so", "jo", "t2",
     ),
     "year": (
         "year", "publicationyear", "pubyear", "py", "y1", "publicationdate", "pubdate", "dp",
         "datepublished", "citationpublicationdate", "citationdate", "date", "published", "epubdate",
     ),
     "authors": ("authors", "author", "au", "fau", "a1", "creator", "citationauthor", "authorlist"),
-    "keywords": ("keywords", "keyword", "kw", "ot", "citationkeywords", "tags"),
+    "keywords": ("keywords", "keyword", "kw", "ot", "citationkeywords", "tags", "manualtags", "automatictags"),
     "mesh_terms": ("meshterms", "mesh", "mh", "meshheadings"),
     "labels": ("labels", "label", "categories", "category", "classes"),
 }  # fmt: skip
@@ -49,6 +51,7 @@ _MARKUP_TAG = re.compile(
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|jats:p|jats:sec|sec)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _ET_AL = re.compile(r",?\s+(?:et al\.?|and others)\s*$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
+_EXTRA_PMID = re.compile(r"\bPMID:\s*([0-9]{1,9})\b")
 #: Deepest nesting of lists and objects read from JSON. Paper records nest a few levels; the converters below
 #: recurse, so a value nested hundreds of levels deep is refused before it reaches them.
 MAX_JSON_DEPTH = 64
@@ -175,13 +178,15 @@ def flip_name(name: str) -> str:
 
 
 def authors_from(value: Any) -> list[str]:
-    """Authors from a list, or a string separated by ';' or ','."""
+    """Authors from a list, or a string separated by ';' or ','. Names written "Last, First" (Zotero's and
+    EndNote's CSV: ``Wang, Bofang; Li, Xiu``) are turned round, so every source spells a person alike."""
     if isinstance(value, str):
         text = strip_markup(value)
         text = text[:-64] + _ET_AL.sub("", text[-64:])  # anchored at the end: only the tail can match
-        separator = r"\s*;\s*" if ";" in text else r"\s*,\s*"
-        return [name for name in re.split(separator, text) if name]
-    return as_list(value)
+        if ";" in text:
+            return [flip_name(name) for name in re.split(r"\s*;\s*", text) if name]
+        return [name for name in re.split(r"\s*,\s*", text) if name]
+    return as_list(value)  # list items are taken as written: a list is already one entry per person
 
 
 def fields_from_mapping(record: Mapping[str, Any], columns: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -207,6 +212,10 @@ def fields_from_mapping(record: Mapping[str, Any], columns: Mapping[str, str] | 
             if converted not in (None, "", []):
                 out[name] = converted
                 break
+    if "pmid" not in out and isinstance(by_key.get("extra"), str):  # Zotero keeps "PMID: 123" in Extra
+        found = _EXTRA_PMID.search(by_key["extra"][:2000])
+        if found:
+            out["pmid"] = normalize_pmid(found.group(1))
     return out
 
 
