@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..paper import clean_text, normalize_doi, normalize_pmid
-from .fields import latin_ratio, parse_year
+from .fields import latin_ratio, parse_year, strip_markup
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _YEAR = r"(?:1[89]|20)\d{2}"
@@ -82,6 +82,7 @@ FURNITURE = _rx(
     r"^\d+(?:\.\d+)?k?\s*(?:citations?|reads|views|downloads|readers)$",
     r"^(?:pubmed|pmc|google scholar|crossref|europe pmc|semantic scholar|scopus|web of science)\W*$",
     r"^get rights and content$",
+    r"this is a preview of subscription content",
     r"^under a creative commons licen[cs]e",
     r"^journal home ?page for\b",
     r"^add to (?:mendeley|zotero|library)",
@@ -102,6 +103,13 @@ FURNITURE = _rx(
 # Lines after which the abstract cannot continue (metadata may still follow).
 ABSTRACT_END = _rx(
     r"^(?:key ?words?|keywords|index terms|mesh terms|mesh)\b\s*[:：]?",
+    r"^(?:palabras clave|palavras-chave|mots[- ]cl[ée]s|schlüsselwörter|schlagwörter|parole chiave|trefwoorden|"
+    r"słowa kluczowe|ключові слова|ключевые слова|từ khóa|关键词|關鍵詞|キーワード|키워드)\b",
+    r"^(?:citation|cite this article|how to cite|editor|edited by|reviewed by|received|accepted|published|"
+    r"copyright|data availability|funding|competing interests|academic editor|article information|"
+    r"about this article|article metrics|themen|topics)\s*[:：]",
+    r"^(?:figures?|fig\.?|table)\s+\d+\b",
+    r"^(?:figures? - uploaded by|content may be subject to copyright|discover the world|citations? \(\d+\))",
     r"^(?:pubmed disclaimer|full text links|comments?\s*\(\d+\)|conflict of interest|competing interests?|"
     r"figures?|tables?|mesh terms|substances|grant support|funding|acknowledg(?:e)?ments?|"
     r"author contributions?|declarations?|ethics|abbreviations|supplementary|copyright|related resources|"
@@ -110,8 +118,11 @@ ABSTRACT_END = _rx(
 )
 # Lines after which nothing belongs to the paper any more (reference lists, journal blurbs).
 DOCUMENT_END = _rx(
-    r"^(?:references?|bibliography|literature cited|works cited|similar articles|cited by|related articles|"
-    r"recommended articles|citing articles|more like this)\s*[:：]?$",
+    r"^(?:references?|list of references|bibliography|literature cited|works cited|similar articles|cited by|"
+    r"related articles|recommended articles|citing articles|more like this)\s*[:：]?$",
+    r"^(?:referencias|referências|références|literatur|literaturverzeichnis|bibliografia|riferimenti|"
+    r"список літератури|список литературы|литература|tài liệu tham khảo|các bài báo tương tự|参考文献|"
+    r"相似文献|参考資料|참고문헌)\s*(?:bibliográficas)?\s*[:：]?$",
     r"^期刊介绍",
     r"^(?:about (?:the|this) journal|journal (?:introduction|description|overview|information))\W*$",
 )
@@ -121,17 +132,42 @@ GENERATED = _rx(
     r"^(?:ai[- ]generated|summary generated|generated summary|tl;?dr)\b",
     r"^(?:key (?:points|findings|takeaways)|plain language summary|ai summary|in brief)\W*$",
 )
-ABSTRACT_HEADING = re.compile(r"^(?:abstract|summary|a b s t r a c t)\s*[:.]?$", re.IGNORECASE)
-ABSTRACT_INLINE = re.compile(r"^abstract(?:\s*[:.\-–—]\s*|(?=[A-Z]))(?P<rest>.{40,})$")
+#: "Abstract" in the interface languages researchers meet (English first; Spanish/Portuguese, French, German,
+#: Italian, Dutch, Polish, Ukrainian, Russian, Vietnamese, Chinese, Japanese, Korean).
+ABSTRACT_WORDS = (
+    r"abstract|summary|a b s t r a c t|resumen|resumo|résumé|zusammenfassung|kurzfassung|riassunto|sommario|"
+    r"samenvatting|streszczenie|анотація|аннотация|реферат|tóm tắt|摘要|要旨|抄録|초록|original abstract"
+)
+#: A site's "read more" at the end of a shortened abstract (searched in the last 200 characters only).
+TRAILING_MORE = re.compile(
+    r"\s*(?:…|\.\.\.)?\s*(?:continue reading|read more|show more|see more|\(more\)|\[more\]|expand)\s*$", re.IGNORECASE
+)
+ABSTRACT_HEADING = re.compile(rf"^(?:#{{1,6}}\s*)?(?:{ABSTRACT_WORDS})\s*[:.：]?$", re.IGNORECASE)
+ABSTRACT_INLINE = re.compile(r"^(?i:abstract)(?:\s*[:.\-–—]\s*|\s?(?=[A-Z]))(?P<rest>.{40,})$")
 SECTION_LABEL = re.compile(
     r"^(?P<label>(?:background|introduction|objectives?|aims?(?: and scope)?|purpose|context|importance|"
     r"rationale|hypothesis|methods?|methodology|materials and methods|design|setting|participants|patients|"
     r"interventions?|measurements|main outcome measures?|outcomes?|results?|findings|conclusions?|"
     r"interpretation|significance|implications|limitations|trial registration|registration|evidence|"
     r"study selection|data sources|data extraction|data synthesis|case presentation|case report|discussion|"
-    r"summary|problem|approach|observations?|key results|what is known|what is new)"
+    r"summary|problem|approach|observations?|key results|what is known|what is new|"
+    r"introducción|objetivos?|métodos|material y métodos|materiales y métodos|resultados|conclusiones|"
+    r"introdução|conclusões|objectifs?|méthodes|résultats|hintergrund|methoden|ergebnisse|"
+    r"schlussfolgerungen?|fragestellung|目的|方法|结果|結果|结论|結論|背景)"
     r"(?:\s+(?:and|&)\s+[a-z]+)?)\s*(?:[:.]\s*(?P<rest>.*)|$)",
     re.IGNORECASE,
+)
+#: A structured-abstract label glued to the end of the previous sentence ("...by 45%.Conclusion").
+GLUED_LABEL = re.compile(
+    r"(?<=[.!?])\s{0,1}(Background|Objectives?|Methods|Results|Conclusions?|Interpretation|Findings|"
+    r"Free full text|Full text links|Read more|View article|Show more)(?=[A-Z:\s]|$)"
+)
+#: A structured-abstract label glued to the start of its text ("ObjectiveTo investigate", "MethodsCAFs were",
+#: "3021 Background:" of a meeting abstract, Chinese labels "方法分离").
+LEADING_LABEL = re.compile(
+    r"^(?:\d{1,5}\s+(?=(?:Background|Purpose|Objectives?)\s*:))?"
+    r"(?:(Background|Objectives?|Methods|Results|Conclusions?)(?=[A-Z][a-z])|(目的|方法|结果|結果|结论|結論)(?=[^\s:：]))"
+    r"|^\d{1,5}\s+(?=(?:Background|Purpose|Objectives?)\s*:)"
 )
 SHORT_CITATION = re.compile(
     rf"^(?P<author>[^.;:]{{2,80}}?)\s+et\s+al\.?,?\s+(?P<journal>[^\d]{{2,120}}?)\.\s+(?P<year>{_YEAR})\b"
@@ -161,6 +197,11 @@ DATED_LINE = re.compile(
 )
 DOI_LABELLED = re.compile(r"(?:\bdoi\s*:?\s*|doi\.org/)(?P<doi>10\.\d{4,9}/\S+)", re.IGNORECASE)
 DOI_ANY = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
+#: Lines whose DOI is another paper's (a correction notice, a comment, the article it replies to).
+DOI_ELSEWHERE = re.compile(
+    r"\b(?:correction|erratum|corrigendum|retraction|retracted|comment on|reply to|update to)\b", re.I
+)
+DOI_LINE = re.compile(r"^doi\b\s*:?\s*(?:https?://(?:dx\.)?doi\.org/)?10\.", re.IGNORECASE)
 PMID_LINE = re.compile(r"\bPMID\s*:?\s*(?P<pmid>\d{1,9})\b")
 KEYWORDS_LINE = re.compile(r"^(?:key ?words?|keywords|index terms)\s*[:：]\s*(?P<terms>.+)$", re.IGNORECASE)
 KEYWORDS_HEADING = re.compile(r"^(?:key ?words?|keywords|index terms)\s*[:：]?$", re.IGNORECASE)
@@ -179,6 +220,8 @@ _NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.\-]*+|[A-Z]\.?)$")
 _AUTHOR_NUMBERS = re.compile(r"(?<=[^\W\d_])(?:\s*+\d++)++(?=\s*+(?:[,;]|$)|\s++(?:and|&)\s)")
 _AUTHOR_SPLIT = re.compile(r"\s*+[,;]\s*+|\s++(?:and|&)\s++")
 _FOOTNOTE_MARKS = frozenset("*†‡§¶#")
+#: Longest paragraph hard-wrapped lines are joined into.
+MAX_REFLOW_CHARS = 20000
 #: Longest line the title, author, citation and keyword rules look at: longer lines are prose (or an attack),
 #: and keeping the rules to bounded lines bounds their cost whatever the patterns. The abstract is not capped.
 MAX_RULE_LINE_CHARS = 2000
@@ -203,7 +246,104 @@ class PageFields:
 
 
 def split_lines(text: str) -> list[str]:
-    return [clean_text(line.replace("\u00a0", " ")) for line in text.replace("\r\n", "\n").split("\n")]
+    """The page's lines, cleaned; a section label glued to the end of a sentence ("...by 45%.Conclusion") is
+    put on a line of its own, and hard-wrapped paragraphs (PDF copies, 80-column pages) are joined."""
+    lines = [clean_text(line.replace("\u00a0", " ")) for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [part for line in lines for part in _unglue_labels(line)]
+    return _reflow(lines)
+
+
+def _runs_on(previous: str, line: str) -> bool:
+    """Whether ``line`` continues ``previous`` (a hard-wrapped paragraph): a long line cut mid-sentence, then a
+    lower-case start of at least three words or a sentence end; never BibTeX or labelled fields."""
+    if not previous or not line or len(previous) < 40 or not line[0].islower() or previous[-1] in ".!?:;":
+        return False
+    if "{" in previous or "=" in line.split(" ", 1)[0] or line.split(" ", 1)[0].endswith(":"):
+        return False
+    return len(line.split()) >= 3 or line[-1] in ".!?"
+
+
+def _unglue_labels(line: str) -> list[str]:
+    start = LEADING_LABEL.match(line)
+    if start and start.end():  # "ObjectiveTo investigate", "方法分离..." → the label, then its text
+        label = start.group(1) or start.group(2)
+        rest = _unglue_labels(line[start.end() :].strip())
+        return [label, *rest] if label else rest
+    if len(line) > MAX_RULE_LINE_CHARS * 10 or "." not in line:
+        return [line]
+    parts = GLUED_LABEL.split(line)
+    if len(parts) == 1:
+        return [line]
+    out = [parts[0]]
+    for label, rest in zip(parts[1::2], parts[2::2], strict=True):
+        out.extend([label, rest.strip()] if rest.strip() else [label])
+    return out
+
+
+def _reflow(lines: list[str]) -> list[str]:
+    """Join a line to the next when the text plainly runs on: the line is long and ends mid-sentence (or with a
+    hyphen) and the next starts in lower case (:func:`_runs_on`); a joined paragraph stops growing at
+    :data:`MAX_REFLOW_CHARS`."""
+    out: list[str] = []
+    pieces: list[str] = []
+    size = 0
+    for line in lines:
+        if pieces and size < MAX_REFLOW_CHARS and _runs_on(pieces[-1], line):
+            if pieces[-1].endswith("-") and pieces[-1][-2:-1].isalpha():
+                pieces[-1] = pieces[-1][:-1] + line  # a word hyphenated at the line end
+            else:
+                pieces.append(line)
+            size += len(line) + 1
+            continue
+        if pieces:
+            out.append(" ".join(pieces))
+        pieces, size = [line], len(line)
+    if pieces:
+        out.append(" ".join(pieces))
+    return out
+
+
+def _runs_on(previous: str, line: str) -> bool:
+    """Whether ``line`` continues ``previous`` (a hard-wrapped paragraph): a long line cut mid-sentence, then a
+    lower-case start of at least three words or a sentence end; never BibTeX or labelled fields."""
+    if not previous or not line or len(previous) < 40 or not line[0].islower() or previous[-1] in ".!?:;":
+        return False
+    if "{" in previous or "=" in line.split(" ", 1)[0] or line.split(" ", 1)[0].endswith(":"):
+        return False
+    return len(line.split()) >= 3 or line[-1] in ".!?"
+
+
+def _unglue_labels(line: str) -> list[str]:
+    start = LEADING_LABEL.match(line)
+    if start and start.end():  # "ObjectiveTo investigate", "方法分离..." → the label, then its text
+        label = start.group(1) or start.group(2)
+        rest = _unglue_labels(line[start.end() :].strip())
+        return [label, *rest] if label else rest
+    if len(line) > MAX_RULE_LINE_CHARS * 10 or "." not in line:
+        return [line]
+    parts = GLUED_LABEL.split(line)
+    if len(parts) == 1:
+        return [line]
+    out = [parts[0]]
+    for label, rest in zip(parts[1::2], parts[2::2], strict=True):
+        out.extend([label, rest.strip()] if rest.strip() else [label])
+    return out
+
+
+def _reflow(lines: list[str]) -> list[str]:
+    """Join a line to the next when the text plainly runs on: the line is long and ends mid-sentence (or with a
+    hyphen) and the next starts in lower case."""
+    out: list[str] = []
+    for line in lines:
+        if out and _runs_on(out[-1], line):
+            previous = out[-1]
+            if previous.endswith("-") and previous[-2:-1].isalpha():
+                out[-1] = previous[:-1] + line  # a word hyphenated at the line end
+            else:
+                out[-1] = f"{previous} {line}"
+        else:
+            out.append(line)
+    return out
 
 
 def sentence_count(line: str) -> int:
@@ -292,26 +432,41 @@ class PageLines:
         seen_prose = False
         for index, kind in enumerate(kinds):
             seen_prose = seen_prose or kind == "prose" or (kind == "section" and len(lines[index]) > 80)
-            if kind == "document_end" and seen_prose:
+            if kind == "document_end" and seen_prose and not _in_contents_list(lines, kinds, index):
                 end = index
                 break
         return cls(lines, kinds, end)
 
 
+def _in_contents_list(lines: list[str], kinds: list[str], index: int) -> bool:
+    """Whether a "References" line is an entry of a table of contents: followed by a heading or short entry,
+    not by references."""
+    following = next((lines[j] for j in range(index + 1, min(index + 4, len(lines))) if lines[j]), "")
+    return bool(following) and len(following) < 40 and not following[:1].isdigit() and not following.startswith("[")
+
+
+def _is_caption(line: str) -> bool:
+    """A figure caption with panels: "(a) ... (b) ..." within its first 600 characters (plain string search)."""
+    head = line[:600]
+    first = head.find("(a) ")
+    return first >= 0 and head.find("(b) ", first + 4) >= 0
+
+
 def _kind(line: str) -> str:
     if not line:
         return "blank"
-    if DOCUMENT_END.search(line):
+    head = line[:MAX_RULE_LINE_CHARS]  # markers and furniture are short lines: their patterns read only this
+    if DOCUMENT_END.search(head):
         return "document_end"
-    if GENERATED.search(line):
+    if GENERATED.search(head):
         return "generated"
-    if ABSTRACT_HEADING.match(line):
+    if ABSTRACT_HEADING.match(head):
         return "abstract_heading"
     if ABSTRACT_INLINE.match(line):
         return "abstract_inline"
-    if ABSTRACT_END.search(line):
+    if ABSTRACT_END.search(head) or _is_caption(line):
         return "abstract_end"
-    if FURNITURE.search(line):
+    if len(line) <= MAX_RULE_LINE_CHARS and FURNITURE.search(line):
         return "furniture"
     if line[0] in "{[" and line[-1] in "}]":
         return "json"
@@ -351,6 +506,11 @@ def _collect_abstract(page: PageLines, start: int, first: str | None = None) -> 
         if kind == "blank":
             index += 1
             continue
+        if not parts and not pending_label and DOI_LABELLED.search(line[:MAX_RULE_LINE_CHARS]):
+            index += 1  # a citation line ("Title. Authors. Journal. 2026. doi: ...") heads some abstracts
+            continue
+        if kind == "abstract_end" and not parts and SECTION_LABEL.match(line):
+            kind = "section"  # "Introduction:" right after the heading labels the abstract's first section
         if kind == "section":
             match = SECTION_LABEL.match(line)
             assert match is not None
@@ -363,29 +523,69 @@ def _collect_abstract(page: PageLines, start: int, first: str | None = None) -> 
             else:
                 pending_label = label
             used.append(index)
-        elif kind == "prose" or (pending_label and kind == "other"):
+        elif kind == "prose" or (pending_label and kind == "other") or _is_sentence(line, kind):
             parts.append(f"{pending_label}: {line}" if pending_label else line)
             pending_label = None
             used.append(index)
         else:
             break
         index += 1
-    return " ".join(parts).strip(), used
+    return _tidy_abstract(" ".join(parts)), used
 
 
-def find_abstract(page: PageLines) -> tuple[str | None, list[int]]:
-    """The abstract after an "Abstract" heading if there is one, else the longest run of prose."""
+def _without_title(abstract: str, title: str) -> str:
+    """The abstract without the title some pages repeat as its first line (a summary blog's "Original
+    abstract"), when something substantial remains."""
+    head = title.rstrip(" .")
+    if abstract[: len(head)].lower() == head.lower():
+        rest = abstract[len(head) :].lstrip(" .:")
+        if len(rest) >= 100:
+            return rest
+    return abstract
+
+
+def _is_sentence(line: str, kind: str) -> bool:
+    """A line of running text too short to be prose on its own ("We examined whether ... predicts ...")."""
+    return kind == "other" and len(line.split()) >= 8 and line[-1] in ".!?" and not _is_metadata_line(line)
+
+
+def _tidy_abstract(text: str) -> str:
+    """Markup tags left in copied text (JATS) removed; a site's "… CONTINUE READING" / "(More)" cut off."""
+    text = strip_markup(text) if "<" in text or "&" in text else text.strip()
+    return (
+        TRAILING_MORE.sub("", text[-200:]).join([text[:-200], ""]) if len(text) > 200 else TRAILING_MORE.sub("", text)
+    )
+
+
+def heading_abstracts(page: PageLines, minimum: int = 100) -> list[tuple[str, list[int]]]:
+    """Every abstract that follows an "Abstract" heading (in any interface language) or a glued one, in order;
+    those after a heading need ``minimum`` characters."""
+    found = []
     for index in range(page.end):
         kind = page.kind[index]
         if kind == "abstract_inline":
             match = ABSTRACT_INLINE.match(page.text[index])
             assert match is not None
             text, used = _collect_abstract(page, index + 1, first=match.group("rest").strip())
-            return text, [index, *used]
-        if kind == "abstract_heading":
+            found.append((text, [index, *used]))
+        elif kind == "abstract_heading":
             text, used = _collect_abstract(page, index + 1)
-            if len(text) >= 100:
-                return text, [index, *used]
+            if len(text) >= minimum:
+                found.append((text, [index, *used]))
+    return found
+
+
+def find_abstract(page: PageLines) -> tuple[str | None, list[int]]:
+    """The abstract after an "Abstract" heading if there is one, else the longest run of prose.
+
+    A page with abstracts in two languages (SciELO, Springer, CyberLeninka) gives the English one when it is at
+    least half as long as the longest: the English model reads it best and the title is chosen in English too.
+    """
+    found = heading_abstracts(page)
+    if found:
+        longest = max(len(text) for text, _ in found)
+        english = [item for item in found if is_english(item[0]) and len(item[0]) >= longest / 2]
+        return (english or found)[0]
     best: tuple[str, list[int]] = ("", [])
     index = 0
     while index < page.end:
@@ -399,27 +599,229 @@ def find_abstract(page: PageLines) -> tuple[str | None, list[int]]:
     return (best[0] or None), best[1]
 
 
-def _find_title(page: PageLines, abstract_lines: list[int]) -> str | None:
-    """A title-like line repeated on the page, else the nearest title-like line above the abstract."""
-    counts: dict[str, int] = {}
-    for index in range(page.end):
-        if page.kind[index] == "other" and is_title_like(page.text[index]):
-            counts[page.text[index]] = counts.get(page.text[index], 0) + 1
-    repeated = [line for line, count in counts.items() if count >= 2 and parse_author_line(line) is None]
-    english = [line for line in repeated if latin_ratio(line) >= 0.8]
-    if english or repeated:
-        return (english or repeated)[0]
-    if not abstract_lines:
+_ENGLISH = frozenset("the of and in to a with for by on is are from as at an that this was were which".split())
+_OTHER_FUNCTION_WORDS = frozenset(
+    "de la el en y del los las con por para una un que se le les des et du dans sur der die das und mit von zu "
+    "den ein eine im beim bei zur zum für über auf da do dos das em para com uma não il di e per che".split()
+)
+
+
+_FUNCTION_WORD = re.compile(r"(?<![\w\-.])[^\W\d_]+(?![\w\-.])")
+
+
+def is_english(text: str) -> bool:
+    """Mostly Latin letters, and more English function words than Spanish/Portuguese/French/German/Italian
+    (a short title with none of either counts as English)."""
+    return language(text) == "en"
+
+
+def is_foreign(text: str) -> bool:
+    """Another script, or more function words of another European language than of English."""
+    return language(text) == "other"
+
+
+def language(text: str) -> str:
+    if latin_ratio(text) < 0.8:
+        return "other"
+    # Lower-case words standing alone: "IL" of "IL-6" or "e" of "e.g." is no Italian.
+    words = [word for word in _FUNCTION_WORD.findall(text[:3000]) if word.islower()]
+    english = sum(word in _ENGLISH for word in words)
+    other = sum(word in _OTHER_FUNCTION_WORDS for word in words)
+    return "en" if english > other or english == other == 0 else "other" if other > english else "unknown"
+
+
+def _find_title(page: PageLines, abstract_lines: list[int], abstract: str | None) -> str | None:
+    """The title, chosen among the page's lines by evidence (:func:`title_score`), not by position; ``None``
+    when no line is convincing (:data:`TITLE_MIN_SCORE`): an empty title is better than stored furniture. A
+    translated title beside an English one that is nearly as convincing gives way to the English one."""
+    labelled = _labelled_title(page)
+    if labelled:
+        return labelled
+    scored = title_candidates(page, abstract_lines, abstract)
+    if not scored or scored[0][0] < TITLE_MIN_SCORE:
         return None
-    fallback: str | None = None
-    for index in range(abstract_lines[0] - 1, -1, -1):
-        line, kind = page.text[index], page.kind[index]
-        if kind != "other" or _is_metadata_line(line) or not is_title_like(line):
+    best = scored[0]
+    if is_foreign(best[2]):
+        english = [item for item in scored if is_english(item[2]) and item[0] >= max(1.0, best[0] - 2.0)]
+        if english:
+            best = english[0]
+    return best[2]
+
+
+def title_candidates(page: PageLines, abstract_lines: list[int], abstract: str | None) -> list[tuple[float, int, str]]:
+    """Every line that could be the title, with its :func:`title_score`, best first. Titles sit near the top
+    of a page: only its first :data:`TITLE_WINDOW` lines are candidates (their copies anywhere count)."""
+    regions = [used for _, used in heading_abstracts(page, minimum=0)]
+    used = set(abstract_lines).union(*regions) if regions else set(abstract_lines)
+    window = min(page.end, TITLE_WINDOW)
+    lines = [(index, page.text[index]) for index in range(page.end) if index not in used and page.text[index]]
+    anchors = _anchor_lines(page, used, window + 4)
+    furniture = {index for index in range(window) if page.kind[index] in ("furniture", "generated", "json")}
+    vocabulary = _content_words(" ".join([abstract or "", *(text for text, _ in heading_abstracts(page))]))
+    latin_abstract = latin_ratio(abstract or "") >= 0.8
+    haystack = "\n".join(line.lower() for _, line in lines)
+    start = abstract_lines[0] if abstract_lines else page.end
+    candidates = [
+        (index, candidate)
+        for index, line in lines
+        if index < window and index not in furniture and (candidate := _title_candidate(line)) is not None
+    ][:MAX_TITLE_CANDIDATES]
+    texts = [candidate for _, candidate in candidates]
+    scored = []
+    for index, candidate in candidates:
+        score = title_score(candidate, index, haystack, anchors, vocabulary, start, latin_abstract)
+        if any(other != candidate and other.startswith(candidate.rstrip(" .…")) for other in texts):
+            score -= 2.0  # a shortened copy of a longer candidate (a breadcrumb or a card)
+        scored.append((score, index, candidate))
+    return sorted(scored, key=lambda item: (-item[0], item[1]))
+
+
+#: Lines considered for the title: the page's first lines (a title sits near the top; this bounds the work).
+TITLE_WINDOW = 1000
+MAX_TITLE_CANDIDATES = 300
+#: The least evidence a line needs to be taken as the title.
+TITLE_MIN_SCORE = 2.0
+#: Interface words that label a line as the title ("Title: ...").
+TITLE_LABEL = re.compile(
+    r"^(?:title|article title|paper title|título|titulo|titre|titel|titolo|назва|название|tiêu đề|标题|題名|タイトル)"
+    r"\s*[:：]\s*(?P<title>.{10,400})$",
+    re.IGNORECASE,
+)
+#: Furniture in many interfaces that a title scorer must never take (editors, dates, counters, app prompts,
+#: markdown section headings of summaries, notices); lines matching are not candidates at all.
+TITLE_FURNITURE = _rx(
+    r"^#{2,6}\s",
+    r"^(?:editors?|edited by|reviewed by|reviewers?|academic editor|handling editor|guest editor)\b",
+    r"^(?:submission )?(?:received|accepted|revised|published|posted|epub|first published)\b",
+    r"^(?:publisher|publication history|article history|copyright|license|licence|rights)\b",
+    r"\b(?:downloads?|views?|citations?|altmetric|readers|mentions)\s*[:(]?\s*\d",
+    r"^total (?:pdf )?(?:downloads|views)",
+    r"this article has been (?:updated|corrected|retracted)",
+    r"\blog ?in\b|\bsign ?in\b|\bsign up\b|\bregister\b|\bsubscribe\b",
+    r"\b(?:save|cite|share|export|download|print|email)\b.{0,20}\b(?:article|citation|pdf|this)\b",
+    r"^(?:cite|share|save|download|export|print|email|pdf|html|full text|abstract|summary)\b\W*(?:\||$)",
+    r"^(?:search by citation|view/save citation|how to cite|about this article|article metrics|open access)\b",
+    r"^(?:видання|видавець|автори|анотація|ключові слова|журнал|издание|авторы|tác giả|tạp chí|出版|作者|期刊)"
+    r"\s*[:：]?",
+    r"^(?:volltext|zitationen|autoren|jahr|themen)\b",
+    r"научная статья на тему|текст научной работы|аннотация научной статьи|^тема\b|надоели баннеры",
+    r"^(?:corresponding author|correspondence)\b|\*corresponding",
+    r"^(?:indexed in|this website|we use cookies|stay updated|paper summary|key findings|key takeaways)\b",
+    r"^(?:research (?:paper|article)s?|original (?:research|article)|review article|mini review)\W*$",
+    r"^(?:\d{1,3}[.)]?\s*)?(?:department|faculty|school|institute|laborator(?:y|ies)|center|centre|university|"
+    r"hospital|division|unit)\b",
+    r"\bbanners?\b|\bnewsletter\b|\bcookie",
+)
+TITLE_LABEL_ALONE = re.compile(
+    r"^(?:title|article title|paper title|título|titre|titel|titolo|назва|название|标题)\s*[:：]?$", re.IGNORECASE
+)
+_TITLE_LABEL_VALUE = re.compile(r"^[^:：]{1,30}[:：]\s")
+#: Words of a sentence about a paper rather than its title (summaries, press releases, teasers).
+_SENTENCE_WORDS = re.compile(
+    r"\b(?:could|would|might|may|will|we|our|this (?:study|research|work|paper)|these findings|researchers|"
+    r"suggests?|shows?|found that)\b",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _labelled_title(page: PageLines) -> str | None:
+    """A title the page labels as one: "Title: ..." on one line, or a "Title" line followed by the title."""
+    for index in range(page.end):
+        line = page.text[index]
+        if len(line) > MAX_RULE_LINE_CHARS:
             continue
-        if latin_ratio(line) >= 0.8:
-            return line
-        fallback = fallback or line
-    return fallback
+        match = TITLE_LABEL.match(line)
+        if match:
+            return match.group("title").strip()
+        if TITLE_LABEL_ALONE.match(line):
+            following = next((page.text[j] for j in range(index + 1, min(index + 3, page.end)) if page.text[j]), "")
+            if following and _title_candidate(following):
+                return following.strip()
+    return None
+
+
+def _title_candidate(line: str) -> str | None:
+    """The line as a possible title (a leading "# " or bullet removed), or ``None`` when it cannot be one."""
+    if len(line) > 400:
+        return None
+    text = re.sub(r"^(?:#\s+|[•·▪◦*–-]\s+)", "", line).strip()
+    if TITLE_FURNITURE.search(text) or FURNITURE.search(text) or ABSTRACT_HEADING.match(text):
+        return None
+    cjk = len(_CJK.findall(text))
+    if not (is_title_like(text) or 8 <= cjk <= 120) or _is_metadata_line(text) or SECTION_LABEL.match(text):
+        return None
+    if text.count(";") >= 2 or text.count("#") >= 2 or text.count(" / ") >= 2:  # keyword lists and tags
+        return None
+    if _TITLE_LABEL_VALUE.match(text) or "@" in text or "http" in text.lower() or "www." in text.lower():
+        return None
+    if any(mark in text for mark in "{}=|") or sum(ch.isdigit() for ch in text) > len(text) / 4:
+        return None
+    if ABSTRACT_INLINE.match(text) or _glued_words(text):
+        return None
+    return text.rstrip(" ·")
+
+
+def _glued_words(text: str) -> bool:
+    """Run-together interface text or names ("AbstractFull TextInfo/History", "Marta GilMarta Gil1Haruto")."""
+    return len(re.findall(r"[a-z][A-Z][a-z]", text)) >= 2
+
+
+def _content_words(text: str) -> set[str]:
+    return {word.lower()[:6] for word in _WORD.findall(text[:5000])}
+
+
+def _anchor_lines(page: PageLines, skip: set[int], limit: int) -> list[int]:
+    """Lines (of the first ``limit``) that sit next to a title on real pages: authors, DOI, citation and
+    journal/date lines."""
+    anchors = []
+    for index in range(min(page.end, limit)):
+        line = page.text[index]
+        if index in skip or not line or len(line) > MAX_RULE_LINE_CHARS:
+            continue
+        if DOI_LABELLED.search(line) or DOI_ANY.search(line) or parse_author_line(line) or _is_metadata_line(line):
+            anchors.append(index)
+    return anchors
+
+
+def title_score(
+    line: str,
+    index: int,
+    haystack: str,
+    anchors: list[int],
+    vocabulary: set[str],
+    abstract_start: int,
+    latin_abstract: bool,
+) -> float:
+    """Evidence that a line is the page's title (``haystack``: the page's other lines, lower-cased, joined):
+    repeated on the page (in a breadcrumb or a citation line: +2); sharing the abstract's words (+3 × the share
+    of its words the abstracts use, scaled down for lines under 8 words: tags and teasers are short); near an
+    author, DOI or citation line (+1); above the abstract (+0.5); a title's length (+0.5 for 6-35 words);
+    English (+1: a translated title beside the English one gives way); another script beside a Latin abstract
+    (-1); a sentence about the paper rather than a name ("could", "we", "this study suggests") or over 220
+    characters (-1.5)."""
+    score = 0.0
+    key = line.lower().rstrip(" .")
+    if len(key) >= 20 and haystack.count(key) >= 2:
+        score += 2.0
+    words = _content_words(line)
+    size = len(line.split()) if not _CJK.search(line) else len(_CJK.findall(line)) / 2
+    if words and vocabulary:
+        score += 3.0 * len(words & vocabulary) / len(words) * min(1.0, size / 8)
+    if any(abs(anchor - index) <= 3 for anchor in anchors):
+        score += 1.0
+    if index < abstract_start:
+        score += 0.5
+    if 6 <= size <= 35:
+        score += 0.5
+    if latin_abstract and latin_ratio(line) < 0.8:
+        score -= 1.0
+    if is_english(line):
+        score += 1.0  # a translated title beside the English one: the English one is kept
+    if _SENTENCE_WORDS.search(line) or len(line) > 220:
+        score -= 1.5
+    return score
 
 
 def _is_metadata_line(line: str) -> bool:
@@ -497,9 +899,14 @@ def _looks_like_journal(line: str) -> bool:
     return not _is_metadata_line(line)
 
 
-def _find_doi(lines: list[str]) -> str | None:
-    for pattern in (DOI_LABELLED, DOI_ANY):
-        for line in lines:
+def _find_doi(lines: list[str], after: list[str] = ()) -> str | None:
+    """The paper's DOI: a labelled one before an unlabelled one, never one on a line about a correction or a
+    comment when there is another; a "DOI ..." line after the references (Springer's "About this article")
+    before an unlabelled one."""
+    plain = [line for line in lines if not DOI_ELSEWHERE.search(line[:MAX_RULE_LINE_CHARS])]
+    trailing = [line for line in after if DOI_LINE.match(line)]
+    for pattern, pool in ((DOI_LABELLED, plain), (DOI_LABELLED, trailing), (DOI_ANY, plain), (DOI_ANY, lines)):
+        for line in pool:
             match = pattern.search(line)
             if match:
                 doi = normalize_doi(match.group("doi") if pattern is DOI_LABELLED else match.group(0))
@@ -573,11 +980,13 @@ def parse_text_page(raw: str) -> PageFields:
     skip = set(abstract_lines)
     body = [page.text[i] for i in range(page.end) if i not in skip and page.kind[i] not in ("furniture", "blank")]
     fields = PageFields(abstract=abstract)
-    fields.title = _find_title(page, abstract_lines)
+    fields.title = _find_title(page, abstract_lines, abstract)
+    if fields.title and abstract:
+        fields.abstract = _without_title(abstract, fields.title)
     citation = _citation_fields(body)
     fields.journal = citation.get("journal")
     fields.year = citation.get("year")
-    fields.doi = _find_doi(body)
+    fields.doi = _find_doi(body, [line for line in page.text[page.end :] if len(line) <= MAX_RULE_LINE_CHARS])
     pmid = next((m.group("pmid") for m in map(PMID_LINE.search, body) if m), None)
     fields.pmid = normalize_pmid(pmid)
     fields.authors = _find_authors(page, skip)
