@@ -1,4 +1,5 @@
-"""The page reader on the development set of copied pages (tests/pages_dev): which fields it gets right.
+"""The page reader on the development sets of copied pages (tests/pages_dev, tests/pages_holdout): which fields it
+gets right.
 
 A page is fully right when its title (a trailing full stop aside; none when the page has none), its DOI and
 the abstract's first and last characters are right, and no listed furniture reached the title or the abstract.
@@ -74,7 +75,12 @@ def fully_right(result: dict[str, Any]) -> bool:
 
 
 def main() -> None:
-    scores = score_all()
+    for folder in (ROOT, ROOT.parent / "pages_holdout"):
+        print(f"== {folder.name}")
+        report(score_all(folder))
+
+
+def report(scores: dict[str, dict[str, Any]]) -> None:
     for name, result in scores.items():
         if not fully_right(result) or "-v" in sys.argv:
             print(f"{name:<32} {result['note'] or 'right'}")

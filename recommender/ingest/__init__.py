@@ -3,8 +3,9 @@
 ``read_paths`` expands folders and globs, recognises each file's format from its content
 (:mod:`.detect`), and streams ``(source, position, Paper | Rejected)`` from the matching reader: PubMed XML
 (:mod:`.pubmed_xml`), MEDLINE/nbib (:mod:`.medline`), RIS (:mod:`.ris`), BibTeX (:mod:`.bibtex`), JSON Lines
-and JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), or a single page document, plain text or HTML
-(:mod:`.page`). Readers never raise on bad content; they yield a :class:`Rejected` with the reason.
+and JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), a single page document, plain text or HTML
+(:mod:`.page`), or a PDF (:mod:`.pdf`). Readers never raise on bad content; they yield a :class:`Rejected`
+with the reason.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .detect import InputTooLarge, UnreadableFile, decode, open_binary, sniff
 from .jsonl import read_json, read_jsonl, read_objects
 from .medline import read_medline
 from .page import parse_page
+from .pdf import read_pdf
 from .pubmed_xml import read_pubmed_xml
 from .records import RawRecord, Rejected, to_paper
 from .ris import read_ris
@@ -31,6 +33,8 @@ __all__ = ["RawRecord", "Rejected", "expand_paths", "read_file", "read_paths", "
 
 _GLOB_CHARS = set("*?[")
 MAX_PAGE_BYTES = 20 * 1024 * 1024
+#: Largest PDF read (only its first pages are parsed, but pypdf needs the whole file to find them).
+MAX_PDF_BYTES = 64 * 1024 * 1024
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path | None]]:
@@ -69,6 +73,8 @@ def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
             yield from (read_jsonl if kind == "jsonl" else read_json)(path, columns=columns)
         elif kind in READERS:
             yield from READERS[kind](path)
+        elif kind == "pdf":
+            yield _read_pdf(path)
         else:
             yield _read_page(path)
     except InputTooLarge as error:  # a gzip bomb, an endless line: the records before it were yielded
@@ -89,6 +95,14 @@ def _read_page(path: Path) -> RawRecord | Rejected:
     if len(data) > MAX_PAGE_BYTES:
         return Rejected(f"page document larger than {MAX_PAGE_BYTES // 1024 // 1024} MB", too_large=True)
     return RawRecord(parse_page(decode(data)))
+
+
+def _read_pdf(path: Path) -> RawRecord | Rejected:
+    with open_binary(path) as handle:
+        data = handle.read(MAX_PDF_BYTES + 1)
+    if len(data) > MAX_PDF_BYTES:
+        return Rejected(f"PDF larger than {MAX_PDF_BYTES // 1024 // 1024} MB", too_large=True)
+    return read_pdf(data)
 
 
 def read_paths(

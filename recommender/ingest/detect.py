@@ -31,7 +31,6 @@ MAX_JSON_DOCUMENT_BYTES = 20 * _MB
 #: Largest file that a reader has to hold whole (BibTeX, UTF-16 text).
 MAX_WHOLE_FILE_BYTES = 64 * _MB
 _BINARY_MAGIC = {
-    b"%PDF": "a PDF file (export or copy the abstract as text)",
     b"PK\x03\x04": "a ZIP/Office file (export it as CSV, JSON or text)",
     b"\x89PNG": "an image",
     b"\xff\xd8\xff": "an image",
@@ -182,8 +181,8 @@ def decode(data: bytes) -> str:
 def sniff(path: Path) -> str:
     """The file's format, from its content; raises :class:`UnreadableFile` for what cannot be ingested.
 
-    One of ``pubmed_xml``, ``jsonl``, ``json``, ``ris``, ``medline``, ``bibtex``, ``html``, ``csv``, ``tsv``
-    or ``text`` (a single page document).
+    One of ``pubmed_xml``, ``jsonl``, ``json``, ``ris``, ``medline``, ``bibtex``, ``html``, ``csv``, ``tsv``,
+    ``pdf`` or ``text`` (a single page document).
     """
     try:
         with open_binary(path) as handle:
@@ -194,6 +193,8 @@ def sniff(path: Path) -> str:
         raise UnreadableFile(f"cannot read file: {error}") from None
     if not head.strip():
         raise UnreadableFile("empty file")
+    if head.lstrip()[:5] == b"%PDF-":
+        return "pdf"
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             raise UnreadableFile(f"binary file: {what}")

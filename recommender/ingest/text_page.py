@@ -105,6 +105,7 @@ ABSTRACT_END = _rx(
     r"^(?:key ?words?|keywords|index terms|mesh terms|mesh)\b\s*[:：]?",
     r"^(?:palabras clave|palavras-chave|mots[- ]cl[ée]s|schlüsselwörter|schlagwörter|parole chiave|trefwoorden|"
     r"słowa kluczowe|ключові слова|ключевые слова|từ khóa|关键词|關鍵詞|キーワード|키워드)\b",
+    r"^(?:core tip|strengths and limitations of this study|key points|highlights)\s*[:：]?",
     r"^(?:citation|cite this article|how to cite|editor|edited by|reviewed by|received|accepted|published|"
     r"copyright|data availability|funding|competing interests|academic editor|article information|"
     r"about this article|article metrics|themen|topics)\s*[:：]",
@@ -146,7 +147,7 @@ ABSTRACT_HEADING = re.compile(rf"^(?:#{{1,6}}\s*)?(?:{ABSTRACT_WORDS})\s*[:.：]
 ABSTRACT_INLINE = re.compile(r"^(?i:abstract)(?:\s*[:.\-–—]\s*|\s?(?=[A-Z]))(?P<rest>.{40,})$")
 SECTION_LABEL = re.compile(
     r"^(?P<label>(?:background|introduction|objectives?|aims?(?: and scope)?|purpose|context|importance|"
-    r"rationale|hypothesis|methods?|methodology|materials and methods|design|setting|participants|patients|"
+    r"rationale|hypothesis|methods?|methodology|materials? and methods|design|setting|participants|patients|"
     r"interventions?|measurements|main outcome measures?|outcomes?|results?|findings|conclusions?|"
     r"interpretation|significance|implications|limitations|trial registration|registration|evidence|"
     r"study selection|data sources|data extraction|data synthesis|case presentation|case report|discussion|"
@@ -161,6 +162,13 @@ SECTION_LABEL = re.compile(
 GLUED_LABEL = re.compile(
     r"(?<=[.!?])\s{0,1}(Background|Objectives?|Methods|Results|Conclusions?|Interpretation|Findings|"
     r"Free full text|Full text links|Read more|View article|Show more)(?=[A-Z:\s]|$)"
+)
+#: A structured-abstract label with no colon before its text ("Objectives To examine", "Design Cohort study",
+#: "Main outcome measures Overall survival"), recognised only inside an abstract being collected.
+BARE_LABEL = re.compile(
+    r"^(?P<label>Background|Objectives?|Aims?|Purpose|Design|Setting|Participants|Interventions?|Methods|"
+    r"Main outcome measures?|Primary and secondary outcome measures|Results|Conclusions?|Interpretation|"
+    r"Trial registration(?: number)?)\s{1,2}(?P<rest>[A-Z0-9].{10,})$"
 )
 #: A structured-abstract label glued to the start of its text ("ObjectiveTo investigate", "MethodsCAFs were",
 #: "3021 Background:" of a meeting abstract, Chinese labels "方法分离").
@@ -249,18 +257,30 @@ def split_lines(text: str) -> list[str]:
     """The page's lines, cleaned; a section label glued to the end of a sentence ("...by 45%.Conclusion") is
     put on a line of its own, and hard-wrapped paragraphs (PDF copies, 80-column pages) are joined."""
     lines = [clean_text(line.replace("\u00a0", " ")) for line in text.replace("\r\n", "\n").split("\n")]
-    lines = [part for line in lines for part in _unglue_labels(line)]
+    lines = [part for line in lines for part in _unglue_labels(line.translate(LIGATURES))]
     return _reflow(lines)
 
 
-def _runs_on(previous: str, line: str) -> bool:
+def _runs_on(previous: str, line: str, *, inside: bool = False) -> bool:
     """Whether ``line`` continues ``previous`` (a hard-wrapped paragraph): a long line cut mid-sentence, then a
-    lower-case start of at least three words or a sentence end; never BibTeX or labelled fields."""
-    if not previous or not line or len(previous) < 40 or not line[0].islower() or previous[-1] in ".!?:;":
+    lower-case start of at least three words or a sentence end; inside a paragraph already three lines long,
+    an upper-case start too ("...sustains ATP and" / "NADPH levels."), unless it is a heading or author line.
+    Never BibTeX or labelled fields."""
+    if not previous or not line or len(previous) < (25 if inside else 40) or previous[-1] in ".!?:;":
+        return False
+    if not line[0].islower() and not (
+        inside and line[0].isalnum() and not SECTION_LABEL.match(line) and parse_author_line(line) is None
+    ):
         return False
     if "{" in previous or "=" in line.split(" ", 1)[0] or line.split(" ", 1)[0].endswith(":"):
         return False
     return len(line.split()) >= 3 or line[-1] in ".!?"
+
+
+#: Typographic ligatures of PDF text ("ﬁbroblasts") as their letters.
+LIGATURES = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+)
 
 
 def _unglue_labels(line: str) -> list[str]:
@@ -288,7 +308,7 @@ def _reflow(lines: list[str]) -> list[str]:
     pieces: list[str] = []
     size = 0
     for line in lines:
-        if pieces and size < MAX_REFLOW_CHARS and _runs_on(pieces[-1], line):
+        if pieces and size < MAX_REFLOW_CHARS and _runs_on(pieces[-1], line, inside=len(pieces) >= 2):
             if pieces[-1].endswith("-") and pieces[-1][-2:-1].isalpha():
                 pieces[-1] = pieces[-1][:-1] + line  # a word hyphenated at the line end
             else:
@@ -300,49 +320,6 @@ def _reflow(lines: list[str]) -> list[str]:
         pieces, size = [line], len(line)
     if pieces:
         out.append(" ".join(pieces))
-    return out
-
-
-def _runs_on(previous: str, line: str) -> bool:
-    """Whether ``line`` continues ``previous`` (a hard-wrapped paragraph): a long line cut mid-sentence, then a
-    lower-case start of at least three words or a sentence end; never BibTeX or labelled fields."""
-    if not previous or not line or len(previous) < 40 or not line[0].islower() or previous[-1] in ".!?:;":
-        return False
-    if "{" in previous or "=" in line.split(" ", 1)[0] or line.split(" ", 1)[0].endswith(":"):
-        return False
-    return len(line.split()) >= 3 or line[-1] in ".!?"
-
-
-def _unglue_labels(line: str) -> list[str]:
-    start = LEADING_LABEL.match(line)
-    if start and start.end():  # "ObjectiveTo investigate", "方法分离..." → the label, then its text
-        label = start.group(1) or start.group(2)
-        rest = _unglue_labels(line[start.end() :].strip())
-        return [label, *rest] if label else rest
-    if len(line) > MAX_RULE_LINE_CHARS * 10 or "." not in line:
-        return [line]
-    parts = GLUED_LABEL.split(line)
-    if len(parts) == 1:
-        return [line]
-    out = [parts[0]]
-    for label, rest in zip(parts[1::2], parts[2::2], strict=True):
-        out.extend([label, rest.strip()] if rest.strip() else [label])
-    return out
-
-
-def _reflow(lines: list[str]) -> list[str]:
-    """Join a line to the next when the text plainly runs on: the line is long and ends mid-sentence (or with a
-    hyphen) and the next starts in lower case."""
-    out: list[str] = []
-    for line in lines:
-        if out and _runs_on(out[-1], line):
-            previous = out[-1]
-            if previous.endswith("-") and previous[-2:-1].isalpha():
-                out[-1] = previous[:-1] + line  # a word hyphenated at the line end
-            else:
-                out[-1] = f"{previous} {line}"
-        else:
-            out.append(line)
     return out
 
 
@@ -511,6 +488,12 @@ def _collect_abstract(page: PageLines, start: int, first: str | None = None) -> 
             continue
         if kind == "abstract_end" and not parts and SECTION_LABEL.match(line):
             kind = "section"  # "Introduction:" right after the heading labels the abstract's first section
+        bare = BARE_LABEL.match(line) if kind in ("other", "prose") else None
+        if bare:  # "Objectives To examine ..." (BMJ): a label with no colon, then the section's text
+            parts.append(f"{bare.group('label')}: {bare.group('rest')}")
+            used.append(index)
+            index += 1
+            continue
         if kind == "section":
             match = SECTION_LABEL.match(line)
             assert match is not None
@@ -590,13 +573,22 @@ def find_abstract(page: PageLines) -> tuple[str | None, list[int]]:
     index = 0
     while index < page.end:
         if page.kind[index] in ("prose", "section"):
-            text, used = _collect_abstract(page, index)
+            start = _sentences_before(page, index)  # an unlabelled abstract may open with one-sentence lines
+            text, used = _collect_abstract(page, start)
             if len(text) > len(best[0]):
                 best = (text, used)
-            index = (used[-1] if used else index) + 1
+            index = max(used[-1] if used else index, index) + 1
         else:
             index += 1
     return (best[0] or None), best[1]
+
+
+def _sentences_before(page: PageLines, index: int) -> int:
+    """The first of the one-sentence lines right above ``index`` (at most five), or ``index``."""
+    start = index
+    while start > 0 and index - start < 5 and _is_sentence(page.text[start - 1], page.kind[start - 1]):
+        start -= 1
+    return start
 
 
 _ENGLISH = frozenset("the of and in to a with for by on is are from as at an that this was were which".split())
