@@ -20,6 +20,8 @@ from recommender.paper import Paper
 
 ROOT = Path(__file__).resolve().parents[1] / "tests" / "pages_dev"
 FIELDS = ("title", "doi", "start", "end", "clean")
+#: Reported beside the score, not part of "fully right".
+OTHER_FIELDS = ("year", "journal", "first_author")
 
 
 def expected_fields(root: Path = ROOT) -> dict[str, dict[str, Any]]:
@@ -36,7 +38,8 @@ def _norm(text: str | None) -> str:
 def score_page(paper: Paper | Any, expected: dict[str, Any]) -> dict[str, Any]:
     """Per field, whether the reader got it right, and a note of what it got instead."""
     if not isinstance(paper, Paper):
-        return {**dict.fromkeys(FIELDS, False), "note": f"rejected: {getattr(paper, 'reason', paper)}"}
+        failed = dict.fromkeys((*FIELDS, *OTHER_FIELDS), False)
+        return {**failed, "note": f"rejected: {getattr(paper, 'reason', paper)}"}
     abstract = _norm(paper.abstract)
     start, end = _norm(expected["abstract_starts"]), _norm(expected["abstract_ends"])
     title = _norm(expected["title"]).rstrip(".") if expected["title"] else ""
@@ -47,6 +50,9 @@ def score_page(paper: Paper | Any, expected: dict[str, Any]) -> dict[str, Any]:
         "start": start[:40] in abstract[: len(start) + 40],
         "end": abstract.endswith(end) or abstract.endswith(end.rstrip(".")),
         "clean": not furniture,
+        "year": paper.year == expected.get("year"),
+        "journal": _same(paper.journal, expected.get("journal")),
+        "first_author": _same(paper.authors[0] if paper.authors else None, expected.get("first_author")),
     }
     notes = []
     if not result["title"]:
@@ -60,6 +66,10 @@ def score_page(paper: Paper | Any, expected: dict[str, Any]) -> dict[str, Any]:
     if furniture:
         notes.append(f"furniture {furniture[:2]}")
     return {**result, "note": "; ".join(notes)}
+
+
+def _same(got: str | None, want: str | None) -> bool:
+    return _norm(got).lower().rstrip(".") == _norm(want).lower().rstrip(".")
 
 
 def score_all(root: Path = ROOT) -> dict[str, dict[str, Any]]:
@@ -86,7 +96,7 @@ def report(scores: dict[str, dict[str, Any]]) -> None:
             print(f"{name:<32} {result['note'] or 'right'}")
     n = len(scores)
     right = sum(fully_right(result) for result in scores.values())
-    fields = ", ".join(f"{field} {sum(r[field] for r in scores.values())}/{n}" for field in FIELDS)
+    fields = ", ".join(f"{field} {sum(r[field] for r in scores.values())}/{n}" for field in (*FIELDS, *OTHER_FIELDS))
     sites = {name.split("-")[1] for name in scores}
     print(f"\n{n} pages of {len(sites)} sites: fully right {right}/{n} ({right / n:.0%}); {fields}")
 

@@ -125,14 +125,11 @@ def test_csv_without_abstract_column_is_refused_as_a_whole(tmp_path):
 def test_empty_binary_and_missing_files_are_reported(tmp_path):
     empty = write(tmp_path / "empty.txt", "  \n")
     binary = write(tmp_path / "blob.bin", bytes(range(256)) * 4)
-    pdf = write(tmp_path / "paper.pdf", b"%PDF-1.7\n...")
+    pdf = write(tmp_path / "paper.pdf", b"%PDF-1.7\n...")  # a PDF cut short: read as one, refused with why
     items = read(empty, binary, pdf, tmp_path / "nope.jsonl")
-    assert [item.reason for _, _, item in items] == [
-        "empty file",
-        "binary file (not text)",
-        "binary file: a PDF file (export or copy the abstract as text)",
-        "no such file or directory",
-    ]
+    reasons = [item.reason for _, _, item in items]
+    assert reasons[:2] == ["empty file", "binary file (not text)"] and reasons[3] == "no such file or directory"
+    assert reasons[2].startswith("unreadable PDF")
 
 
 def test_gzip_and_cp1252_are_decoded(tmp_path):

@@ -881,6 +881,46 @@ def _citation_fields(lines: list[str]) -> dict[str, Any]:
     return {key: value for key, value in found.items() if value}
 
 
+#: Words near a year that say how surely it is the paper's year (publication first, then acceptance, receipt).
+YEAR_CONTEXT = (
+    (
+        re.compile(
+            r"\b(?:published|publication|posted|epub|online|issue|year|volume|vol\.|released?|date)\b|"
+            r"年|发表|опубліковано|опубликовано|publicado|veröffentlicht|publié",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
+    (re.compile(r"\baccepted\b|aceptado|angenommen", re.IGNORECASE), 1.5),
+    (re.compile(r"\b(?:received|submitted|revised)\b|recibido|eingereicht", re.IGNORECASE), 1.0),
+    (re.compile(r"©|\bcopyright\b", re.IGNORECASE), 1.0),
+)
+#: A year standing alone: not part of a page range ("1995–2001"), a longer number or an identifier.
+_ANY_YEAR = re.compile(rf"(?<![\d\-–/.:])({_YEAR})(?![\d\-–/]|\.\d)")
+
+
+def _find_year(lines: list[str], citation_year: int | None) -> int | None:
+    """The paper's year by evidence: every year on a short metadata line scores by the words beside it
+    (:data:`YEAR_CONTEXT`: published/posted/issue/volume 3, accepted 1.5, received 1, copyright 1, a bare
+    year 0.25); a citation line's year adds 3; ties go to the latest year. Lines of running text, long lines
+    and years inside page ranges or identifiers do not count."""
+    scores: dict[int, float] = {}
+    if citation_year:
+        scores[citation_year] = 3.0
+    for line in lines:
+        if len(line) > 300 or is_prose(line) or GENERATED.search(line):
+            continue  # an app's "Generated Aug 19, 2025" dates the summary, not the paper
+        weight = next((value for pattern, value in YEAR_CONTEXT if pattern.search(line)), 0.25)
+        for match in _ANY_YEAR.finditer(line):
+            year = parse_year(match.group(1))
+            if year:
+                scores[year] = scores.get(year, 0.0) + weight
+    if not scores:
+        return None
+    best = max(scores.values())
+    return max(year for year, score in scores.items() if score == best)
+
+
 def _looks_like_journal(line: str) -> bool:
     """A short title-cased name with no sentence in it ("Cell Reports", "J Clin Invest")."""
     words = line.split()
@@ -977,7 +1017,7 @@ def parse_text_page(raw: str) -> PageFields:
         fields.abstract = _without_title(abstract, fields.title)
     citation = _citation_fields(body)
     fields.journal = citation.get("journal")
-    fields.year = citation.get("year")
+    fields.year = _find_year(body, citation.get("year"))
     fields.doi = _find_doi(body, [line for line in page.text[page.end :] if len(line) <= MAX_RULE_LINE_CHARS])
     pmid = next((m.group("pmid") for m in map(PMID_LINE.search, body) if m), None)
     fields.pmid = normalize_pmid(pmid)
