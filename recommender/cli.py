@@ -140,6 +140,12 @@ def _mode_option(function: Callable[..., Any]) -> Callable[..., Any]:
 def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--year-min/--year-max/--journal/--theme/--exclude, collected into one ``filters`` argument."""
     options = [
+        click.option(
+            "--min-strength",
+            type=click.Choice(["strong", "related"]),
+            default=None,
+            help="drop hits weaker than this calibrated strength (fewer than k may remain)",
+        ),
         click.option("--exclude", "exclude", multiple=True, metavar="ID", help="never return this paper (repeatable)"),
         click.option(
             "--theme",
@@ -169,9 +175,14 @@ def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _filters(
-    year_min: int | None, year_max: int | None, journals: tuple, themes: tuple, exclude: tuple
+    year_min: int | None,
+    year_max: int | None,
+    journals: tuple,
+    themes: tuple,
+    exclude: tuple,
+    min_strength: str | None = None,
 ) -> Filters | None:
-    filters = Filters(year_min, year_max, tuple(journals), tuple(themes), tuple(exclude))
+    filters = Filters(year_min, year_max, tuple(journals), tuple(themes), tuple(exclude), min_strength)
     return None if filters == Filters() else filters
 
 
@@ -194,13 +205,16 @@ def _print_json(data: Any) -> None:
     "--fusion",
     type=click.Choice(METHODS),
     default=None,
-    help="hybrid score fusion (default tmm). Env: RECOMMENDER_FUSION.",
+    help="hybrid score fusion (default zscore). Env: RECOMMENDER_FUSION.",
 )
 @click.option(
-    "--text-weight", type=click.FloatRange(0, 1), default=None, help="lexical share for text queries (default 0.5)"
+    "--text-weight", type=click.FloatRange(0, 1), default=None, help="lexical share for text queries (default 0.4)"
 )
 @click.option(
-    "--paper-weight", type=click.FloatRange(0, 1), default=None, help="lexical share for paper queries (default 0.5)"
+    "--paper-weight",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="lexical share for paper queries (default: 0.2 to 0.6 by how molecular the corpus is)",
 )
 @click.option("-v", "--verbose", is_flag=True, help="log progress details to stderr")
 @click.version_option(package_name="recommender")
@@ -598,15 +612,28 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
         return
     if not hits:
         click.echo("No related papers found.")
+    weak_shown = False
     for rank, hit in enumerate(hits, start=1):
+        if hit.match == "weak" and not weak_shown:
+            click.echo("     --- weak matches below: little evidence that these are related ---")
+            weak_shown = True
         where = ", ".join(str(part) for part in (hit.journal, hit.year) if part)
-        click.echo(
-            f"{rank:>3}. {hit.score:7.3f}  {hit.id}  {hit.title or '(untitled)'}" + (f" [{where}]" if where else "")
-        )
-        if hit.shared_terms:
-            click.echo(
-                f"              shared: {', '.join(hit.shared_terms)}  (dense {hit.dense:.3f}, bm25 {hit.lexical:.2f})"
-            )
+        strength = f"{hit.match:<7}" if hit.match else f"{hit.score:7.3f}"
+        click.echo(f"{rank:>3}. {strength}  {hit.id}  {hit.title or '(untitled)'}" + (f" [{where}]" if where else ""))
+        parts = f"(p {hit.strength:.2f}; " if hit.strength is not None else "("
+        parts += f"dense {hit.dense:.3f}, bm25 {hit.lexical:.2f})"
+        click.echo(f"              shared: {', '.join(hit.shared_terms) or '-'}  {parts}")
+        if hit.snippet:
+            click.echo(f"              “{_marked(hit.snippet)}”")
+
+
+def _marked(snippet: dict[str, Any]) -> str:
+    """A snippet with its shared terms in [brackets] (a terminal has no highlighter that survives a pipe)."""
+    text, out, end = snippet["text"], [], 0
+    for start, stop in snippet["highlights"]:
+        out.extend([text[end:start], "[", text[start:stop], "]"])
+        end = stop
+    return "".join([*out, text[end:]])
 
 
 @main.command()

@@ -16,6 +16,9 @@ from scipy import sparse
 
 from .fusion import METHODS, fuse
 from .snapshot import Snapshot
+from .snippets import Reading, Snippet
+from .strength import CALIBRATIONS, level
+from .symbols import molecular_position
 from .themes.labels import explains, shown_as_written
 from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
 
@@ -24,6 +27,20 @@ MODES = ("hybrid", "dense", "lexical")
 NEGATIVE_WEIGHT = 0.5
 #: How many times a key phrase (bigram) counts in a paper query, relative to a single word.
 PHRASE_WEIGHT = 2
+#: Paper-to-paper lexical share at the clinical and at the molecular end of :mod:`recommender.symbols`: a
+#: general sentence model reads clinical text well and gene symbols badly (``scripts/bench_fusion.py``).
+PAPER_WEIGHT_CLINICAL = 0.1
+PAPER_WEIGHT_MOLECULAR = 0.6
+PAPER_SHARE_MOLECULAR = 0.07
+#: Pseudo-relevance feedback for paper queries (Rocchio on the dense side): the query vector plus
+#: ``FEEDBACK_WEIGHT`` times the mean of its ``feedback`` best first-pass hits, from corpora of at least
+#: ``FEEDBACK_MIN_PAPERS`` papers (in a handful of papers the best hits are not evidence of anything).
+FEEDBACK_WEIGHT = 1.0
+FEEDBACK_MIN_PAPERS = 50
+#: Lexical share for queries made of example papers (fused by theoretical min-max, no feedback).
+EXAMPLES_WEIGHT = 0.5
+#: A free-text query of more index terms than this is a pasted abstract and is ranked like a paper.
+ABSTRACT_TERMS = 60
 #: Words too generic in biomedicine to explain why two papers are related (they still count in ranking).
 UNEXPLAINING = frozenset(stem(word) for word in ("cell", "cells", "play", "plays", "promote", "promotes", "promoted"))
 _UNEXPLAINING_TERMS = BOILERPLATE_TERMS | UNEXPLAINING
@@ -31,35 +48,46 @@ _UNEXPLAINING_TERMS = BOILERPLATE_TERMS | UNEXPLAINING
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """How to rank.
+    """How to rank, by the query's form: a short text (a question, a claim, a few keywords) or a paper (a
+    stored paper, example papers, or a pasted abstract).
 
-    The weights are the lexical share of the fused score, separately for free-text queries and for
-    paper-to-paper queries, chosen by measurement with the bundled model (``scripts/bench_fusion.py``):
-    text on SciFact; papers on PubMedQA (shared MeSH descriptors), Ohsumed (same disease category, where the
-    hybrid must not fall below dense-only) and the four seed documents (each must find its partner).
+    Text queries fuse by ``fusion`` at lexical share ``text_weight``. Paper queries fuse by ``paper_fusion``
+    (z-scores over the candidate pool) at lexical share ``paper_weight``, which by default follows the corpus
+    (``None``: from :data:`PAPER_WEIGHT_CLINICAL` to :data:`PAPER_WEIGHT_MOLECULAR` by its symbol share), and
+    add dense pseudo-relevance feedback from their ``feedback`` best first-pass hits. All chosen by
+    measurement with the bundled model (``scripts/bench_fusion.py``): text on SciFact; papers on PubMedQA
+    (shared MeSH descriptors), Ohsumed (same disease category), Hallmarks of Cancer (shared hallmarks) and the
+    four seed documents, where the hybrid must beat dense-only on every one.
     """
 
     mode: str = "hybrid"
-    fusion: str = "tmm"
-    text_weight: float = 0.5
-    paper_weight: float = 0.5
+    fusion: str = "zscore"
+    text_weight: float = 0.4
+    paper_fusion: str = "zscore"
+    paper_weight: float | None = None
+    feedback: int = 5
+    text_feedback: int = 0
+    feedback_weight: float = FEEDBACK_WEIGHT
     candidates: int = 100
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown retrieval mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        if self.fusion not in METHODS:
-            raise ValueError(f"unknown fusion method {self.fusion!r}; choose one of {', '.join(METHODS)}")
+        for method in (self.fusion, self.paper_fusion):
+            if method not in METHODS:
+                raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
         for weight in (self.text_weight, self.paper_weight):
-            if not 0.0 <= weight <= 1.0:
+            if weight is not None and not 0.0 <= weight <= 1.0:
                 raise ValueError("fusion weights must be between 0 and 1")
         if self.candidates < 1:
             raise ValueError("the candidate pool must hold at least one paper")
+        if not (0 <= self.feedback <= 50 and 0 <= self.text_feedback <= 50):
+            raise ValueError("feedback must be between 0 and 50 papers")
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Which papers may be returned: a year range, journals, themes and an exclude list.
+    """Which papers may be returned: a year range, journals, themes, an exclude list and a least strength.
 
     Applied inside the search (the dense and lexical candidate pools are drawn from allowed papers only),
     so ``k`` results come back even when most of the corpus is filtered out.
@@ -70,6 +98,8 @@ class Filters:
     journals: tuple[str, ...] = ()
     themes: tuple[int, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: Drop hits weaker than this named strength (``strong`` or ``related``; :mod:`recommender.strength`).
+    min_strength: str | None = None
 
     @property
     def active(self) -> bool:
@@ -106,6 +136,12 @@ class Ranked:
     dense: float
     lexical: float
     shared_terms: list[str] = field(default_factory=list)
+    #: Calibrated probability of relevance and its name (:mod:`recommender.strength`); ``None`` unless both
+    #: parts of the score were measured (hybrid mode).
+    strength: float | None = None
+    level: str | None = None
+    #: The hit's sentence that carries the shared terms, with their spans marked.
+    snippet: Snippet | None = None
 
 
 class Retriever:
@@ -114,6 +150,18 @@ class Retriever:
     def __init__(self, snapshot: Snapshot, config: RetrievalConfig | None = None) -> None:
         self.snapshot = snapshot
         self.config = config or RetrievalConfig()
+
+    def paper_weight(self) -> float:
+        """The lexical share for paper queries: as configured, or from the corpus's symbol share."""
+        if self.config.paper_weight is not None:
+            return self.config.paper_weight
+        position = molecular_position(self.snapshot.symbol_share, PAPER_SHARE_MOLECULAR)
+        return PAPER_WEIGHT_CLINICAL + position * (PAPER_WEIGHT_MOLECULAR - PAPER_WEIGHT_CLINICAL)
+
+    @staticmethod
+    def reads_as_paper(text: str) -> bool:
+        """A pasted abstract is ranked like a paper; a question or a claim like text."""
+        return len(index_terms(text)) > ABSTRACT_TERMS
 
     def paper_query_tokens(self, row: int) -> list[str]:
         """A paper as a lexical query: its distinctive, repeated terms ("more like this"), each key phrase
@@ -138,10 +186,16 @@ class Retriever:
         allowed: np.ndarray | None = None,
         negative_tokens: Sequence[str] = (),
         query_text: str = "",
+        examples: bool = False,
     ) -> list[Ranked]:
         """The top ``k`` papers for a query, best first, never an ``exclude`` row, only ``allowed`` rows.
 
-        ``negative_tokens`` (from negative examples) subtract their BM25 score at half weight.
+        ``negative_tokens`` (from negative examples) subtract their BM25 score at half weight. A paper query
+        (``paper_query``) is fused by the paper settings and, in a corpus of :data:`FEEDBACK_MIN_PAPERS` or
+        more, ranked twice: the second time with the dense query moved towards its best first-pass hits
+        (hybrid mode only: ``dense`` and ``lexical`` are the plain single-signal baselines). A query from
+        ``examples`` (already a mean of papers, with negatives subtracted) is fused by theoretical min-max at
+        :data:`EXAMPLES_WEIGHT` without feedback: per-pool z-scores would blur what the negatives take away.
         """
         config, snapshot = self.config, self.snapshot
         if snapshot.size == 0 or k < 1:
@@ -161,39 +215,86 @@ class Retriever:
             masked = np.where(permitted, lexical_all, -np.inf)
             top = np.argpartition(-masked, pool - 1)[:pool] if pool < snapshot.size else np.arange(snapshot.size)
             candidates.update(int(row) for row in top if masked[row] > 0)
-        if config.mode != "lexical" and vector is not None:
-            rows_allowed = None if allowed is None else np.flatnonzero(permitted)
-            _, rows = snapshot.vectors.search(
-                vector, pool + (len(exclude) if rows_allowed is None else 0), allowed=rows_allowed
-            )
-            candidates.update(int(row) for row in rows[0] if row >= 0 and permitted[row])
+        query = None if vector is None else np.asarray(vector, dtype=np.float32).ravel()
+        if config.mode != "lexical" and query is not None:
+            candidates.update(self._dense_candidates(query, pool, permitted, exclude, allowed))
         rows = np.array(sorted(candidates), dtype=np.int64)
         if rows.size == 0:
             return []
-        query = None if vector is None else np.asarray(vector, dtype=np.float32).ravel()
         dense = np.asarray(snapshot.embeddings[rows] @ query) if query is not None else np.zeros(len(rows))
         lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows))
-        if config.mode == "dense":
-            scores = dense
-        elif config.mode == "lexical":
-            scores = lexical
-        else:
-            weight = config.paper_weight if paper_query else config.text_weight
-            bound = snapshot.lexical.upper_bound(tokens)
-            scores = fuse(dense, lexical, method=config.fusion, weight=weight, lexical_bound=bound)
+        bound = snapshot.lexical.upper_bound(tokens) if config.mode == "hybrid" else None
+        scores = self._fused(dense, lexical, bound, paper_query, examples)
+        feedback = 0 if examples else config.feedback if paper_query else config.text_feedback
+        if feedback and query is not None and config.mode == "hybrid" and self._feedback_applies(n_permitted):
+            best = rows[np.lexsort((rows, -scores))[:feedback]]
+            mean = np.asarray(snapshot.embeddings[best], dtype=np.float32).mean(axis=0)
+            moved = query + config.feedback_weight * mean
+            moved /= max(float(np.linalg.norm(moved)), 1e-12)
+            # Rescored within the same candidate pool: a second FAISS search costs as much as the first and
+            # found nothing the pool missed in the benchmarks.
+            scores = self._fused(np.asarray(snapshot.embeddings[rows] @ moved), lexical, bound, paper_query)
         order = np.lexsort((rows, -np.asarray(scores)))[:k]
         query_terms = set(tokens)
         forms = spellings(query_text) if query_text else {}
-        return [
-            Ranked(
-                row=int(rows[i]),
-                score=float(scores[i]),
-                dense=float(dense[i]),
-                lexical=float(lexical[i]),
-                shared_terms=self.shared_terms(query_terms, int(rows[i]), forms),
+        measured = config.mode == "hybrid" and query is not None and bound is not None
+        ranked = []
+        for i in order:
+            strength = self.strength(float(dense[i]), float(lexical[i]), bound, paper_query) if measured else None
+            terms, reading = self.explain(query_terms, int(rows[i]), forms)
+            ranked.append(
+                Ranked(
+                    row=int(rows[i]),
+                    score=float(scores[i]),
+                    dense=float(dense[i]),
+                    lexical=float(lexical[i]),
+                    shared_terms=list(terms.values()),
+                    strength=None if strength is None else round(strength, 3),
+                    level=None if strength is None else level(strength),
+                    snippet=reading.snippet(list(terms)) if reading is not None else None,
+                )
             )
-            for i in order
-        ]
+        return ranked
+
+    def strength(self, dense: float, lexical: float, bound: float | None, paper_query: bool) -> float:
+        """The calibrated probability that a hit with these score parts is relevant (:mod:`.strength`)."""
+        mean, spread = self.snapshot.similarity_baseline
+        share = lexical / bound if bound else 0.0
+        calibration = CALIBRATIONS["paper" if paper_query else "text"]
+        return calibration.probability((dense - mean) / spread, share)
+
+    def _dense_candidates(
+        self,
+        query: np.ndarray,
+        pool: int,
+        permitted: np.ndarray,
+        exclude: Collection[int],
+        allowed: np.ndarray | None,
+    ) -> list[int]:
+        """The dense top-``pool`` permitted rows (FAISS; searched among allowed rows when filtered)."""
+        rows_allowed = None if allowed is None else np.flatnonzero(permitted)
+        _, rows = self.snapshot.vectors.search(
+            query, pool + (len(exclude) if rows_allowed is None else 0), allowed=rows_allowed
+        )
+        return [int(row) for row in rows[0] if row >= 0 and permitted[row]]
+
+    def _feedback_applies(self, n_permitted: int) -> bool:
+        return min(self.snapshot.size, n_permitted) >= FEEDBACK_MIN_PAPERS
+
+    def _fused(
+        self, dense: np.ndarray, lexical: np.ndarray, bound: float | None, paper_query: bool, examples: bool = False
+    ) -> np.ndarray:
+        """The candidates' scores in the configured mode; fused by the settings of the query's form."""
+        config = self.config
+        if config.mode == "dense":
+            return dense
+        if config.mode == "lexical":
+            return lexical
+        if examples:
+            return fuse(dense, lexical, method="tmm", weight=EXAMPLES_WEIGHT, lexical_bound=bound)
+        if paper_query:
+            return fuse(dense, lexical, method=config.paper_fusion, weight=self.paper_weight(), lexical_bound=bound)
+        return fuse(dense, lexical, method=config.fusion, weight=config.text_weight, lexical_bound=bound)
 
     def examples_query(
         self, positive: Sequence[int], negative: Sequence[int]
@@ -217,32 +318,64 @@ class Retriever:
     def shared_terms(
         self, query_terms: set[str], row: int, forms: dict[str, str] | None = None, limit: int = 8
     ) -> list[str]:
-        """Query terms the paper also uses, rarest first, as the query writes them (``IL-6``, ``STAT3``), in
-        consistent case (words lower-case, symbols as written).
+        """The shared terms that explain a hit, as shown (see :meth:`explaining_terms`)."""
+        return list(self.explaining_terms(query_terms, row, forms, limit).values())
 
-        The theme label rule applied to the hit (:func:`recommender.themes.labels.explains`): a term that more
-        than a third of the other papers use, boilerplate, generic biology, or a verb ("expressed", "follow")
-        explains nothing. Membership comes from the BM25 index itself (no re-tokenising of the paper); only
-        terms the query text does not spell are looked up in the paper's own text.
-        """
+    def explain(
+        self, query_terms: set[str], row: int, query_forms: dict[str, str], limit: int = 8
+    ) -> tuple[dict[str, str], Reading | None]:
+        """The terms that explain a hit, in the hit's own spelling (the query's where the hit's sentences do
+        not show it), and the hit's text as read for them (for the snippet)."""
+        shared = self._shared(query_terms, row)
+        if not shared:
+            return {}, None
+        reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})
+        return self._explaining(shared, {**query_forms, **reading.forms}, limit), reading
+
+    def _shared(self, query_terms: set[str], row: int) -> list[str]:
+        """Query terms the paper holds (from the BM25 index), generic ones aside."""
         lexical = self.snapshot.lexical
-        shared = [
+        return [
             term
             for term in query_terms
             if not _UNEXPLAINING_TERMS.intersection(term.split()) and lexical.contains(term, row)
         ]
+
+    def explaining_terms(
+        self, query_terms: set[str], row: int, forms: dict[str, str] | None = None, limit: int = 8
+    ) -> dict[str, str]:
+        """Query terms the paper also uses, rarest first: index term → as the paper writes it (``IL-6``,
+        ``STAT3``, "anoikis resistance"), in consistent case (words lower-case, symbols as written).
+
+        The theme label rule applied to the hit (:func:`recommender.themes.labels.explains`): a term that more
+        than a third of the other papers use, boilerplate, generic biology, or a verb ("expressed", "follow")
+        explains nothing. Membership comes from the BM25 index itself; ``forms`` give the spellings (the
+        caller passes the hit's own over the query's); without them the hit's text is read for them.
+        """
+        shared = self._shared(query_terms, row)
+        if forms is None:
+            forms = spellings(self.snapshot.papers[row].text)
+        return self._explaining(shared, forms, limit)
+
+    def _explaining(self, shared: list[str], forms: dict[str, str], limit: int) -> dict[str, str]:
+        """Shared terms ranked, shown and filtered by the label rule (see :meth:`explaining_terms`)."""
+        lexical = self.snapshot.lexical
+        if not shared:
+            return {}
         # Rarest first; a word already inside a shared phrase is not repeated on its own.
         ranked = sorted(shared, key=lambda term: (-lexical.idf(term), term))
         phrases = {word for term in ranked if " " in term for word in term.split()}
         ranked = [term for term in ranked if " " in term or term not in phrases]
-        forms = forms or {}
-        if any(word not in forms for term in ranked for word in term.split()):
-            forms = {**spellings(self.snapshot.papers[row].text), **forms}
         shown = {term: shown_as_written(display(term, forms)) for term in ranked}
-        kept = [
-            shown[term] for term in ranked if explains(shown[term], lexical.document_frequency(term), lexical.n_docs)
-        ]
-        return list(dict.fromkeys(kept))[:limit]
+        kept: dict[str, str] = {}
+        for term in ranked:
+            if shown[term] not in kept.values() and explains(
+                shown[term], lexical.document_frequency(term), lexical.n_docs
+            ):
+                kept[term] = shown[term]
+            if len(kept) == limit:
+                break
+        return kept
 
 
 def neighbour_graph(
@@ -306,7 +439,7 @@ def neighbour_graph(
             elif config.mode == "lexical":
                 fused = lexical / bounds[i] if bounds[i] > 0 else lexical
             else:
-                fused = fuse(dense, lexical, method=config.fusion, weight=config.paper_weight, lexical_bound=bounds[i])
+                fused = retriever._fused(dense, lexical, float(bounds[i]), paper_query=True)
             best = np.argsort(-fused, kind="stable")[:k]
             out_rows.extend([position[row]] * len(best))
             out_cols.extend(position[int(c)] for c in chosen[best])

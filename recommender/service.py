@@ -51,6 +51,7 @@ from .retrieval import Filters, Ranked, RetrievalConfig, Retriever
 from .settings import MAX_K, Settings
 from .snapshot import BuildInputs, Snapshot, write_snapshot
 from .store import PaperStore
+from .strength import at_least, check_level
 from .terms_cache import TermsCache
 from .themes import METHODS as THEME_METHODS
 from .themes.fitting import ThemeWorkflow, check_seed_names, theme_points
@@ -117,6 +118,11 @@ class Hit:
     year: int | None
     doi: str | None
     pmid: str | None
+    #: Calibrated probability of relevance and its name: strong / related / weak (None outside hybrid mode).
+    strength: float | None = None
+    match: str | None = None
+    #: The hit's sentence carrying the shared terms: {"text": ..., "highlights": [[start, end], ...]}.
+    snippet: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -515,7 +521,7 @@ class Recommender:
             allowed=allowed,
             query_text=snapshot.papers[row].text,
         )
-        return self._hits(snapshot, ranked)
+        return self._hits(snapshot, ranked, filters)
 
     def search(self, text: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
         """Papers most related to a free-text query (a question, a claim, or a pasted abstract)."""
@@ -531,8 +537,16 @@ class Recommender:
         if retriever.config.mode != "lexical":
             vector = self._query_embedder(snapshot).encode_queries([text])[0]
         tokens = retriever.text_query_tokens(text)
-        ranked = retriever.rank(vector, tokens, k, exclude=excluded, allowed=allowed, query_text=text)
-        return self._hits(snapshot, ranked)
+        ranked = retriever.rank(
+            vector,
+            tokens,
+            k,
+            exclude=excluded,
+            allowed=allowed,
+            query_text=text,
+            paper_query=retriever.reads_as_paper(text),  # a pasted abstract is ranked like a paper
+        )
+        return self._hits(snapshot, ranked, filters)
 
     def recommend(
         self,
@@ -567,8 +581,9 @@ class Recommender:
             paper_query=True,
             allowed=allowed,
             negative_tokens=penalised,
+            examples=True,
         )
-        return self._hits(snapshot, ranked)
+        return self._hits(snapshot, ranked, filters)
 
     def themes(
         self,
@@ -884,7 +899,13 @@ class Recommender:
         return Retriever(snapshot, config)
 
     @staticmethod
-    def _hits(snapshot: Snapshot, ranked: list[Ranked]) -> list[Hit]:
+    def _hits(snapshot: Snapshot, ranked: list[Ranked], filters: Filters | None = None) -> list[Hit]:
+        """Ranked rows as hits; with a least strength, weaker hits dropped (fewer than k may remain)."""
+        wanted = filters.min_strength if filters is not None else None
+        if wanted is not None:
+            if any(item.level is None for item in ranked):
+                raise InvalidInputError("min_strength needs the hybrid mode (strength uses both score parts)")
+            ranked = [item for item in ranked if item.level is not None and at_least(item.level, wanted)]
         hits = []
         for item in ranked:
             paper = snapshot.papers[item.row]
@@ -900,6 +921,9 @@ class Recommender:
                     year=paper.year,
                     doi=paper.doi,
                     pmid=paper.pmid,
+                    strength=item.strength,
+                    match=item.level,
+                    snippet=None if item.snippet is None else item.snippet.to_dict(),
                 )
             )
         return hits
@@ -912,6 +936,8 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
         for name in ("fusion", "text_weight", "paper_weight")
         if getattr(settings, name) is not None
     }
+    if settings.fusion is not None:  # a method chosen by the user applies to both query forms
+        overrides["paper_fusion"] = settings.fusion
     try:
         return dataclasses.replace(RetrievalConfig(), **overrides)
     except ValueError as error:
@@ -939,6 +965,11 @@ def check_filters(filters: Filters) -> None:
         raise InvalidInputError("themes must be theme ids (integers)")
     if not all(isinstance(paper_id, str) for paper_id in filters.exclude):
         raise InvalidInputError("exclude must be a list of paper ids")
+    if filters.min_strength is not None:
+        try:
+            check_level(filters.min_strength)
+        except ValueError as error:
+            raise InvalidInputError(str(error)) from None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

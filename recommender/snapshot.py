@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,14 @@ from .lexical_index import LexicalIndex
 from .manifest import FORMAT_VERSION, Manifest, corpus_hash, file_entries
 from .paper import Paper
 from .progress import SILENT, Progress
+from .symbols import SYMBOL_SAMPLE
+from .symbols import symbol_share as measure_symbol_share
 from .tokenizer import TOKENIZER_VERSION, index_terms
 from .vector_index import VectorIndex
 
 PAPERS = "papers.jsonl"
+#: Random pairs of papers read for :attr:`Snapshot.similarity_baseline`.
+BASELINE_PAIRS = 2000
 EMBEDDINGS = "embeddings.npy"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
@@ -48,6 +53,28 @@ class Snapshot:
     @property
     def size(self) -> int:
         return len(self.papers)
+
+    @cached_property
+    def symbol_share(self) -> float:
+        """How molecular the corpus is (:mod:`recommender.symbols`), measured once on a sample of its papers."""
+        step = max(1, len(self.papers) // SYMBOL_SAMPLE)
+        return measure_symbol_share([paper.text for paper in self.papers[::step]])
+
+    @cached_property
+    def similarity_baseline(self) -> tuple[float, float]:
+        """Mean and spread of the cosine between random pairs of papers (2,000 pairs, a fixed seed): what
+        "unrelated" looks like for this model and corpus, so a hit's cosine can be read as a z-score."""
+        n = self.size
+        if n < 3:
+            return 0.0, 1.0
+        rng = np.random.default_rng(0)
+        first = rng.integers(0, n, BASELINE_PAIRS)
+        second = (first + rng.integers(1, n, BASELINE_PAIRS)) % n  # never a paper with itself
+        order = np.argsort(first, kind="stable")  # sorted reads are kind to a memory-mapped file
+        left = np.asarray(self.embeddings[first[order]], dtype=np.float32)
+        right = np.asarray(self.embeddings[second[order]], dtype=np.float32)
+        cosines = np.sum(left * right, axis=1)
+        return float(cosines.mean()), max(float(cosines.std()), 1e-6)
 
     @classmethod
     def load(cls, folder: Path) -> Snapshot:

@@ -21,7 +21,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import pairwise
 
@@ -99,6 +99,20 @@ def surface_tokens(text: str) -> list[str]:
         else:
             out.append(token)
     return out
+
+
+def word_spans(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each token of the text as written (start, end) with the words it stands for, for marking terms in
+    the original text. ASCII text normalises to the same length, so it is normalised once; otherwise (Greek
+    letters, ligatures) each token is normalised on its own, so the offsets stay the text's."""
+    if text.isascii():
+        for match in _TOKEN.finditer(normalize(text)):
+            token = match.group(0)
+            words = expand(token) if "-" in token or "/" in token or token.endswith("+") else [token]
+            yield match.start(), match.end(), words
+        return
+    for match in _TOKEN.finditer(text):
+        yield match.start(), match.end(), expand(normalize(match.group(0)))
 
 
 def is_symbol(surface: str) -> bool:

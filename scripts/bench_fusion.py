@@ -5,8 +5,9 @@ Measures, with the configured model (default: the bundled all-MiniLM-L6-v2):
 - text queries: SciFact, 300 dev claims (= BEIR test split), nDCG@10 against ``qrels_test.tsv``;
 - paper queries: PubMedQA-L, 1,000 abstracts, nDCG@10 with graded relevance = number of shared specific MeSH
   descriptors (descriptors on 5% or more of the papers, the check tags, are ignored);
-- paper queries: Ohsumed-23, a fixed sample of papers, precision@10 = share of neighbours in the same disease
-  category;
+- paper queries: Ohsumed-23, a fixed sample of papers, nDCG@10 with binary relevance = same disease category;
+- paper queries (``--hoc FILE``, optional): a labelled cancer-biology corpus (JSONL with ``labels``, e.g. the
+  Hallmarks of Cancer abstracts), nDCG@10 with graded relevance = number of shared labels;
 - the four seed documents: the nearest other seed of each (000 and 003 belong together, 001 and 002);
 - BIOSSES: Spearman correlation of the model's cosine with the human similarity scores of 100 sentence pairs.
 
@@ -14,8 +15,8 @@ Dense-only and lexical-only are the baselines measured in the same run. Embeddin
 ``--cache-dir`` (one file per model and corpus), so only the first run pays for encoding (~12 minutes on two
 cores for the default model).
 
-    .venv/bin/python scripts/bench_fusion.py                    # default grid
-    .venv/bin/python scripts/bench_fusion.py --methods tmm --weights 0.5,0.7
+    .venv/bin/python scripts/bench_fusion.py                    # baselines and the defaults
+    .venv/bin/python scripts/bench_fusion.py --hoc ../devdata/hoc/hoc_clean.jsonl --grid --methods zscore
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def ndcg(gains: list[float], ideal: list[float], k: int = 10) -> float | None:
 
 
 class Benchmarks:
-    def __init__(self, model: str | None, cache: Path, ohsumed_sample: int) -> None:
+    def __init__(self, model: str | None, cache: Path, ohsumed_sample: int, hoc: Path | None = None) -> None:
         embedder = SentenceTransformerEmbedder(model_config(model))
         self.model_id = embedder.model_id
         data = SHARED / "data"
@@ -109,6 +110,14 @@ class Benchmarks:
         oh_papers = papers_of(oh)
         self.oh = snapshot(oh_papers, embed(embedder, cache, "ohsumed23", [p.text for p in oh_papers]), self.model_id)
         self.oh_sample = np.random.default_rng(0).choice(len(oh), min(ohsumed_sample, len(oh)), replace=False)
+
+        self.hoc_snapshot, self.hoc_labels = None, []
+        if hoc is not None:
+            records = load_jsonl(hoc)
+            self.hoc_labels = [set(r["labels"]) for r in records]
+            hoc_papers = papers_of(records)
+            vectors = embed(embedder, cache, hoc.stem, [p.text for p in hoc_papers])
+            self.hoc_snapshot = snapshot(hoc_papers, vectors, self.model_id)
 
         pairs = load_jsonl(data / "biosses" / "pairs.jsonl")
         left = embedder.encode_documents([pair["sentence1"] for pair in pairs])
@@ -145,11 +154,27 @@ class Benchmarks:
         return float(np.mean(scores))
 
     def ohsumed(self, config: RetrievalConfig) -> float:
-        precision = []
+        scores = []
+        sizes = Counter(self.oh_labels)
         for row in self.oh_sample:
+            label = self.oh_labels[row]
             hits = self._paper_query(self.oh, config, int(row))
-            precision.append(np.mean([self.oh_labels[h] == self.oh_labels[row] for h in hits]) if hits else 0.0)
-        return float(np.mean(precision))
+            value = ndcg([float(self.oh_labels[h] == label) for h in hits], [1.0] * (sizes[label] - 1))
+            scores.append(value or 0.0)
+        return float(np.mean(scores))
+
+    def hoc(self, config: RetrievalConfig) -> float | None:
+        if self.hoc_snapshot is None:
+            return None
+        scores = []
+        for row in range(self.hoc_snapshot.size):
+            labels = self.hoc_labels[row]
+            gains = [len(labels & self.hoc_labels[o]) for o in self._paper_query(self.hoc_snapshot, config, row)]
+            ideal = [len(labels & self.hoc_labels[o]) for o in range(self.hoc_snapshot.size) if o != row]
+            value = ndcg(gains, ideal)
+            if value is not None:
+                scores.append(value)
+        return float(np.mean(scores))
 
     def seed_pairs(self, config: RetrievalConfig) -> str:
         correct = sum(self._paper_query(self.seeds, config, row, 1) == [SEED_PAIRS[row]] for row in range(4))
@@ -162,25 +187,34 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="sentence-transformers model (default: bundled MiniLM)")
     parser.add_argument("--cache-dir", type=Path, default=Path("artifacts/embeddings"))
     parser.add_argument("--ohsumed-sample", type=int, default=800)
+    parser.add_argument("--hoc", type=Path, default=None, help="a labelled cancer-biology JSONL (id, abstract, labels)")
+    parser.add_argument("--grid", action="store_true", help="also try other fusion methods and weights")
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--weights", default="0.3,0.5,0.7", help="lexical weights to try (text and paper alike)")
+    parser.add_argument("--weights", default="0.2,0.4,0.6", help="lexical weights to try with --grid")
     args = parser.parse_args()
-    bench = Benchmarks(args.model, args.cache_dir, args.ohsumed_sample)
+    bench = Benchmarks(args.model, args.cache_dir, args.ohsumed_sample, args.hoc)
     default = RetrievalConfig()
     rows = [("dense only", RetrievalConfig(mode="dense")), ("lexical only", RetrievalConfig(mode="lexical"))]
-    rows.append((f"default: {default.fusion} text {default.text_weight} / paper {default.paper_weight}", default))
-    for method in args.methods.split(","):
-        for weight in (float(w) for w in args.weights.split(",")):
-            config = RetrievalConfig(fusion=method, text_weight=weight, paper_weight=weight)
-            rows.append((f"{method} {weight}", config))
+    rows.append(("default (paper weight from the corpus, feedback 5)", default))
+    rows.append(("default without feedback", RetrievalConfig(feedback=0)))
+    rows.append(
+        ("previous default (tmm 0.5, no feedback)", RetrievalConfig(paper_fusion="tmm", paper_weight=0.5, feedback=0))
+    )
+    if args.grid:
+        for method in args.methods.split(","):
+            for weight in (float(w) for w in args.weights.split(",")):
+                config = RetrievalConfig(fusion=method, text_weight=weight, paper_fusion=method, paper_weight=weight)
+                rows.append((f"{method} {weight}", config))
     print(f"model: {bench.model_id}; BIOSSES Spearman (cosine vs human score, 100 pairs): {bench.biosses:.3f}")
-    header = f"{'ranking':<40} {'SciFact nDCG@10':>16} {'PubMedQA nDCG@10':>17} {'Ohsumed P@10':>13} {'seeds':>15}"
+    print("nDCG@10 throughout; seeds: each of the four seed documents finds its partner first")
+    header = f"{'ranking':<52} {'SciFact':>8} {'PubMedQA':>9} {'Ohsumed':>8} {'HoC':>7} {'seeds':>6}"
     print(header)
     print("-" * len(header))
     for name, config in rows:
+        hoc = bench.hoc(config)
         print(
-            f"{name:<40} {bench.scifact(config):>16.4f} {bench.pubmedqa(config):>17.4f} "
-            f"{bench.ohsumed(config):>13.4f} {bench.seed_pairs(config):>15}",
+            f"{name:<52} {bench.scifact(config):>8.4f} {bench.pubmedqa(config):>9.4f} {bench.ohsumed(config):>8.4f} "
+            f"{'' if hoc is None else f'{hoc:.4f}':>7} {bench.seed_pairs(config):>6}",
             flush=True,
         )
 

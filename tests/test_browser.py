@@ -220,6 +220,17 @@ def test_a_text_search_shows_results_with_why_they_are_related(session):
     # the query writes them.
     terms = first.locator(".term").all_inner_texts()
     assert any("IL-6" in term or "STAT3" in term for term in terms), terms
+    # The calibrated strength, and the hit's sentence with the shared terms marked.
+    expect(first.locator(".match")).to_have_text(re.compile(r"^(Strong match|Related)$"))
+    marked = first.locator(".snippet mark").all_inner_texts()
+    assert marked and all(word.strip() for word in marked), marked
+    # Weak matches are set apart: one divider, then only weak hits.
+    items = page.locator("#results-list > li")
+    classes = [items.nth(i).get_attribute("class") or "" for i in range(items.count())]
+    assert "hit weak" in classes, classes
+    divider = classes.index("weak-divider")
+    assert all(name == "hit weak" for name in classes[divider + 1 :]) and "hit weak" not in classes[:divider]
+    expect(page.locator(".weak-divider")).to_have_count(1)
     assert "?q=IL-6+STAT3+signalling+from+fibroblasts" in page.url  # the search is now a link
     # The payloads are shown, as text, where any other title and journal are.
     search(session, "anoikis resistance detached cells")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recommender.symbols import symbol_share
 from recommender.themes.views import (
     GRAPH_WEIGHT_CLINICAL,
     GRAPH_WEIGHT_MOLECULAR,
@@ -13,7 +14,6 @@ from recommender.themes.views import (
     fused_affinity,
     knn_affinity,
     lexical_view,
-    symbol_share,
 )
 from recommender.tokenizer import index_terms
 

@@ -33,6 +33,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import spectral_embedding
 from sklearn.metrics import silhouette_score
 
+from ..symbols import symbol_share
 from ..tokenizer import index_terms
 from .guided import SeedThemes, core_members, pull_weak_members, seed_fit
 from .labels import make_label, theme_terms
@@ -44,7 +45,6 @@ from .views import (
     fused_affinity,
     knn_affinity,
     lexical_view,
-    symbol_share,
     unit_centres,
 )
 

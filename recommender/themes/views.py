@@ -34,21 +34,14 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from ..tokenizer import surface_tokens
+from ..symbols import molecular_position
 
 #: Dimensions of the lexical view (LSA); fewer for small corpora. 50 clustered better than 100 on every
 #: cancer-biology subset measured (mean of 5 seeds), and the clinical corpora do not use the view.
 LEXICAL_DIMENSIONS = 50
-#: The weight of the related-papers graph: the clinical end, the molecular end, and the symbol shares at
-#: which each is reached (share of word tokens that contain a digit).
+#: The weight of the related-papers graph at the clinical and the molecular end (:mod:`recommender.symbols`).
 GRAPH_WEIGHT_CLINICAL = 1.0
 GRAPH_WEIGHT_MOLECULAR = 0.25
-SYMBOL_SHARE_CLINICAL = 0.012
-SYMBOL_SHARE_MOLECULAR = 0.03
-#: Papers read to measure the symbol share (evenly spaced through the corpus, so the result is deterministic).
-SYMBOL_SAMPLE = 1000
-#: Characters of each text read for the symbol share (bounds the work on hostile input).
-SYMBOL_TEXT_CHARS = 5000
 
 
 #: Similarities computed at once when finding nearest neighbours (rows × papers; 4 bytes each).
@@ -108,27 +101,9 @@ def lexical_view(terms: Sequence[Sequence[str]], random_state: int = 0) -> Lexic
     return LexicalView(vectorizer, tfidf, vocabulary, normalize(vectors).astype(np.float32))
 
 
-def symbol_share(texts: Sequence[str]) -> float:
-    """Share of word tokens (tokens with a letter) that also contain a digit: IL-6, STAT3, TP53, CD8, miR-21.
-
-    Read from at most :data:`SYMBOL_SAMPLE` papers spread evenly through the corpus."""
-    if not texts:
-        return 0.0
-    step = max(1, len(texts) // SYMBOL_SAMPLE)
-    words = symbols = 0
-    for text in texts[::step]:
-        for token in surface_tokens(text[:SYMBOL_TEXT_CHARS]):
-            if any(ch.isalpha() for ch in token):
-                words += 1
-                symbols += any(ch.isdigit() for ch in token)
-    return symbols / words if words else 0.0
-
-
 def dense_weight(share: float) -> float:
     """The related-papers graph's weight for a corpus with this symbol share (see the module docstring)."""
-    span = SYMBOL_SHARE_MOLECULAR - SYMBOL_SHARE_CLINICAL
-    position = min(1.0, max(0.0, (share - SYMBOL_SHARE_CLINICAL) / span))
-    return GRAPH_WEIGHT_CLINICAL + position * (GRAPH_WEIGHT_MOLECULAR - GRAPH_WEIGHT_CLINICAL)
+    return GRAPH_WEIGHT_CLINICAL + molecular_position(share) * (GRAPH_WEIGHT_MOLECULAR - GRAPH_WEIGHT_CLINICAL)
 
 
 def binary_affinity(graph: sparse.spmatrix) -> sparse.csr_matrix:

@@ -43,6 +43,9 @@ class _StrictBody(BaseModel):
 
 Mode = Annotated[str, Field(pattern="^(" + "|".join(MODES) + ")$", description="ranking: " + ", ".join(MODES))]
 Year = Annotated[int, Field(ge=1000, le=3000)]
+Strength = Annotated[
+    str, Field(pattern="^(strong|related)$", description="drop hits weaker than this calibrated strength")
+]
 PaperId = Annotated[str, Field(min_length=1, max_length=1000, pattern=PAPER_ID_PATTERN)]
 
 
@@ -52,9 +55,17 @@ class FiltersBody(_StrictBody):
     journals: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
     themes: list[int] = Field(default_factory=list, max_length=100)
     exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
+    min_strength: Strength | None = None
 
     def to_filters(self) -> Filters:
-        return Filters(self.year_min, self.year_max, tuple(self.journals), tuple(self.themes), tuple(self.exclude))
+        return Filters(
+            self.year_min,
+            self.year_max,
+            tuple(self.journals),
+            tuple(self.themes),
+            tuple(self.exclude),
+            self.min_strength,
+        )
 
 
 class SearchBody(_StrictBody):
@@ -82,9 +93,17 @@ class RelatedQuery(_Strict):
     journal: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=100)
     theme: list[int] = Field(default_factory=list, max_length=100)
     exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
+    min_strength: Strength | None = None
 
     def to_filters(self) -> Filters | None:
-        filters = Filters(self.year_min, self.year_max, tuple(self.journal), tuple(self.theme), tuple(self.exclude))
+        filters = Filters(
+            self.year_min,
+            self.year_max,
+            tuple(self.journal),
+            tuple(self.theme),
+            tuple(self.exclude),
+            self.min_strength,
+        )
         return filters if filters != Filters() else None
 
 

@@ -71,22 +71,46 @@ export function markButtons(marks, id, title, describedBy) {
   return [button("positive", "More like this"), button("negative", "Less like this")];
 }
 
-/** "why related": the fused score, its two parts and the key terms the paper shares with the query. */
+const MATCH_TEXT = { strong: "Strong match", related: "Related", weak: "Weak match" };
+
+/** The hit's sentence that carries the shared terms, the terms in <mark> (spans from the server). */
+function snippet(hit) {
+  const text = hit.snippet && typeof hit.snippet.text === "string" ? hit.snippet.text : "";
+  if (!text) return [];
+  const spans = Array.isArray(hit.snippet.highlights) ? hit.snippet.highlights : [];
+  const parts = [];
+  let end = 0;
+  for (const [start, stop] of spans) {
+    if (!(start >= end && stop > start && stop <= text.length)) continue;
+    parts.push(text.slice(end, start), el("mark", {}, text.slice(start, stop)));
+    end = stop;
+  }
+  parts.push(text.slice(end));
+  return [el("blockquote", { class: "snippet" }, ...parts)];
+}
+
+/** "why related": the calibrated strength, the fused score and its parts, the shared key terms, the sentence. */
 function explanation(hit) {
   const terms = Array.isArray(hit.shared_terms) ? hit.shared_terms : [];
   let why = ["Why related: close in meaning (no shared key terms)"];
   if (terms.length)
     why = ["Why related: shares ", ...terms.flatMap((term, i) => [i ? ", " : "", el("span", { class: "term" }, term)])];
   else if (!(hit.score > 0)) why = ["Why related: nothing shared with the query (weakest match)"];
+  const strength = MATCH_TEXT[hit.match]
+    ? [el("span", { class: `match match-${hit.match}` }, MATCH_TEXT[hit.match]), " "]
+    : [];
+  const probability = typeof hit.strength === "number" ? `probability ${fixed(hit.strength)}, ` : "";
   return [
     el(
       "p",
       { class: "hit-score" },
+      ...strength,
       el("span", { class: "score" }, `score ${fixed(hit.score)}`),
       " ",
-      el("span", { class: "parts" }, `(meaning ${fixed(hit.dense)}, words ${fixed(hit.lexical)})`),
+      el("span", { class: "parts" }, `(${probability}meaning ${fixed(hit.dense)}, words ${fixed(hit.lexical)})`),
     ),
     el("p", { class: "why" }, ...why),
+    ...snippet(hit),
   ];
 }
 
@@ -103,7 +127,7 @@ export function renderHit(hit, { marks, onOpen }) {
   const titleId = uniqueId("hit-title");
   return el(
     "li",
-    { class: "hit", dataset: { id: hit.id } },
+    { class: hit.match === "weak" ? "hit weak" : "hit", dataset: { id: hit.id } },
     el("h3", { class: "hit-title", id: titleId }, hit.title || hit.id),
     el("p", { class: "hit-meta" }, ...venue(hit.journal, hit.year)),
     ...explanation(hit),
@@ -126,7 +150,15 @@ export function renderHits(list, hits, options) {
     list.replaceChildren(el("li", { class: "empty" }, "No papers found. Try other words or fewer filters."));
     return;
   }
-  list.replaceChildren(...hits.map((hit) => renderHit(hit, options)));
+  const items = [];
+  hits.forEach((hit, i) => {
+    if (hit.match === "weak" && (i === 0 || hits[i - 1].match !== "weak"))
+      items.push(
+        el("li", { class: "weak-divider", role: "separator" }, "Weak matches: little evidence that these are related"),
+      );
+    items.push(renderHit(hit, options));
+  });
+  list.replaceChildren(...items);
 }
 
 /** The abstract as paragraphs (structured abstracts keep their line breaks). */
