@@ -60,6 +60,15 @@ class LexicalIndex:
         position = start + np.searchsorted(self._indices[start:end], row)
         return bool(position < end and self._indices[position] == row)
 
+    def holders(self, token: str, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` hold ``token`` (one vectorised binary search for all of them)."""
+        token_id = self._model.vocab_dict.get(token) if token in self._doc_freq else None
+        if token_id is None:
+            return np.zeros(len(rows), dtype=bool)
+        column = self._indices[self._indptr[token_id] : self._indptr[token_id + 1]]
+        positions = np.minimum(np.searchsorted(column, rows), max(len(column) - 1, 0))
+        return column[positions] == rows if len(column) else np.zeros(len(rows), dtype=bool)
+
     def score_matrix(self) -> sparse.csc_matrix:
         """BM25 score of every (document, term) pair: documents × vocabulary, as bm25s stores it."""
         data = np.asarray(self._model.scores["data"], dtype=np.float32)

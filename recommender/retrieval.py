@@ -37,8 +37,14 @@ PAPER_SHARE_MOLECULAR = 0.07
 #: ``FEEDBACK_MIN_PAPERS`` papers (in a handful of papers the best hits are not evidence of anything).
 FEEDBACK_WEIGHT = 1.0
 FEEDBACK_MIN_PAPERS = 50
+#: The themes' related-papers graph fuses by theoretical min-max at this lexical share (no feedback): the
+#: paper-query settings above cost PubMedQA's topic themes 0.019 NMI (``scripts/bench_themes.py``).
+GRAPH_WEIGHT = 0.5
 #: Lexical share for queries made of example papers (fused by theoretical min-max, no feedback).
 EXAMPLES_WEIGHT = 0.5
+#: Strength is calibrated on corpora of thousands of papers; in a handful of papers its parts (cosines against
+#: random pairs, BM25's IDFs) mean nothing, so it is given from this many papers on.
+STRENGTH_MIN_PAPERS = 50
 #: A free-text query of more index terms than this is a pasted abstract and is ranked like a paper.
 ABSTRACT_TERMS = 60
 #: Words too generic in biomedicine to explain why two papers are related (they still count in ranking).
@@ -137,7 +143,7 @@ class Ranked:
     lexical: float
     shared_terms: list[str] = field(default_factory=list)
     #: Calibrated probability of relevance and its name (:mod:`recommender.strength`); ``None`` unless both
-    #: parts of the score were measured (hybrid mode).
+    #: parts of the score were measured (hybrid mode) in an index of :data:`STRENGTH_MIN_PAPERS` or more.
     strength: float | None = None
     level: str | None = None
     #: The hit's sentence that carries the shared terms, with their spans marked.
@@ -237,11 +243,15 @@ class Retriever:
         order = np.lexsort((rows, -np.asarray(scores)))[:k]
         query_terms = set(tokens)
         forms = spellings(query_text) if query_text else {}
-        measured = config.mode == "hybrid" and query is not None and bound is not None
+        measured = (
+            config.mode == "hybrid" and query is not None and bound is not None and snapshot.size >= STRENGTH_MIN_PAPERS
+        )
+        held = self._held(query_terms, rows[order])
         ranked = []
-        for i in order:
+        for position, i in enumerate(order):
             strength = self.strength(float(dense[i]), float(lexical[i]), bound, paper_query) if measured else None
-            terms, reading = self.explain(query_terms, int(rows[i]), forms)
+            shared = [term for term, holds in held.items() if holds[position]]
+            terms, reading = self.explain(shared, int(rows[i]), forms)
             ranked.append(
                 Ranked(
                     row=int(rows[i]),
@@ -321,12 +331,20 @@ class Retriever:
         """The shared terms that explain a hit, as shown (see :meth:`explaining_terms`)."""
         return list(self.explaining_terms(query_terms, row, forms, limit).values())
 
+    def _held(self, query_terms: set[str], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """For each query term that could explain something, which of the ``rows`` hold it."""
+        lexical = self.snapshot.lexical
+        return {
+            term: lexical.holders(term, rows)
+            for term in sorted(query_terms)
+            if not _UNEXPLAINING_TERMS.intersection(term.split())
+        }
+
     def explain(
-        self, query_terms: set[str], row: int, query_forms: dict[str, str], limit: int = 8
+        self, shared: list[str], row: int, query_forms: dict[str, str], limit: int = 8
     ) -> tuple[dict[str, str], Reading | None]:
-        """The terms that explain a hit, in the hit's own spelling (the query's where the hit's sentences do
-        not show it), and the hit's text as read for them (for the snippet)."""
-        shared = self._shared(query_terms, row)
+        """The ``shared`` terms (query terms the hit holds) that explain the hit, in the hit's own spelling
+        (the query's where the hit's sentences do not show it), and the hit's text as read for them."""
         if not shared:
             return {}, None
         reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})
@@ -388,9 +406,10 @@ def neighbour_graph(
 ) -> sparse.csr_matrix:
     """Every paper's ``k`` most related papers at once, as a sparse graph (weights = fused scores > 0).
 
-    The batch form of paper-to-paper :meth:`Retriever.rank`: dense candidates from one FAISS search per
-    chunk, BM25 scores of all papers' key-term queries as one sparse product per chunk, the same fusion.
-    It is what themes cluster, so themes agree with "related papers". With ``rows``, only those papers are
+    The batch form of paper-to-paper :meth:`Retriever.rank`: dense candidates from one matrix product per
+    chunk, BM25 scores of all papers' key-term queries as one sparse product per chunk, fused by theoretical
+    min-max at :data:`GRAPH_WEIGHT` (or the configured paper weight) without feedback. It is what themes
+    cluster. With ``rows``, only those papers are
     linked (among themselves), and the graph is indexed by position in ``rows``.
     """
     members = np.arange(snapshot.size) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -439,7 +458,8 @@ def neighbour_graph(
             elif config.mode == "lexical":
                 fused = lexical / bounds[i] if bounds[i] > 0 else lexical
             else:
-                fused = retriever._fused(dense, lexical, float(bounds[i]), paper_query=True)
+                weight = GRAPH_WEIGHT if config.paper_weight is None else config.paper_weight
+                fused = fuse(dense, lexical, method="tmm", weight=weight, lexical_bound=float(bounds[i]))
             best = np.argsort(-fused, kind="stable")[:k]
             out_rows.extend([position[row]] * len(best))
             out_cols.extend(position[int(c)] for c in chosen[best])

@@ -47,7 +47,7 @@ from .model_profiles import ModelConfig, model_config
 from .paper import Paper
 from .progress import Progress
 from .pubmed_fetch import FetchResult, fetch_pubmed
-from .retrieval import Filters, Ranked, RetrievalConfig, Retriever
+from .retrieval import STRENGTH_MIN_PAPERS, Filters, Ranked, RetrievalConfig, Retriever
 from .settings import MAX_K, Settings
 from .snapshot import BuildInputs, Snapshot, write_snapshot
 from .store import PaperStore
@@ -904,7 +904,10 @@ class Recommender:
         wanted = filters.min_strength if filters is not None else None
         if wanted is not None:
             if any(item.level is None for item in ranked):
-                raise InvalidInputError("min_strength needs the hybrid mode (strength uses both score parts)")
+                raise InvalidInputError(
+                    "min_strength needs the hybrid mode (strength uses both score parts) and an index of "
+                    f"{STRENGTH_MIN_PAPERS} papers or more (strength is calibrated on large corpora)"
+                )
             ranked = [item for item in ranked if item.level is not None and at_least(item.level, wanted)]
         hits = []
         for item in ranked:

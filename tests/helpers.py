@@ -117,3 +117,33 @@ PY  - 2004
 DO  - 10.1038/nature02766
 ER  -
 """
+
+
+def filler_papers(count: int = 45) -> list[dict]:
+    """``count`` made-up papers on topics far from the corpus above (cardiology, ecology, crystallography...),
+    each a few template sentences: they make an index large enough for calibrated strengths (50+ papers)."""
+    topics = [
+        ("atrial fibrillation", "anticoagulation", "stroke risk", "cardiology"),
+        ("coral bleaching", "reef temperature", "symbiont loss", "marine ecology"),
+        ("protein crystallography", "diffraction data", "crystal packing", "structural methods"),
+        ("wheat drought tolerance", "root architecture", "grain yield", "crop science"),
+        ("sleep apnoea", "nocturnal hypoxaemia", "daytime sleepiness", "respiratory medicine"),
+        ("malaria transmission", "mosquito nets", "parasite prevalence", "tropical medicine"),
+        ("hip fracture surgery", "postoperative delirium", "mobility recovery", "orthopaedics"),
+        ("influenza vaccination", "antibody titres", "older adults", "vaccinology"),
+        ("soil nitrogen cycling", "microbial communities", "fertiliser runoff", "soil science"),
+    ]
+    papers = []
+    for i in range(count):
+        subject, method, outcome, field = topics[i % len(topics)]
+        papers.append(
+            {
+                "id": f"f{i}",
+                "title": f"{subject.capitalize()} and {outcome}: cohort {i}",
+                "abstract": f"We studied {subject} in cohort {i}. {method.capitalize()} was measured over {i + 2} "
+                f"months. {outcome.capitalize()} changed with {method}. These findings inform {field}.",
+                "year": 2000 + i % 20,
+                "journal": f"{field.title()} Reports",
+            }
+        )
+    return papers

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from helpers import CORPUS, RIS_RECORD, built_service
+from helpers import CORPUS, RIS_RECORD, built_service, filler_papers
 from waitress.server import create_server
 
 from recommender.service import Recommender
@@ -220,17 +220,9 @@ def test_a_text_search_shows_results_with_why_they_are_related(session):
     # the query writes them.
     terms = first.locator(".term").all_inner_texts()
     assert any("IL-6" in term or "STAT3" in term for term in terms), terms
-    # The calibrated strength, and the hit's sentence with the shared terms marked.
-    expect(first.locator(".match")).to_have_text(re.compile(r"^(Strong match|Related)$"))
+    # The hit's sentence with the shared terms marked.
     marked = first.locator(".snippet mark").all_inner_texts()
     assert marked and all(word.strip() for word in marked), marked
-    # Weak matches are set apart: one divider, then only weak hits.
-    items = page.locator("#results-list > li")
-    classes = [items.nth(i).get_attribute("class") or "" for i in range(items.count())]
-    assert "hit weak" in classes, classes
-    divider = classes.index("weak-divider")
-    assert all(name == "hit weak" for name in classes[divider + 1 :]) and "hit weak" not in classes[:divider]
-    expect(page.locator(".weak-divider")).to_have_count(1)
     assert "?q=IL-6+STAT3+signalling+from+fibroblasts" in page.url  # the search is now a link
     # The payloads are shown, as text, where any other title and journal are.
     search(session, "anoikis resistance detached cells")
@@ -238,6 +230,33 @@ def test_a_text_search_shows_results_with_why_they_are_related(session):
     expect(page.locator("#results-list .journal", has_text=XSS_JOURNAL)).to_have_count(1)
     session.assert_safe()
     session.screenshot("search")
+
+
+def test_hits_show_their_strength_and_weak_matches_stand_apart(browser, index_dir, tmp_path):
+    """In an index large enough for calibrated strengths (50+ papers), each hit shows its strength and the
+    weak ones come under one divider, dimmed."""
+    service = built_service(index_dir, tmp_path, [*PAPERS, *filler_papers()], api_token=TOKEN)
+    waitress, thread, base = serve(service)
+    context, session = open_session(browser, base)
+    try:
+        session.open("/")
+        search(session, "anoikis resistance")
+        page = session.page
+        first = page.locator("#results-list li.hit").first
+        expect(first.locator(".match")).to_have_text(re.compile(r"^(Strong match|Related)$"))
+        expect(first.locator(".parts")).to_have_text(re.compile(r"probability \d\.\d{3}, meaning"))
+        items = page.locator("#results-list > li")
+        classes = [items.nth(i).get_attribute("class") or "" for i in range(items.count())]
+        assert "hit weak" in classes, classes
+        divider = classes.index("weak-divider")
+        assert all(name == "hit weak" for name in classes[divider + 1 :]) and "hit weak" not in classes[:divider]
+        expect(page.locator(".weak-divider")).to_have_count(1)
+        expect(page.locator("li.hit.weak .match").first).to_have_text("Weak match")
+        session.assert_safe()
+        session.screenshot("strength")
+    finally:
+        context.close()
+        stop(waitress, thread, service)
 
 
 def test_a_search_link_opens_with_its_results_and_hostile_links_stay_text(session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CORPUS, built_service
+from helpers import CORPUS, built_service, filler_papers
 
 from recommender.errors import InvalidInputError
 from recommender.retrieval import FEEDBACK_MIN_PAPERS, Filters, RetrievalConfig, Retriever
@@ -31,11 +31,11 @@ PD_PAPERS = [
 
 @pytest.fixture()
 def pd_service(tmp_path):
-    return built_service(tmp_path / "indexes", tmp_path, CORPUS + PD_PAPERS)
+    return built_service(tmp_path / "indexes", tmp_path, CORPUS + PD_PAPERS + filler_papers())
 
 
 def test_pd_l1_query_never_matches_a_paper_by_the_fragment_pd(pd_service):
-    hits = pd_service.search("PD-L1 immunotherapy resistance", k=13)
+    hits = pd_service.search("PD-L1 immunotherapy resistance", k=60)
     by_id = {hit.id: hit for hit in hits}
     assert [hit.id for hit in hits[:2]] == ["pdl1", "pdl1b"] or {hits[0].id, hits[1].id} == {"pdl1", "pdl1b"}
     for unrelated in ("parkinson", "dialysis"):
@@ -103,11 +103,14 @@ def test_the_snippet_is_the_sentence_with_most_shared_terms_and_is_bounded():
     assert len(sentences("A. " * 100_000)) <= 20_000
 
 
-def test_paper_queries_get_feedback_only_in_hybrid_mode_and_large_corpora(pd_service):
+def test_feedback_and_strength_need_a_corpus_of_fifty_papers(pd_service, tmp_path):
     snapshot = pd_service._current_snapshot()
-    assert snapshot.size < FEEDBACK_MIN_PAPERS
-    retriever = Retriever(snapshot, RetrievalConfig())
-    assert not retriever._feedback_applies(snapshot.size)
+    assert snapshot.size >= FEEDBACK_MIN_PAPERS and Retriever(snapshot)._feedback_applies(snapshot.size)
+    small = built_service(tmp_path / "small", tmp_path, CORPUS)
+    assert not Retriever(small._current_snapshot())._feedback_applies(len(CORPUS))
+    assert all(hit.strength is None and hit.match is None for hit in small.search("anoikis resistance"))
+    with pytest.raises(InvalidInputError, match="50 papers"):
+        small.search("anoikis", filters=Filters(min_strength="related"))
     assert Retriever.reads_as_paper(" ".join(CORPUS[0]["abstract"] for _ in range(4)))
     assert not Retriever.reads_as_paper("anoikis resistance in lung cancer")
 
@@ -135,3 +138,10 @@ def test_http_hits_carry_strength_and_snippet_and_min_strength_is_validated(pd_s
     assert related.status_code == 200 and all(hit["match"] == "strong" for hit in related.get_json())
     assert_error(client.get("/papers/a1/related?min_strength=weakish"), 400)
     assert_error(client.get("/papers/a1/related?min_strength=strong&mode=dense"), 400)
+
+
+def test_holders_agrees_with_contains(pd_service):
+    lexical = pd_service._current_snapshot().lexical
+    rows = np.arange(lexical.n_docs)
+    for term in ("anoiki", "pdl1", "stat3", "hypoxia", "no-such-term", "anoiki resist"):
+        assert lexical.holders(term, rows).tolist() == [lexical.contains(term, int(row)) for row in rows]

@@ -119,6 +119,7 @@ def _word_ok(word: str, *, head: bool, generic: bool = False) -> bool:
     return not head or bool(tags & {"NOUN", "PROPN"})
 
 
+@lru_cache(maxsize=1 << 16)
 def reads_as_name(term: str, *, extended: bool = False) -> bool:
     """Rule 3: a term as shown (one word or a phrase of up to :data:`MAX_PHRASE_WORDS`) reads as a name; a
     link word ("of") may join a phrase's words ("quality of life"). An ``extended`` phrase (a label term shown
