@@ -19,7 +19,7 @@ from .snapshot import Snapshot
 from .snippets import Reading, Snippet
 from .strength import CALIBRATIONS, level
 from .symbols import molecular_position
-from .themes.labels import explains, shown_as_written
+from .themes.labels import can_explain, explains, shown_as_written
 from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
 
 MODES = ("hybrid", "dense", "lexical")
@@ -345,6 +345,9 @@ class Retriever:
     ) -> tuple[dict[str, str], Reading | None]:
         """The ``shared`` terms (query terms the hit holds) that explain the hit, in the hit's own spelling
         (the query's where the hit's sentences do not show it), and the hit's text as read for them."""
+        lexical = self.snapshot.lexical
+        # The label rule's share test first (cheap): a term most papers use never explains, so it is not read.
+        shared = [term for term in shared if can_explain(lexical.document_frequency(term), lexical.n_docs)]
         if not shared:
             return {}, None
         reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})

@@ -376,9 +376,12 @@ def explains(term: str, document_frequency: int, n_documents: int) -> bool:
     """Whether a term a hit shares with its query may explain why they are related: the label rule with the
     hit as the "theme" (it uses the term: coverage 100%), so at most a third of the other papers may use it
     (lift ≥ 3), and the term must read as a name."""
-    if (document_frequency - 1) * MIN_LIFT > n_documents - 1:
-        return False
-    return reads_as_name(term)
+    return can_explain(document_frequency, n_documents) and reads_as_name(term)
+
+
+def can_explain(document_frequency: int, n_documents: int) -> bool:
+    """The share half of :func:`explains`: at most a third of the other papers use the term (lift ≥ 3)."""
+    return (document_frequency - 1) * MIN_LIFT <= n_documents - 1
 
 
 def shown_as_written(term: str) -> str:
