@@ -49,7 +49,7 @@ class Reading:
 
     Tokenizing every sentence of every hit would cost more than the search itself, so with ``keys`` (the
     shared terms' words) a cheap substring test ranks the sentences first: the one that seems to hold most
-    keys is read, then, for each key still without a spelling, the first sentence that seems to hold it.
+    keys is read, and for each key the first sentence that seems to hold it (its first spelling).
     A hit is read in a fraction of a millisecond; without ``keys`` every sentence is read.
     """
 
@@ -67,13 +67,13 @@ class Reading:
         if not held:
             return
         best = max(range(len(held)), key=lambda i: (len(held[i][1]), -i))
-        chosen = [best]
-        missing = set(keys) - held[best][1]
+        chosen = {best}
+        unseen = set(keys)  # each key's first sentence gives its spelling, as the paper first writes it
         for i, (_, found) in enumerate(held):
-            if missing & found and i != best:
-                chosen.append(i)
-                missing -= found
-            if not missing:
+            if unseen & found:
+                chosen.add(i)
+                unseen -= found
+            if not unseen:
                 break
         for i in sorted(chosen):
             self._read(held[i][0])
