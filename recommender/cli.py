@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from .errors import NothingIngestedError, RecommenderError
+from .export import FORMATS as EXPORT_FORMATS
 from .fusion import METHODS
 from .ingest.fields import SYNONYMS
 from .model_profiles import BACKENDS, POOLING_MODES, PROFILES, TEXT_FORMATS
@@ -634,6 +635,46 @@ def _marked(snippet: dict[str, Any]) -> str:
         out.extend([text[end:start], "[", text[start:stop], "]"])
         end = stop
     return "".join([*out, text[end:]])
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="ris", show_default=True, help="file format"
+)
+@click.option("--id", "ids", multiple=True, metavar="ID", help="only this paper (repeatable; id, DOI or PMID)")
+@click.option("--theme", type=int, default=None, metavar="ID", help="only this theme's papers, tagged with its label")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="write to this file (default: standard output)",
+)
+@index_option
+@click.pass_context
+def export(
+    ctx: click.Context,
+    fmt: str,
+    ids: tuple[str, ...],
+    theme: int | None,
+    output: Path | None,
+    index: str | None,
+    model: str | None,
+) -> None:
+    """Export stored papers for Zotero, EndNote and co.: RIS, BibTeX, CSV (Zotero's columns), CSL-JSON or
+    MEDLINE/nbib, every field kept. All papers, the --id papers, or one --theme."""
+    service = _service(ctx, index, model)
+    if output is None:
+        count = service.export(fmt, sys.stdout, ids=ids, theme=theme)
+    else:
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as handle:  # newline="": CSV writes its own
+                count = service.export(fmt, handle, ids=ids, theme=theme)
+            partial.replace(output)  # a reader never sees half a file
+        finally:
+            partial.unlink(missing_ok=True)
+    click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {fmt}.", err=True)
 
 
 @main.command()

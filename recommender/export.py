@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from rispy import RisWriter
 
@@ -107,8 +107,7 @@ def export_papers(
     return count
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     """One author's name in parts; ``family`` alone for a single-token name or an organisation."""
 
     family: str
@@ -135,15 +134,14 @@ def split_name(name: str) -> Person:
     ending in up to three capitals is taken as "Family Initials" (MEDLINE's AU form), and single tokens and
     organisations are kept whole.
     """
-    name = clean_text(name)
     family, comma, given = name.partition(",")
     if comma and given.strip():
-        return Person(family.strip(), given.strip())
+        return Person(" ".join(family.split()), " ".join(given.split()))
     tokens = name.split()
     if len(tokens) < 2:
-        return Person(name)
-    if any(token.lower().strip(".,()") in _ORGANISATION_WORDS for token in tokens):
-        return Person(name, organisation=True)
+        return Person(" ".join(tokens))
+    if not _ORGANISATION_WORDS.isdisjoint(name.lower().split()):
+        return Person(" ".join(tokens), organisation=True)
     suffix = ""
     if len(tokens) >= 3 and tokens[-1] in _SUFFIXES:
         suffix, tokens = tokens[-1], tokens[:-1]
@@ -181,7 +179,7 @@ def _terms(*groups: Iterable[str]) -> list[str]:
     return terms
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is several times slower
 class _Record:
     """A paper's fields cleaned once, for whichever format is written."""
 
@@ -202,6 +200,7 @@ class _Record:
         year = paper.year if isinstance(paper.year, int) and not isinstance(paper.year, bool) else None
         keywords = _terms(paper.keywords, paper.labels, [tags] if isinstance(tags, str) else tags)
         mesh_terms = _terms(paper.mesh_terms)
+        known = {term.lower() for term in keywords} if mesh_terms else set()
         return cls(
             id=_line(paper.id),
             title=_line(paper.title),
@@ -213,7 +212,7 @@ class _Record:
             people=[split_name(name) for name in map(_line, paper.authors) if name],
             keywords=keywords,
             mesh_terms=mesh_terms,
-            all_terms=_terms(keywords, mesh_terms) if mesh_terms else keywords,
+            all_terms=keywords + [term for term in mesh_terms if term.lower() not in known] if mesh_terms else keywords,
         )
 
     @property

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 from tqdm import tqdm
@@ -41,6 +41,8 @@ from .errors import (
     StorageError,
     failure_reason,
 )
+from .export import FORMATS as EXPORT_FORMATS
+from .export import export_papers
 from .jobs import Job, JobRunner
 from .manifest import Manifest, corpus_hash, previous_model_config
 from .model_profiles import ModelConfig, model_config
@@ -679,6 +681,24 @@ class Recommender:
         snapshot = self._current_snapshot()
         papers = {paper.id: paper for paper in snapshot.papers}
         return render_report(theme_map, papers, fmt, title=f"index '{self.settings.index_name}'")
+
+    def export(self, fmt: str, out: TextIO, *, ids: Sequence[str] = (), theme: int | None = None) -> int:
+        """Write stored papers to ``out`` in a reference-manager format (:mod:`recommender.export`): all of
+        them, the ``ids`` given (ids, DOIs or PMIDs), or one theme's papers tagged with its label. Returns the
+        number written; an unknown id or theme is the caller's error, before anything is written."""
+        if fmt not in EXPORT_FORMATS:
+            raise InvalidInputError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        tags: dict[str, list[str]] = {}
+        if theme is not None:
+            found = [item for item in self.themes().themes if item["id"] == theme]
+            if not found:
+                raise InvalidInputError(f"unknown theme id {theme}; see `recommender themes`")
+            ids = [*ids, *found[0]["papers"]]
+            tags = {paper_id: [str(found[0]["label"])] for paper_id in found[0]["papers"]}
+        if ids:
+            papers = [self.show(reference) for reference in dict.fromkeys(ids)]
+            return export_papers(papers, fmt, out, tags=tags)
+        return export_papers(self.store.papers(), fmt, out, tags=tags)
 
     def ready(self) -> dict[str, Any]:
         """Whether queries can be answered now: the current version is loaded (loading it if needed)."""

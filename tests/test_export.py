@@ -77,7 +77,11 @@ TAGS = {"doi:10.5555/omics.2021.7": ["Theme 3: cytokines"], "h:0123456789abcdef"
 FIELDS = ("title", "abstract", "doi", "pmid", "journal", "year", "authors", "keywords", "mesh_terms")
 GAPS = {
     ("ris", "*", "pmid"): "ingest/ris.py reads no PMID tag (the export writes it in AN, EndNote's accession number)",
-    ("csl-json", "*", "year"): "ingest has no synonym for CSL's 'issued' ({'date-parts': [[2021]]}), so the year is lost",
+    (
+        "csl-json",
+        "*",
+        "year",
+    ): "ingest has no synonym for CSL's 'issued' ({'date-parts': [[2021]]}), so the year is lost",
     ("bibtex", "punctuation", "title"): "ingest/bibtex.py deletes every brace, escaped \\{ \\} included",
     ("bibtex", "punctuation", "abstract"): "ingest/bibtex.py deletes every brace, escaped \\{ \\} included",
     ("bibtex", "punctuation", "journal"): "ingest/bibtex.py deletes every brace, escaped \\{ \\} included",
@@ -246,7 +250,10 @@ def test_hostile_text_cannot_start_a_record_tag_or_field(tmp_path: Path, fmt: st
     assert "Injected" not in {paper.title for paper in papers}
     if fmt in ("ris", "medline"):
         lines = text.splitlines()
-        for tag, count in {"ris": {"TY  -": 2, "ER  -": 2, "AB  -": 2, "KW  -": 1}, "medline": {"PMID-": 1, "AB  -": 2}}[fmt].items():
+        for tag, count in {
+            "ris": {"TY  -": 2, "ER  -": 2, "AB  -": 2, "KW  -": 1},
+            "medline": {"PMID-": 1, "AB  -": 2},
+        }[fmt].items():
             assert sum(line.startswith(tag) for line in lines) == count, tag
 
 
@@ -284,7 +291,10 @@ def test_one_part_names_and_and_stay_whole_in_bibtex() -> None:
 def test_csl_json_keeps_suffixes_and_organisations() -> None:
     paper = Paper(id="x", title="t", abstract="a", authors=["John Smith Jr", "WHO Collaborative Group"])
     (item,) = json.loads(export_text("csl-json", [paper]))
-    assert item["author"] == [{"family": "Smith", "given": "John", "suffix": "Jr"}, {"literal": "WHO Collaborative Group"}]
+    assert item["author"] == [
+        {"family": "Smith", "given": "John", "suffix": "Jr"},
+        {"literal": "WHO Collaborative Group"},
+    ]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

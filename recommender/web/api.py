@@ -7,6 +7,7 @@ bad field named); ``GET /openapi.json`` describes them all.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any, TypeVar
 
@@ -14,12 +15,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidInputError, NotFoundError, RecommenderError, http_status_for
+from ..export import file_extension, media_type
 from ..jobs import FAILED, Job
 from ..service import Recommender
 from .auth import write_access
 from .schemas import (
     JOB_ID_PATTERN,
     AddPapersBody,
+    ExportQuery,
     RebuildBody,
     RecommendBody,
     RelatedQuery,
@@ -34,7 +37,7 @@ from .schemas import (
 api = Blueprint("api", __name__)
 Model = TypeVar("Model", bound=BaseModel)
 
-LIST_PARAMETERS = {"journal", "theme", "exclude", "seed_themes"}
+LIST_PARAMETERS = {"journal", "theme", "exclude", "seed_themes", "ids"}
 
 
 def service() -> Recommender:
@@ -154,6 +157,23 @@ def theme_report():
         body,
         mimetype=REPORT_TYPES[params.format],
         headers={"Content-Security-Policy": REPORT_POLICY},
+    )
+
+
+@api.get("/export")
+def export():
+    """Stored papers as a file for a reference manager (all, ``ids``, or one ``theme`` tagged with its label)."""
+    args = query_args()
+    if isinstance(args.get("theme"), list) and len(args["theme"]) == 1:  # one theme here, not a filter list
+        args["theme"] = args["theme"][0]
+    params = validate(ExportQuery, args)
+    out = io.StringIO()
+    service().export(params.format, out, ids=params.ids, theme=params.theme)
+    name = f"papers{'-theme-' + str(params.theme) if params.theme is not None else ''}{file_extension(params.format)}"
+    return Response(
+        out.getvalue(),
+        mimetype=media_type(params.format),
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..export import FORMATS as EXPORT_FORMATS
 from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS
 from ..settings import DEFAULT_K, MAX_K
@@ -20,6 +21,7 @@ from ..themes.report import FORMATS as REPORT_FORMATS
 from ..upload_parser import MAX_PAPERS_PER_REQUEST
 
 MAX_EXCLUDE = 10000
+MAX_EXPORT_IDS = 10000
 MAX_THEMES = 1000
 #: A paper id, DOI or PMID: up to 1,000 characters, no control characters.
 PAPER_ID_PATTERN = r"^[^\x00-\x1F\x7F]+$"
@@ -176,3 +178,11 @@ class RollbackBody(_StrictBody):
     to: Annotated[str, Field(pattern=VERSION_ID_PATTERN)] | None = Field(
         None, description="version id (default: the one before the current one)"
     )
+
+
+class ExportQuery(_Strict):
+    """Query string of GET /export; ``ids`` repeats (``?ids=A&ids=B``)."""
+
+    format: str = Field("ris", pattern="^(" + "|".join(EXPORT_FORMATS) + ")$", description="file format")
+    ids: list[PaperId] = Field(default_factory=list, max_length=MAX_EXPORT_IDS, description="only these papers")
+    theme: int | None = Field(None, ge=0, description="only this theme's papers, tagged with its label")
