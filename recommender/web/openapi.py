@@ -15,12 +15,15 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
+from ..export import FORMATS as EXPORT_FORMATS
+from ..export import media_type
 from ..service import Hit
 from .api import REPORT_TYPES
 from .schemas import (
     JOB_ID_PATTERN,
     PAPER_ID_PATTERN,
     AddPapersBody,
+    ExportQuery,
     RebuildBody,
     RecommendBody,
     RelatedQuery,
@@ -182,6 +185,18 @@ def document() -> dict[str, Any]:
                 "The 2-D theme map as columns: id, x, y, theme, year, journal (index into journals), title",
                 {"200": _json(OBJECT, "the map")},
                 parameters=[p for p in _query(ThemesQuery) if p["name"] != "within"],
+            )
+        },
+        "/export": {
+            "get": _operation(
+                "Stored papers as a file for a reference manager: all, the given ids, or one theme (tagged)",
+                {
+                    "200": {
+                        "description": "the file (an attachment)",
+                        "content": {media_type(fmt): {"schema": {}} for fmt in EXPORT_FORMATS},
+                    }
+                },
+                parameters=_query(ExportQuery),
             )
         },
         "/papers/upload": {
