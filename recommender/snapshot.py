@@ -21,12 +21,13 @@ from .lexical_index import LexicalIndex
 from .manifest import FORMAT_VERSION, Manifest, corpus_hash, file_entries
 from .paper import Paper
 from .progress import SILENT, Progress
-from .symbols import SYMBOL_SAMPLE
 from .symbols import symbol_share as measure_symbol_share
 from .tokenizer import TOKENIZER_VERSION, index_terms
 from .vector_index import VectorIndex
 
 PAPERS = "papers.jsonl"
+#: Papers read for :attr:`Snapshot.symbol_share`.
+SHARE_SAMPLE = 200
 #: Random pairs of papers read for :attr:`Snapshot.similarity_baseline`.
 BASELINE_PAIRS = 2000
 EMBEDDINGS = "embeddings.npy"
@@ -56,8 +57,10 @@ class Snapshot:
 
     @cached_property
     def symbol_share(self) -> float:
-        """How molecular the corpus is (:mod:`recommender.symbols`), measured once on a sample of its papers."""
-        step = max(1, len(self.papers) // SYMBOL_SAMPLE)
+        """How molecular the corpus is (:mod:`recommender.symbols`), measured once on an evenly spaced sample of
+        :data:`SHARE_SAMPLE` papers: it is computed on the first query after a new version is loaded, which must
+        stay fast (a fifth of a second here), and 200 abstracts hold some 50,000 words."""
+        step = max(1, len(self.papers) // SHARE_SAMPLE)
         return measure_symbol_share([paper.text for paper in self.papers[::step]])
 
     @cached_property
