@@ -19,7 +19,7 @@ from .snapshot import Snapshot
 from .snippets import Reading, Snippet
 from .strength import CALIBRATIONS, level
 from .symbols import molecular_position
-from .themes.labels import can_explain, explains, shown_as_written
+from .themes.labels import can_explain, reads_as_name, shown_as_written
 from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
 
 MODES = ("hybrid", "dense", "lexical")
@@ -177,9 +177,16 @@ class Retriever:
         return [term for term in terms for _ in range(PHRASE_WEIGHT if " " in term else 1)]
 
     def text_query_tokens(self, text: str) -> list[str]:
-        """Free text as a lexical query; a pasted abstract is reduced to its key terms like a paper."""
+        """Free text as a lexical query (see :meth:`text_query`)."""
+        return self.text_query(text)[0]
+
+    def text_query(self, text: str) -> tuple[list[str], bool]:
+        """Free text as a lexical query, and whether it reads as a paper: a pasted abstract (more than
+        :data:`ABSTRACT_TERMS` index terms) is reduced to its key terms and ranked like a paper."""
         tokens = index_terms(text)
-        return self.snapshot.lexical.key_terms(tokens) if len(tokens) > 60 else tokens
+        if len(tokens) > ABSTRACT_TERMS:
+            return self.snapshot.lexical.key_terms(tokens), True
+        return tokens, False
 
     def rank(
         self,
@@ -325,12 +332,6 @@ class Retriever:
         penalised = [term for term in dict.fromkeys(negative_terms) if term not in set(positive_terms)]
         return vector, tokens, penalised
 
-    def shared_terms(
-        self, query_terms: set[str], row: int, forms: dict[str, str] | None = None, limit: int = 8
-    ) -> list[str]:
-        """The shared terms that explain a hit, as shown (see :meth:`explaining_terms`)."""
-        return list(self.explaining_terms(query_terms, row, forms, limit).values())
-
     def _held(self, query_terms: set[str], rows: np.ndarray) -> dict[str, np.ndarray]:
         """For each query term that could explain something, which of the ``rows`` hold it."""
         lexical = self.snapshot.lexical
@@ -353,36 +354,15 @@ class Retriever:
         reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})
         return self._explaining(shared, {**query_forms, **reading.forms}, limit), reading
 
-    def _shared(self, query_terms: set[str], row: int) -> list[str]:
-        """Query terms the paper holds (from the BM25 index), generic ones aside."""
-        lexical = self.snapshot.lexical
-        return [
-            term
-            for term in query_terms
-            if not _UNEXPLAINING_TERMS.intersection(term.split()) and lexical.contains(term, row)
-        ]
-
-    def explaining_terms(
-        self, query_terms: set[str], row: int, forms: dict[str, str] | None = None, limit: int = 8
-    ) -> dict[str, str]:
-        """Query terms the paper also uses, rarest first: index term → as the paper writes it (``IL-6``,
-        ``STAT3``, "anoikis resistance"), in consistent case (words lower-case, symbols as written).
+    def _explaining(self, shared: list[str], forms: dict[str, str], limit: int) -> dict[str, str]:
+        """Shared terms, rarest first: index term → as the paper writes it (``IL-6``, ``STAT3``, "anoikis
+        resistance"), in consistent case (words lower-case, symbols as written).
 
         The theme label rule applied to the hit (:func:`recommender.themes.labels.explains`): a term that more
-        than a third of the other papers use, boilerplate, generic biology, or a verb ("expressed", "follow")
-        explains nothing. Membership comes from the BM25 index itself; ``forms`` give the spellings (the
-        caller passes the hit's own over the query's); without them the hit's text is read for them.
+        than a third of the other papers use (already left out by :meth:`explain`), boilerplate, generic
+        biology, or a verb ("expressed", "follow") explains nothing.
         """
-        shared = self._shared(query_terms, row)
-        if forms is None:
-            forms = spellings(self.snapshot.papers[row].text)
-        return self._explaining(shared, forms, limit)
-
-    def _explaining(self, shared: list[str], forms: dict[str, str], limit: int) -> dict[str, str]:
-        """Shared terms ranked, shown and filtered by the label rule (see :meth:`explaining_terms`)."""
         lexical = self.snapshot.lexical
-        if not shared:
-            return {}
         # Rarest first; a word already inside a shared phrase is not repeated on its own.
         ranked = sorted(shared, key=lambda term: (-lexical.idf(term), term))
         phrases = {word for term in ranked if " " in term for word in term.split()}
@@ -390,9 +370,7 @@ class Retriever:
         shown = {term: shown_as_written(display(term, forms)) for term in ranked}
         kept: dict[str, str] = {}
         for term in ranked:
-            if shown[term] not in kept.values() and explains(
-                shown[term], lexical.document_frequency(term), lexical.n_docs
-            ):
+            if shown[term] not in kept.values() and reads_as_name(shown[term]):
                 kept[term] = shown[term]
             if len(kept) == limit:
                 break

@@ -538,7 +538,7 @@ class Recommender:
         vector = None
         if retriever.config.mode != "lexical":
             vector = self._query_embedder(snapshot).encode_queries([text])[0]
-        tokens = retriever.text_query_tokens(text)
+        tokens, paper_like = retriever.text_query(text)
         ranked = retriever.rank(
             vector,
             tokens,
@@ -546,7 +546,7 @@ class Recommender:
             exclude=excluded,
             allowed=allowed,
             query_text=text,
-            paper_query=retriever.reads_as_paper(text),  # a pasted abstract is ranked like a paper
+            paper_query=paper_like,  # a pasted abstract is ranked like a paper
         )
         return self._hits(snapshot, ranked, filters)
 

@@ -91,8 +91,9 @@ class Reading:
                     self.forms.setdefault(key, surface)
                     self.forms.setdefault(surface.lower(), surface)
                 for part in compound_parts(surface) if "-" in surface else ():
-                    if keys is None or stem(part) in keys:
-                        self.forms.setdefault(stem(part), part)
+                    part_key = stem(part)
+                    if keys is None or part_key in keys:
+                        self.forms.setdefault(part_key, part)
             words.append((start, end, found))
         self.sentences.append((sentence, words))
 
