@@ -8,8 +8,10 @@ lets a paper that only one signal finds still compete, and keeps k results when 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import ChainMap
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -227,7 +229,7 @@ class Retriever:
                 lexical_all = lexical_all - NEGATIVE_WEIGHT * snapshot.lexical.scores(negative_tokens)
             masked = np.where(permitted, lexical_all, -np.inf)
             top = np.argpartition(-masked, pool - 1)[:pool] if pool < snapshot.size else np.arange(snapshot.size)
-            candidates.update(int(row) for row in top if masked[row] > 0)
+            candidates.update(top[masked[top] > 0].tolist())
         query = None if vector is None else np.asarray(vector, dtype=np.float32).ravel()
         if config.mode != "lexical" and query is not None:
             candidates.update(self._dense_candidates(query, pool, permitted, exclude, allowed))
@@ -249,7 +251,7 @@ class Retriever:
             scores = self._fused(np.asarray(snapshot.embeddings[rows] @ moved), lexical, bound, paper_query)
         order = np.lexsort((rows, -np.asarray(scores)))[:k]
         query_terms = set(tokens)
-        forms = spellings(query_text) if query_text else {}
+        forms = Spellings(query_text)
         measured = (
             config.mode == "hybrid" and query is not None and bound is not None and snapshot.size >= STRENGTH_MIN_PAPERS
         )
@@ -293,7 +295,8 @@ class Retriever:
         _, rows = self.snapshot.vectors.search(
             query, pool + (len(exclude) if rows_allowed is None else 0), allowed=rows_allowed
         )
-        return [int(row) for row in rows[0] if row >= 0 and permitted[row]]
+        found = rows[0][rows[0] >= 0]
+        return found[permitted[found]].tolist()
 
     def _feedback_applies(self, n_permitted: int) -> bool:
         return min(self.snapshot.size, n_permitted) >= FEEDBACK_MIN_PAPERS
@@ -342,7 +345,7 @@ class Retriever:
         }
 
     def explain(
-        self, shared: list[str], row: int, query_forms: dict[str, str], limit: int = 8
+        self, shared: list[str], row: int, query_forms: Mapping[str, str], limit: int = 8
     ) -> tuple[dict[str, str], Reading | None]:
         """The ``shared`` terms (query terms the hit holds) that explain the hit, in the hit's own spelling
         (the query's where the hit's sentences do not show it), and the hit's text as read for them."""
@@ -352,9 +355,9 @@ class Retriever:
         if not shared:
             return {}, None
         reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})
-        return self._explaining(shared, {**query_forms, **reading.forms}, limit), reading
+        return self._explaining(shared, ChainMap(reading.forms, query_forms), limit), reading
 
-    def _explaining(self, shared: list[str], forms: dict[str, str], limit: int) -> dict[str, str]:
+    def _explaining(self, shared: list[str], forms: Mapping[str, str], limit: int) -> dict[str, str]:
         """Shared terms, rarest first: index term → as the paper writes it (``IL-6``, ``STAT3``, "anoikis
         resistance"), in consistent case (words lower-case, symbols as written).
 
@@ -375,6 +378,28 @@ class Retriever:
             if len(kept) == limit:
                 break
         return kept
+
+
+class Spellings(Mapping[str, str]):
+    """The query text's spellings (:func:`~recommender.tokenizer.spellings`), read only when a hit's own
+    sentences do not show a term: most explanations never need them, and reading a whole abstract for them
+    cost a millisecond per query."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def _forms(self) -> dict[str, str]:
+        return spellings(self.text) if self.text else {}
+
+    def __getitem__(self, key: str) -> str:
+        return self._forms[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._forms)
+
+    def __len__(self) -> int:
+        return len(self._forms)
 
 
 def neighbour_graph(

@@ -49,8 +49,8 @@ class Reading:
 
     Tokenizing every sentence of every hit would cost more than the search itself, so with ``keys`` (the
     shared terms' words) a cheap substring test ranks the sentences first: the one that seems to hold most
-    keys is read, and for each key the first sentence that seems to hold it (its first spelling).
-    A hit is read in a fraction of a millisecond; without ``keys`` every sentence is read.
+    keys is read, and the one that seems to hold most of the keys it lacks (their spellings). A hit is read
+    in a fraction of a millisecond; without ``keys`` every sentence is read.
     """
 
     def __init__(self, text: str, keys: set[str] | None = None) -> None:
@@ -68,13 +68,13 @@ class Reading:
             return
         best = max(range(len(held)), key=lambda i: (len(held[i][1]), -i))
         chosen = {best}
-        unseen = set(keys)  # each key's first sentence gives its spelling, as the paper first writes it
-        for i, (_, found) in enumerate(held):
-            if unseen & found:
-                chosen.add(i)
-                unseen -= found
-            if not unseen:
-                break
+        # One more sentence for the spellings of keys the best one lacks: the one holding most of them (the
+        # earliest on ties). Keys in neither sentence are shown as the query writes them.
+        unseen = keys - held[best][1]
+        if unseen:
+            extra = max(range(len(held)), key=lambda i: (len(unseen & held[i][1]), -i))
+            if unseen & held[extra][1]:
+                chosen.add(extra)
         for i in sorted(chosen):
             self._read(held[i][0])
 

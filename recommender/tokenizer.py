@@ -21,7 +21,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from itertools import pairwise
 
@@ -239,12 +239,14 @@ def _is_protein(piece: str) -> bool:
 
 
 @lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 18)
 def stem(surface: str) -> str:
     """The matching key of a word: its Snowball (Porter 2) stem, except for symbols and acronyms.
 
     Stemming merges "fibroblasts/fibroblast" and "signalling/signaling" ("signal"), which BM25 needs; but a
     token with two capitals or a digit is a gene, protein or acronym (IL-6, TRIM32, AIDS, NSCLC) and is kept
-    whole, losing only a plural "s" after capitals ("CAFs" → "caf").
+    whole, losing only a plural "s" after capitals ("CAFs" → "caf"). Cached: explaining a hit stems the
+    same few thousand words again and again.
     """
     lower = surface.lower()
     if is_symbol(surface):
@@ -357,11 +359,9 @@ def plain_case(word: str) -> str:
     return word.lower() if word[1:].islower() or not any(ch.isalpha() for ch in word[1:]) else word
 
 
-def display(term: str, forms: dict[str, str]) -> str:
-    """An index term (word or bigram) as written in the text."""
-    if term in forms:
-        return forms[term]
-    return " ".join(forms.get(word, word) for word in term.split())
+def display(term: str, forms: Mapping[str, str]) -> str:
+    """An index term (word or bigram) as written in the text (a bigram word by word: forms hold words)."""
+    return " ".join(forms.get(word, word) for word in term.split()) if " " in term else forms.get(term, term)
 
 
 def _is_noise(token: str) -> bool:
