@@ -17,6 +17,7 @@ from typing import Any
 _DOI = re.compile(r"10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f]+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _PMID = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: \d would take Arabic-Indic "١٢٣" too
+_PMCID = re.compile(r"(?:pmcid\s*:?\s*)?(?:pmc)?\s*([0-9]{1,9})", re.IGNORECASE)
 #: Longest paper id accepted: the service refuses longer references, so a longer id could never be looked up.
 MAX_ID_LENGTH = 1000
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -84,6 +85,14 @@ def normalize_pmid(value: object) -> str | None:
     return text if _PMID.match(text) and text.strip("0") else None
 
 
+def normalize_pmcid(value: object) -> str | None:
+    """ "PMC1234567" from "PMC1234567", "pmc1234567", "PMCID: PMC1234567" or a bare number; else ``None``."""
+    if value is None:
+        return None
+    match = _PMCID.fullmatch(clean_text(str(value)))
+    return f"PMC{int(match.group(1))}" if match and match.group(1).strip("0") else None
+
+
 def title_key(title: str | None) -> str:
     """Title reduced to lower-case letters and digits, for matching the same paper across sources."""
     text = unicodedata.normalize("NFKD", title or "").lower()
@@ -106,6 +115,8 @@ class Paper:
     mesh_terms: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     source: str | None = None
+    #: PubMed Central id ("PMC1234567") when a source gives one: the result card links to the free full text.
+    pmcid: str | None = None
 
     @property
     def text(self) -> str:
@@ -171,7 +182,7 @@ def merge_papers(existing: Paper, new: Paper) -> Paper:
     wins (sources often truncate); list fields are unioned in order.
     """
     merged = Paper(id=existing.id)
-    for name in ("title", "doi", "pmid", "journal", "year", "source"):
+    for name in ("title", "doi", "pmid", "pmcid", "journal", "year", "source"):
         setattr(merged, name, getattr(existing, name) or getattr(new, name))
     merged.abstract = existing.abstract if len(existing.abstract) >= len(new.abstract) else new.abstract
     merged.authors = _union_people(existing.authors, new.authors)
