@@ -20,8 +20,11 @@ from typing import Any
 
 import click
 
+from .cards import SORTS, YEAR_POOL
+from .cli_collection import register as register_collections
 from .errors import NothingIngestedError, RecommenderError
 from .export import FORMATS as EXPORT_FORMATS
+from .export import export_format, write_export
 from .fusion import METHODS
 from .ingest.fields import SYNONYMS
 from .model_profiles import BACKENDS, POOLING_MODES, PROFILES, TEXT_FORMATS
@@ -185,6 +188,61 @@ def _filters(
 ) -> Filters | None:
     filters = Filters(year_min, year_max, tuple(journals), tuple(themes), tuple(exclude), min_strength)
     return None if filters == Filters() else filters
+
+
+def _list_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--offset/--sort (paging and order of a result list) and --export/--export-format (its papers as a
+    reference-manager file), collected into one ``listing`` argument."""
+    options = [
+        click.option(
+            "--export-format",
+            "export_fmt",
+            type=click.Choice(EXPORT_FORMATS),
+            default=None,
+            help="format of --export (default: from its extension: .ris .bib .csv .json .nbib)",
+        ),
+        click.option(
+            "--export",
+            "export_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="also write the listed papers to this file (RIS, BibTeX, CSV, CSL-JSON or MEDLINE)",
+        ),
+        click.option(
+            "--sort",
+            type=click.Choice(SORTS),
+            default="relevance",
+            show_default=True,
+            help=f"order: by relevance, or newest first among the {YEAR_POOL} most relevant",
+        ),
+        click.option(
+            "--offset", type=click.IntRange(0), default=0, show_default=True, help="skip this many (next pages)"
+        ),
+    ]
+    for option in options:
+        function = option(function)
+    return function
+
+
+def _listed(
+    service: Recommender,
+    hits: list[Hit],
+    as_json: bool,
+    offset: int = 0,
+    export_path: Path | None = None,
+    export_fmt: str | None = None,
+    **_: Any,
+) -> None:
+    """Print a result list and, with --export, write its papers in list order."""
+    if export_path is not None:
+        fmt = export_format(export_fmt, export_path)
+        count = write_export(export_path, lambda out: service.export(fmt, out, ids=[hit.id for hit in hits]))
+        click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {fmt} to {export_path}.", err=True)
+    _print_hits(hits, as_json, offset)
+
+
+def _page(offset: int = 0, sort: str = "relevance", **_: Any) -> dict[str, Any]:
+    return {"offset": offset, "sort": sort}
 
 
 def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -529,6 +587,7 @@ def models(as_json: bool) -> None:
 @_k_option
 @_mode_option
 @_filter_options
+@_list_options
 @index_option
 @_json_option
 @click.pass_context
@@ -540,11 +599,13 @@ def related(
     index: str | None,
     model: str | None,
     as_json: bool,
-    **filters: Any,
+    **options: Any,
 ) -> None:
     """Papers related to PAPER_ID (an id, DOI or PMID); the paper itself is excluded."""
-    hits = _service(ctx, index, model).related(paper_id, k, mode=mode, filters=_filters(**filters))
-    _print_hits(hits, as_json)
+    service = _service(ctx, index, model)
+    filters = _filters(**_only(options, FILTER_NAMES))
+    hits = service.related(paper_id, k, mode=mode, filters=filters, **_page(**options))
+    _listed(service, hits, as_json, **options)
 
 
 @main.command()
@@ -552,6 +613,7 @@ def related(
 @_k_option
 @_mode_option
 @_filter_options
+@_list_options
 @index_option
 @_json_option
 @click.pass_context
@@ -563,11 +625,13 @@ def search(
     index: str | None,
     model: str | None,
     as_json: bool,
-    **filters: Any,
+    **options: Any,
 ) -> None:
     """Papers related to free TEXT (a question, a claim or a pasted abstract)."""
-    hits = _service(ctx, index, model).search(text, k, mode=mode, filters=_filters(**filters))
-    _print_hits(hits, as_json)
+    service = _service(ctx, index, model)
+    filters = _filters(**_only(options, FILTER_NAMES))
+    hits = service.search(text, k, mode=mode, filters=filters, **_page(**options))
+    _listed(service, hits, as_json, **options)
 
 
 @main.command()
@@ -576,16 +640,23 @@ def search(
     "-p",
     "positive",
     multiple=True,
-    required=True,
     metavar="ID",
     help="a paper you want more like (repeatable)",
 )
 @click.option(
     "--negative", "-n", "negative", multiple=True, metavar="ID", help="a paper you want less like (repeatable)"
 )
+@click.option(
+    "--collection",
+    "collection",
+    default=None,
+    metavar="NAME",
+    help="use this collection's papers as the positive examples (see `recommender collection`)",
+)
 @_k_option
 @_mode_option
 @_filter_options
+@_list_options
 @index_option
 @_json_option
 @click.pass_context
@@ -593,39 +664,62 @@ def recommend(
     ctx: click.Context,
     positive: tuple[str, ...],
     negative: tuple[str, ...],
+    collection: str | None,
     k: int,
     mode: str | None,
     index: str | None,
     model: str | None,
     as_json: bool,
-    **filters: Any,
+    **options: Any,
 ) -> None:
-    """Papers like the --positive examples and unlike the --negative ones (examples are not returned)."""
-    hits = _service(ctx, index, model).recommend(
-        list(positive), list(negative), k, mode=mode, filters=_filters(**filters)
-    )
-    _print_hits(hits, as_json)
+    """Papers like the --positive examples (or a --collection's papers) and unlike the --negative ones
+    (examples are not returned)."""
+    if bool(positive) == (collection is not None):
+        raise click.UsageError("give --positive papers or a --collection (one of them)")
+    service = _service(ctx, index, model)
+    filters = _filters(**_only(options, FILTER_NAMES))
+    if collection is not None:
+        hits = service.recommend_collection(
+            collection, k, negative=list(negative), mode=mode, filters=filters, **_page(**options)
+        )
+    else:
+        hits = service.recommend(list(positive), list(negative), k, mode=mode, filters=filters, **_page(**options))
+    _listed(service, hits, as_json, **options)
 
 
-def _print_hits(hits: list[Hit], as_json: bool) -> None:
+FILTER_NAMES = ("year_min", "year_max", "journals", "themes", "exclude", "min_strength")
+
+
+def _only(options: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: options[name] for name in names}
+
+
+def _print_hits(hits: list[Hit], as_json: bool, offset: int = 0) -> None:
     if as_json:
         _print_json([hit.to_dict() for hit in hits])
         return
     if not hits:
-        click.echo("No related papers found.")
+        click.echo("No related papers found." if not offset else "No more results.")
     weak_shown = False
-    for rank, hit in enumerate(hits, start=1):
+    for rank, hit in enumerate(hits, start=offset + 1):
         if hit.match == "weak" and not weak_shown:
             click.echo("     --- weak matches below: little evidence that these are related ---")
             weak_shown = True
         where = ", ".join(str(part) for part in (hit.journal, hit.year) if part)
         strength = f"{hit.match:<7}" if hit.match else f"{hit.score:7.3f}"
         click.echo(f"{rank:>3}. {strength}  {hit.id}  {hit.title or '(untitled)'}" + (f" [{where}]" if where else ""))
+        if hit.authors:
+            more = " et al." if hit.author_count > len(hit.authors) else ""
+            click.echo(f"              {', '.join(hit.authors)}{more}")
         parts = f"(p {hit.strength:.2f}; " if hit.strength is not None else "("
         parts += f"dense {hit.dense:.3f}, bm25 {hit.lexical:.2f})"
         click.echo(f"              shared: {', '.join(hit.shared_terms) or '-'}  {parts}")
         if hit.snippet:
             click.echo(f"              “{_marked(hit.snippet)}”")
+        if hit.theme:
+            click.echo(f"              theme [{hit.theme['id']}] {hit.theme['label']}")
+        if hit.links:
+            click.echo(f"              {'  '.join(hit.links.values())}")
 
 
 def _marked(snippet: dict[str, Any]) -> str:
@@ -643,6 +737,7 @@ def _marked(snippet: dict[str, Any]) -> str:
 )
 @click.option("--id", "ids", multiple=True, metavar="ID", help="only this paper (repeatable; id, DOI or PMID)")
 @click.option("--theme", type=int, default=None, metavar="ID", help="only this theme's papers, tagged with its label")
+@click.option("--collection", default=None, metavar="NAME", help="only this collection's papers, tagged with its name")
 @click.option(
     "-o",
     "--output",
@@ -657,23 +752,19 @@ def export(
     fmt: str,
     ids: tuple[str, ...],
     theme: int | None,
+    collection: str | None,
     output: Path | None,
     index: str | None,
     model: str | None,
 ) -> None:
     """Export stored papers for Zotero, EndNote and co.: RIS, BibTeX, CSV (Zotero's columns), CSL-JSON or
-    MEDLINE/nbib, every field kept. All papers, the --id papers, or one --theme."""
+    MEDLINE/nbib, every field kept. All papers, the --id papers, one --theme or one --collection."""
     service = _service(ctx, index, model)
-    if output is None:
-        count = service.export(fmt, sys.stdout, ids=ids, theme=theme)
-    else:
-        partial = output.with_name(f".{output.name}.partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as handle:  # newline="": CSV writes its own
-                count = service.export(fmt, handle, ids=ids, theme=theme)
-            partial.replace(output)  # a reader never sees half a file
-        finally:
-            partial.unlink(missing_ok=True)
+
+    def write(out: Any) -> int:
+        return service.export(fmt, out, ids=ids, theme=theme, collection=collection)
+
+    count = write(sys.stdout) if output is None else write_export(output, write)
     click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {fmt}.", err=True)
 
 
@@ -718,6 +809,20 @@ def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None
     default=None,
     help="report format (default: from --report's extension, else html)",
 )
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="also write the themed papers to this file, each tagged with its theme's label",
+)
+@click.option(
+    "--export-format",
+    "export_fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default=None,
+    help="format of --export (default: from its extension: .ris .bib .csv .json .nbib)",
+)
 @index_option
 @_json_option
 @click.pass_context
@@ -730,6 +835,8 @@ def themes(
     seed_themes: tuple[str, ...],
     report_path: Path | None,
     fmt: str | None,
+    export_path: Path | None,
+    export_fmt: str | None,
     index: str | None,
     model: str | None,
     as_json: bool,
@@ -737,6 +844,10 @@ def themes(
     """Cluster the indexed papers into labelled themes (kept with the index; --refit to redo)."""
     service = _service(ctx, index, model)
     theme_map = service.themes(k, method=method, refit=refit, within=within, seed_themes=seed_themes)
+    if export_path is not None:
+        chosen_format = export_format(export_fmt, export_path)
+        count = write_export(export_path, lambda out: service.export(chosen_format, out, themes=theme_map))
+        click.echo(f"Exported {count} themed papers as {chosen_format} to {export_path}.", err=True)
     if report_path is not None:
         chosen = fmt or {".md": "md", ".json": "json", ".csv": "csv"}.get(report_path.suffix.lower(), "html")
         body = service.theme_report(k, method=method, within=within, fmt=chosen, seed_themes=seed_themes)
@@ -1018,3 +1129,6 @@ def demo(ctx: click.Context, index: str) -> None:
     click.echo("")
     _print_themes(service.themes())
     sys.stdout.flush()
+
+
+register_collections(main, index_option, _json_option, _service, _print_json)

@@ -123,6 +123,13 @@ class ParseTimeoutError(RecommenderError):
     http_status = 422
 
 
+class ConflictError(RecommenderError):
+    """The request asks for something that already exists (a collection of that name)."""
+
+    code = "conflict"
+    http_status = 409
+
+
 class RemoteServiceError(RecommenderError):
     """A remote service (NCBI E-utilities) failed or kept refusing after retries."""
 

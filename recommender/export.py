@@ -11,6 +11,10 @@ spaces), so no abstract can start a fake ``ER  - `` or ``PMID- `` tag in RIS or 
 LaTeX's special characters escaped, so no brace can close an entry early. CSV cells that a spreadsheet would
 read as a formula get a leading ``'`` (:func:`~recommender.themes.report.csv_cell`).
 
+Identifiers go where reference managers look for them: the PMID in RIS's AN, BibTeX's ``pmid``, CSL's
+``PMID``, MEDLINE's ``PMID-`` and the CSV's Extra ("PMID: 123"); the PMCID in RIS's C2 ("PMCID: PMC456", as
+Zotero writes it), BibTeX's ``pmcid``, CSL's ``PMCID``, MEDLINE's ``PMC -`` and a second Extra line.
+
 Authors are stored "First Last"; each format gets its own form (:func:`split_name`): RIS, MEDLINE and the
 CSV as "Last, First", BibTeX as "Last, First and Last, First", CSL-JSON as ``{"family", "given"}``.
 """
@@ -19,14 +23,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from rispy import RisWriter
 
+from .errors import InvalidInputError
 from .paper import Paper, clean_text
 from .themes.report import csv_cell
 
@@ -190,6 +197,7 @@ class _Record:
     year: int | None
     doi: str
     pmid: str
+    pmcid: str
     people: list[Person]
     keywords: list[str]  # keywords, labels and tags
     mesh_terms: list[str]
@@ -209,6 +217,7 @@ class _Record:
             year=year,
             doi=_line(paper.doi),
             pmid=_line(paper.pmid),
+            pmcid=_line(paper.pmcid),
             people=[split_name(name) for name in map(_line, paper.authors) if name],
             keywords=keywords,
             mesh_terms=mesh_terms,
@@ -250,6 +259,7 @@ class _Ris(_Writer):
             "year": str(record.year) if record.year else "",
             "doi": record.doi,
             "accession_number": record.pmid,
+            "custom2": f"PMCID: {record.pmcid}" if record.pmcid else "",  # C2, where Zotero puts the PMCID
             "abstract": record.abstract,
             "keywords": record.all_terms,
             "urls": [record.url] if record.url else [],
@@ -329,6 +339,7 @@ class _Bibtex(_Writer):
             ("year", str(record.year) if record.year else ""),
             ("doi", doi),
             ("pmid", latex_escape(record.pmid)),
+            ("pmcid", latex_escape(record.pmcid)),
             ("abstract", latex_escape(record.abstract)),
             # biblatex splits keywords at commas outside braces, so a term holding a comma is braced
             ("keywords", ", ".join(_braced_if(latex_escape(term), ",") for term in record.all_terms)),
@@ -338,7 +349,7 @@ class _Bibtex(_Writer):
 
 
 class _Csv(_Writer):
-    """Zotero's CSV columns; authors "Last, First; Last, First", PMID in Extra as "PMID: n", tags "; "-joined.
+    """Zotero's CSV columns; authors "Last, First; Last, First", PMID and PMCID in Extra, tags "; "-joined.
 
     Starts with a byte-order mark, as Zotero's export does, so Excel reads the file as UTF-8.
     """
@@ -364,7 +375,7 @@ class _Csv(_Writer):
             record.doi,
             record.url,
             record.abstract,
-            f"PMID: {record.pmid}" if record.pmid else "",
+            _extra(record),
             "; ".join(record.all_terms),
         )
         rows.writerow([csv_cell(cell) for cell in row])
@@ -372,6 +383,12 @@ class _Csv(_Writer):
     def finish(self, out: TextIO, count: int) -> None:
         if self._csv is None:  # no papers: still a file with its header
             self._start(out)
+
+
+def _extra(record: _Record) -> str:
+    """Zotero's Extra: one "Key: value" a line ("PMID: 123", "PMCID: PMC456")."""
+    lines = [f"PMID: {record.pmid}" if record.pmid else "", f"PMCID: {record.pmcid}" if record.pmcid else ""]
+    return "\n".join(line for line in lines if line)
 
 
 class _CslJson(_Writer):
@@ -398,6 +415,7 @@ class _CslJson(_Writer):
             "issued": {"date-parts": [[record.year]]} if record.year else None,
             "DOI": record.doi,
             "PMID": record.pmid,
+            "PMCID": record.pmcid,
             "URL": record.url,
             "abstract": record.abstract,
             "keyword": "; ".join(record.all_terms),  # CSL has one keyword string; ";" keeps "a, b" one term
@@ -419,6 +437,8 @@ class _Medline(_Writer):
         lines = []
         if record.pmid:
             lines.append(f"PMID- {record.pmid}")
+        if record.pmcid:
+            lines.append(f"PMC - {record.pmcid}")
         if record.title:
             lines.append(f"TI  - {record.title}")
         if record.doi:
@@ -447,3 +467,35 @@ _WRITERS: dict[str, Callable[[], _Writer]] = {
     "csl-json": _CslJson,
     "medline": _Medline,
 }
+
+
+def export_format(fmt: str | None, name: str | os.PathLike[str] | None) -> str:
+    """The export format: as given, else from the file name's extension, else RIS (the CLI's default); an
+    extension that names no format is refused rather than guessed (``--export list.xlsx`` writes nothing)."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InvalidInputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return fmt
+    suffix = Path(name).suffix.lower() if isinstance(name, str | os.PathLike) else ""
+    if not suffix:
+        return "ris"
+    by_extension = {extension: known for known, extension in _EXTENSIONS.items()}
+    if suffix not in by_extension:
+        raise InvalidInputError(
+            f"cannot tell the export format from {suffix!r}: give the format (one of {', '.join(FORMATS)}) or "
+            f"use one of the extensions {', '.join(by_extension)}"
+        )
+    return by_extension[suffix]
+
+
+def write_export(path: Path, write: Callable[[TextIO], int]) -> int:
+    """Run ``write`` into a temporary file beside ``path`` and move it into place: a reader never sees half
+    an export, and a failed export leaves an earlier file of that name as it was."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:  # newline="": CSV writes its own
+            count = write(handle)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count

@@ -24,6 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 from . import evaluation, ingest
+from .cards import check_page, depth, first_authors, links, opening, page
+from .collection import Collections
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .embedding_cache import EmbeddingCache, encode_cached, fingerprint
 from .errors import (
@@ -57,6 +59,7 @@ from .strength import at_least, check_level
 from .terms_cache import TermsCache
 from .themes import METHODS as THEME_METHODS
 from .themes.fitting import ThemeWorkflow, check_seed_names, theme_points
+from .themes.map import FILENAME as THEME_MAP_FILE
 from .themes.map import ThemeMap
 from .themes.report import FORMATS as REPORT_FORMATS
 from .themes.report import render as render_report
@@ -69,6 +72,9 @@ log = logging.getLogger(__name__)
 EmbedderFactory = Callable[[ModelConfig, Settings], Embedder]
 MAX_QUERY_CHARS = 20000
 MAX_EXAMPLES = 100
+#: Most papers of a collection used as examples (its latest additions): the query's key terms and mean
+#: vector settle long before, and reading each example's terms costs time.
+COLLECTION_EXAMPLES = 1000
 #: Rejected records listed (with source, position and reason) in an ingest report; the rest are counted only,
 #: so a file of five million bad lines gives a short answer (``rejected_count`` has them all).
 MAX_LISTED_REJECTIONS = 100
@@ -108,7 +114,8 @@ class IngestReport:
 
 @dataclass
 class Hit:
-    """A related paper as callers see it: identity, score, the score's parts and the shared terms."""
+    """A related paper as callers see it: identity, score, the score's parts, the shared terms, and what a
+    result card shows (first authors, links out, a snippet, the paper's theme)."""
 
     id: str
     title: str
@@ -123,8 +130,17 @@ class Hit:
     #: Calibrated probability of relevance and its name: strong / related / weak (None outside hybrid mode).
     strength: float | None = None
     match: str | None = None
-    #: The hit's sentence carrying the shared terms: {"text": ..., "highlights": [[start, end], ...]}.
+    #: The hit's sentence carrying the shared terms: {"text": ..., "highlights": [[start, end], ...]}; when no
+    #: sentence carries them, the abstract's opening without highlights.
     snippet: dict[str, Any] | None = None
+    #: The first three authors, and how many the paper has (a card writes "et al." when more).
+    authors: list[str] = field(default_factory=list)
+    author_count: int = 0
+    pmcid: str | None = None
+    #: doi.org, PubMed and PMC pages of the paper, for the identifiers it has.
+    links: dict[str, str] = field(default_factory=dict)
+    #: The paper's theme in the index's theme map, when one has been fitted: {"id": 3, "label": "..."}.
+    theme: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,6 +159,8 @@ class Recommender:
     ) -> None:
         self.settings = settings
         self.store = PaperStore(settings.index_path)
+        #: Named sets of papers, kept in the paper store (see :mod:`recommender.collection`).
+        self.collections = Collections(self.store)
         self.versions = VersionStore(settings.index_path)
         self.retrieval = retrieval or retrieval_config(settings)
         self._embedder_factory = embedder_factory
@@ -150,6 +168,7 @@ class Recommender:
         self._snapshot: Snapshot | None = None
         #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
         self._theme_cache: OrderedDict[ThemeKey, ThemeMap] = OrderedDict()
+        self._chips: tuple[tuple[object, ...], dict[str, dict[str, Any]], ThemeMap | None] | None = None
         self._lock = threading.RLock()  # short holds only: snapshot swaps, the embedder table, the theme cache
         self._load_lock = threading.Lock()
         #: Theme fits take seconds: one at a time, under their own lock, which nobody waits for — searches and
@@ -505,10 +524,19 @@ class Recommender:
         return paper
 
     def related(
-        self, reference: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None
+        self,
+        reference: str,
+        k: int = 10,
+        *,
+        mode: str | None = None,
+        filters: Filters | None = None,
+        offset: int = 0,
+        sort: str = "relevance",
     ) -> list[Hit]:
-        """Papers most related to a stored paper, the paper itself excluded."""
+        """Papers most related to a stored paper, the paper itself excluded; ``offset`` and ``sort`` page
+        through the list (see :mod:`recommender.cards`)."""
         k = check_k(k)
+        offset, sort = check_page(offset, sort, k)
         snapshot = self._current_snapshot()
         row = self._row(snapshot, reference)
         retriever = self._retriever(snapshot, mode)
@@ -517,17 +545,27 @@ class Recommender:
         ranked = retriever.rank(
             snapshot.embeddings[row],
             tokens,
-            k,
+            depth(offset, k, sort),
             exclude={row, *excluded},
             paper_query=True,
             allowed=allowed,
             query_text=snapshot.papers[row].text,
         )
-        return self._hits(snapshot, ranked, filters)
+        return self._hits(snapshot, ranked, filters, (offset, k, sort))
 
-    def search(self, text: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self,
+        text: str,
+        k: int = 10,
+        *,
+        mode: str | None = None,
+        filters: Filters | None = None,
+        offset: int = 0,
+        sort: str = "relevance",
+    ) -> list[Hit]:
         """Papers most related to a free-text query (a question, a claim, or a pasted abstract)."""
         k = check_k(k)
+        offset, sort = check_page(offset, sort, k)
         if not isinstance(text, str) or not text.strip():
             raise InvalidInputError("search text must be a non-empty string")
         if len(text) > MAX_QUERY_CHARS:
@@ -542,13 +580,13 @@ class Recommender:
         ranked = retriever.rank(
             vector,
             tokens,
-            k,
+            depth(offset, k, sort),
             exclude=excluded,
             allowed=allowed,
             query_text=text,
             paper_query=paper_like,  # a pasted abstract is ranked like a paper
         )
-        return self._hits(snapshot, ranked, filters)
+        return self._hits(snapshot, ranked, filters, (offset, k, sort))
 
     def recommend(
         self,
@@ -558,9 +596,12 @@ class Recommender:
         *,
         mode: str | None = None,
         filters: Filters | None = None,
+        offset: int = 0,
+        sort: str = "relevance",
     ) -> list[Hit]:
         """Papers like the ``positive`` examples and unlike the ``negative`` ones (none of them returned)."""
         k = check_k(k)
+        offset, sort = check_page(offset, sort, k)
         if isinstance(positive, str) or isinstance(negative, str):
             raise InvalidInputError("positive and negative must be lists of paper ids")
         if not positive:
@@ -572,20 +613,67 @@ class Recommender:
         negative_rows = [
             row for row in dict.fromkeys(self._row(snapshot, r) for r in negative) if row not in positive_rows
         ]
+        return self._recommend_rows(snapshot, positive_rows, negative_rows, k, mode, filters, (offset, k, sort))
+
+    def recommend_collection(
+        self,
+        name: str,
+        k: int = 10,
+        *,
+        negative: Sequence[str] = (),
+        mode: str | None = None,
+        filters: Filters | None = None,
+        offset: int = 0,
+        sort: str = "relevance",
+    ) -> list[Hit]:
+        """Papers like a collection's (its papers are the positive examples, none of them returned).
+
+        Papers added to the index since its last build are not examples yet; a collection larger than
+        :data:`COLLECTION_EXAMPLES` is represented by its most recent additions."""
+        k = check_k(k)
+        offset, sort = check_page(offset, sort, k)
+        if isinstance(negative, str) or len(negative) > MAX_EXAMPLES:
+            raise InvalidInputError(f"negative must be a list of at most {MAX_EXAMPLES} paper ids")
+        info = self.collections.info(name)
+        ids = self.collections.paper_ids(info.name)
+        snapshot = self._current_snapshot()
+        positive_rows = [snapshot.row_of[paper_id] for paper_id in ids if paper_id in snapshot.row_of]
+        if not positive_rows:
+            raise InvalidInputError(
+                f"collection {info.name!r} has no indexed paper to recommend from"
+                + (" (its papers are not in the built index yet: run `recommender build`)" if ids else "")
+            )
+        positive_rows = positive_rows[-COLLECTION_EXAMPLES:]
+        negative_rows = [
+            row for row in dict.fromkeys(self._row(snapshot, r) for r in negative) if row not in set(positive_rows)
+        ]
+        return self._recommend_rows(snapshot, positive_rows, negative_rows, k, mode, filters, (offset, k, sort))
+
+    def _recommend_rows(
+        self,
+        snapshot: Snapshot,
+        positive_rows: list[int],
+        negative_rows: list[int],
+        k: int,
+        mode: str | None,
+        filters: Filters | None,
+        paging: tuple[int, int, str],
+    ) -> list[Hit]:
+        offset, k, sort = paging
         retriever = self._retriever(snapshot, mode)
         allowed, excluded = self._filter_rows(snapshot, filters)
         vector, tokens, penalised = retriever.examples_query(positive_rows, negative_rows)
         ranked = retriever.rank(
             vector,
             tokens,
-            k,
+            depth(offset, k, sort),
             exclude={*positive_rows, *negative_rows, *excluded},
             paper_query=True,
             allowed=allowed,
             negative_tokens=penalised,
             examples=True,
         )
-        return self._hits(snapshot, ranked, filters)
+        return self._hits(snapshot, ranked, filters, (offset, k, sort))
 
     def themes(
         self,
@@ -682,23 +770,63 @@ class Recommender:
         papers = {paper.id: paper for paper in snapshot.papers}
         return render_report(theme_map, papers, fmt, title=f"index '{self.settings.index_name}'")
 
-    def export(self, fmt: str, out: TextIO, *, ids: Sequence[str] = (), theme: int | None = None) -> int:
+    def export(
+        self,
+        fmt: str,
+        out: TextIO,
+        *,
+        ids: Sequence[str] = (),
+        theme: int | None = None,
+        collection: str | None = None,
+        themes: ThemeMap | None = None,
+        theme_k: int | None = None,
+        theme_method: str = "spectral",
+        theme_seeds: Sequence[str] = (),
+    ) -> int:
         """Write stored papers to ``out`` in a reference-manager format (:mod:`recommender.export`): all of
-        them, the ``ids`` given (ids, DOIs or PMIDs), or one theme's papers tagged with its label. Returns the
-        number written; an unknown id or theme is the caller's error, before anything is written."""
+        them, or the ``ids`` given (ids, DOIs or PMIDs, in that order), one ``theme``'s papers tagged with
+        its label (in the map of ``theme_k``, ``theme_method`` and ``theme_seeds``), a ``collection``'s
+        papers tagged with its name, or every paper of a fitted map (``themes``) tagged with its theme's
+        label. Returns the number written; an unknown id, theme or collection is the caller's error, before
+        anything is written."""
         if fmt not in EXPORT_FORMATS:
             raise InvalidInputError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        chosen = list(ids)
         tags: dict[str, list[str]] = {}
-        if theme is not None:
-            found = [item for item in self.themes().themes if item["id"] == theme]
-            if not found:
-                raise InvalidInputError(f"unknown theme id {theme}; see `recommender themes`")
-            ids = [*ids, *found[0]["papers"]]
-            tags = {paper_id: [str(found[0]["label"])] for paper_id in found[0]["papers"]}
-        if ids:
-            papers = [self.show(reference) for reference in dict.fromkeys(ids)]
-            return export_papers(papers, fmt, out, tags=tags)
-        return export_papers(self.store.papers(), fmt, out, tags=tags)
+        selections = [
+            self._theme_selection(theme, theme_k, theme_method, theme_seeds) if theme is not None else None,
+            self._collection_selection(collection) if collection is not None else None,
+            _map_selection(themes) if themes is not None else None,
+        ]
+        for selection in selections:
+            if selection is not None:
+                chosen += selection[0]
+                for paper_id, labels in selection[1].items():
+                    tags.setdefault(paper_id, []).extend(labels)
+        if not chosen and all(selection is None for selection in selections):
+            return export_papers(self.store.papers(), fmt, out, tags=tags)
+        references = list(dict.fromkeys(_check_reference(reference) for reference in chosen))
+        found = self.store.resolve_many(references)
+        unknown = [reference for reference, paper in found.items() if paper is None]
+        if unknown:
+            raise NotFoundError(f"no paper {unknown[0]!r} in index {self.settings.index_name!r}")
+        papers = list({paper.id: paper for paper in found.values() if paper is not None}.values())
+        return export_papers(papers, fmt, out, tags=tags)
+
+    def _theme_selection(
+        self, theme: int, k: int | None, method: str, seeds: Sequence[str]
+    ) -> tuple[list[str], dict[str, list[str]]]:
+        found = [item for item in self.themes(k, method=method, seed_themes=seeds).themes if item["id"] == theme]
+        if not found:
+            raise InvalidInputError(f"unknown theme id {theme}; see `recommender themes`")
+        return list(found[0]["papers"]), {paper_id: [str(found[0]["label"])] for paper_id in found[0]["papers"]}
+
+    def _collection_selection(self, name: str) -> tuple[list[str], dict[str, list[str]]]:
+        info = self.collections.info(name)
+        ids = [paper_id for paper_id in self.collections.paper_ids(info.name)]
+        stored = self.store.resolve_many(ids)
+        ids = [paper_id for paper_id in ids if stored[paper_id] is not None]  # missing papers cannot be written
+        return ids, {paper_id: [info.name] for paper_id in ids}
 
     def ready(self) -> dict[str, Any]:
         """Whether queries can be answered now: the current version is loaded (loading it if needed)."""
@@ -918,9 +1046,15 @@ class Recommender:
                 raise InvalidInputError(str(error)) from None
         return Retriever(snapshot, config)
 
-    @staticmethod
-    def _hits(snapshot: Snapshot, ranked: list[Ranked], filters: Filters | None = None) -> list[Hit]:
-        """Ranked rows as hits; with a least strength, weaker hits dropped (fewer than k may remain)."""
+    def _hits(
+        self,
+        snapshot: Snapshot,
+        ranked: list[Ranked],
+        filters: Filters | None = None,
+        paging: tuple[int, int, str] = (0, MAX_K, "relevance"),
+    ) -> list[Hit]:
+        """Ranked rows as hits, one page of them; with a least strength, weaker hits dropped first (fewer
+        than k may remain)."""
         wanted = filters.min_strength if filters is not None else None
         if wanted is not None:
             if any(item.level is None for item in ranked):
@@ -929,27 +1063,65 @@ class Recommender:
                     f"{STRENGTH_MIN_PAPERS} papers or more (strength is calibrated on large corpora)"
                 )
             ranked = [item for item in ranked if item.level is not None and at_least(item.level, wanted)]
-        hits = []
-        for item in ranked:
-            paper = snapshot.papers[item.row]
-            hits.append(
-                Hit(
-                    id=paper.id,
-                    title=paper.display_title,  # an untitled paper: its opening words, not null
-                    score=round(item.score, 6),
-                    dense=round(item.dense, 6),
-                    lexical=round(item.lexical, 6),
-                    shared_terms=item.shared_terms,
-                    journal=paper.journal,
-                    year=paper.year,
-                    doi=paper.doi,
-                    pmid=paper.pmid,
-                    strength=item.strength,
-                    match=item.level,
-                    snippet=None if item.snippet is None else item.snippet.to_dict(),
-                )
-            )
-        return hits
+        ranked = page(ranked, *paging, year=lambda item: snapshot.papers[item.row].year)
+        chips = self._theme_chips(snapshot)
+        return [_hit(snapshot.papers[item.row], item, chips) for item in ranked]
+
+    def _theme_chips(self, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+        """Each paper's theme ({"id", "label"}) in the index's default theme map, when one has been fitted:
+        from memory, else the kept map (read once per version and map file). Never fits one: a search must
+        not wait for a theme fit."""
+        fitted = self._cached_themes((snapshot.manifest.build_id, None, "spectral", ()))
+        stamp: tuple[object, ...]
+        if fitted is not None:
+            stamp = ("memory", id(fitted))
+        else:
+            path = self.settings.index_path / THEME_MAP_FILE
+            try:
+                stamp = ("kept", path.stat().st_mtime_ns, snapshot.manifest.build_id)
+            except OSError:
+                return {}
+        with self._lock:
+            if self._chips is not None and self._chips[0] == stamp:
+                return self._chips[1]
+        if fitted is None:
+            fitted = self._theme_workflow().stored()
+            if fitted is None or not fitted.matches(None, "spectral", snapshot.manifest.model):
+                fitted = None
+        chips = {} if fitted is None else fitted.chips()
+        with self._lock:
+            self._chips = (stamp, chips, fitted)  # the map is held so that its id is not reused
+        return chips
+
+
+def _map_selection(theme_map: ThemeMap) -> tuple[list[str], dict[str, list[str]]]:
+    """Every themed paper of a map, theme by theme, tagged with its theme's label."""
+    ids = [paper_id for theme in theme_map.themes for paper_id in theme["papers"]]
+    return ids, {paper_id: [str(theme["label"])] for theme in theme_map.themes for paper_id in theme["papers"]}
+
+
+def _hit(paper: Paper, item: Ranked, chips: Mapping[str, dict[str, Any]]) -> Hit:
+    """One ranked paper as a hit with its result card's fields."""
+    return Hit(
+        id=paper.id,
+        title=paper.display_title,  # an untitled paper: its opening words, not null
+        score=round(item.score, 6),
+        dense=round(item.dense, 6),
+        lexical=round(item.lexical, 6),
+        shared_terms=item.shared_terms,
+        journal=paper.journal,
+        year=paper.year,
+        doi=paper.doi,
+        pmid=paper.pmid,
+        strength=item.strength,
+        match=item.level,
+        snippet=opening(paper) if item.snippet is None else item.snippet.to_dict(),
+        authors=first_authors(paper),
+        author_count=len(paper.authors),
+        pmcid=paper.pmcid,
+        links=links(paper),
+        theme=chips.get(paper.id),
+    )
 
 
 def retrieval_config(settings: Settings) -> RetrievalConfig:

@@ -49,8 +49,9 @@ class Reading:
 
     Tokenizing every sentence of every hit would cost more than the search itself, so with ``keys`` (the
     shared terms' words) a cheap substring test ranks the sentences first: the one that seems to hold most
-    keys is read, and the one that seems to hold most of the keys it lacks (their spellings). A hit is read
-    in a fraction of a millisecond; without ``keys`` every sentence is read.
+    keys is read, the first one holding any (the paper's first spellings), and the one that seems to hold most
+    of the keys both lack. A hit is read in a fraction of a millisecond; without ``keys`` every sentence is
+    read.
     """
 
     def __init__(self, text: str, keys: set[str] | None = None) -> None:
@@ -67,10 +68,12 @@ class Reading:
         if not held:
             return
         best = max(range(len(held)), key=lambda i: (len(held[i][1]), -i))
-        chosen = {best}
-        # One more sentence for the spellings of keys the best one lacks: the one holding most of them (the
-        # earliest on ties). Keys in neither sentence are shown as the query writes them.
-        unseen = keys - held[best][1]
+        # The first sentence holding a key gives the paper's first spelling of it (a title's "anoikis
+        # resistance", before a later "resist anoikis"); read first, so its spellings win.
+        chosen = {0, best}
+        # One more sentence for the spellings of keys neither holds: the one holding most of them (the earliest
+        # on ties). Keys in none of these sentences are shown as the query writes them.
+        unseen = keys - held[best][1] - held[0][1]
         if unseen:
             extra = max(range(len(held)), key=lambda i: (len(unseen & held[i][1]), -i))
             if unseen & held[extra][1]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BusyError, RecommenderError, StorageError, failure_reason
-from .paper import Paper, merge_papers, normalize_doi, normalize_pmid, title_key
+from .paper import Paper, merge_papers, normalize_doi, normalize_pmcid, normalize_pmid, title_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -107,17 +107,51 @@ class PaperStore:
 
     def resolve(self, reference: str) -> Paper | None:
         """A paper by its id, or by a DOI or PMID given bare or prefixed (``doi:...``, ``pmid:...``)."""
-        paper = self.get(reference)
-        if paper or not self.exists():
-            return paper
-        doi, pmid = normalize_doi(reference), normalize_pmid(reference)
+        return self.resolve_many([reference])[reference]
+
+    def resolve_many(self, references: Iterable[str]) -> dict[str, Paper | None]:
+        """:meth:`resolve` for many references over one connection (a pasted list of 10,000 PMIDs)."""
+        found: dict[str, Paper | None] = {}
+        if not self.exists():
+            return dict.fromkeys(references)
         with self._connect() as connection:
-            row = None
-            if doi:
-                row = connection.execute("SELECT record FROM papers WHERE doi = ?", (doi,)).fetchone()
-            if row is None and pmid:
-                row = connection.execute("SELECT record FROM papers WHERE pmid = ?", (pmid,)).fetchone()
-        return _paper(row[0]) if row else None
+            for reference in references:
+                row = connection.execute("SELECT record FROM papers WHERE id = ?", (reference,)).fetchone()
+                doi, pmid = normalize_doi(reference), normalize_pmid(reference)
+                if row is None and doi:
+                    row = connection.execute("SELECT record FROM papers WHERE doi = ?", (doi,)).fetchone()
+                if row is None and pmid:
+                    row = connection.execute("SELECT record FROM papers WHERE pmid = ?", (pmid,)).fetchone()
+                found[reference] = _paper(row[0]) if row else None
+            self._resolve_pmcids(connection, found)
+        return found
+
+    @staticmethod
+    def _resolve_pmcids(connection: sqlite3.Connection, found: dict[str, Paper | None]) -> None:
+        """Unresolved references written as PMC ids, found in one pass over the records (PMC ids are not
+        indexed: they are rare in references, and one scan serves a whole pasted list)."""
+        wanted: dict[str, list[str]] = {}
+        for reference, paper in found.items():
+            if paper is None and reference.strip().upper().startswith(("PMC", "PMCID")):
+                pmcid = normalize_pmcid(reference)
+                if pmcid:
+                    wanted.setdefault(pmcid, []).append(reference)
+        if not wanted:
+            return
+        rows = connection.execute(
+            f"SELECT record FROM papers WHERE json_extract(record, '$.pmcid') IN ({', '.join('?' * len(wanted))})",
+            tuple(wanted),
+        )
+        for (record,) in rows:
+            paper = _paper(record)
+            for reference in wanted.get(paper.pmcid or "", []):
+                found[reference] = paper
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection for the store's other tables (collections); errors as :class:`StorageError`."""
+        with self._connect() as connection:
+            yield connection
 
     def text_hashes(self) -> Iterator[tuple[str, str]]:
         """``(id, text hash)`` of every paper: what :func:`recommender.manifest.corpus_hash` of an index
@@ -149,6 +183,11 @@ class StoreWriter:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The transaction's connection, for the store's other tables (collections) to write in it."""
+        return self._connection
 
     def upsert(self, paper: Paper) -> Upsert:
         """Store a paper, merging it into an existing record of the same paper if there is one."""

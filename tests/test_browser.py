@@ -67,9 +67,11 @@ XSS_PAPER = {
     "year": 2024,
 }
 DOI = "10.5555/anoikis.2024.17"
+PMID = "38000017"
 DOI_PAPER = {
     "doi": DOI,
-    "pmid": "38000017",
+    "pmid": PMID,
+    "authors": ["Ada Lovelace", "Grace Hopper", "Rosalind Franklin", "Barbara McClintock"],
     "title": "Integrin loss and anoikis resistance in squamous carcinoma",
     "abstract": "Loss of integrin signalling leaves detached squamous carcinoma cells resistant to anoikis; "
     "anoikis resistance predicts metastasis.",
@@ -668,3 +670,113 @@ def test_with_the_real_model_the_uploaded_seeds_pair_up_by_theme(browser, index_
     finally:
         context.close()
         stop(waitress, thread, service)
+
+
+# --------------------------------------------------------------------------- the researcher's loop
+def test_result_cards_link_out_and_a_list_exports_and_pages(session, tmp_path):
+    import bibtexparser
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    session.open("/?q=" + quote("anoikis resistance"))
+    page = session.page
+    card = page.locator("#results-list li.hit").filter(has_text=DOI_PAPER["title"])
+    expect(card.locator(".authors")).to_have_text("Ada Lovelace, Grace Hopper, Rosalind Franklin et al.")
+    link = card.locator("a.link-doi")
+    expect(link).to_have_attribute("href", f"https://doi.org/{DOI}")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(card.locator("a.link-pubmed")).to_have_attribute("href", f"https://pubmed.ncbi.nlm.nih.gov/{PMID}/")
+    # Following the DOI opens the resolver in a new tab (a stand-in answers: the tests never leave the machine).
+    page.context.route(
+        "https://doi.org/**", lambda route: route.fulfill(body="<title>DOI resolver</title>", content_type="text/html")
+    )
+    with page.expect_popup() as popup:
+        link.click()
+    assert popup.value.url == f"https://doi.org/{DOI}"
+    popup.value.close()
+    session.screenshot("cards")
+
+    # Export the list as BibTeX: the file holds the listed papers in list order.
+    shown = page.locator("#results-list .hit-title").all_inner_texts()
+    page.select_option("#results-format", "bibtex")
+    with page.expect_download() as download:
+        page.click("#results-export")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    entries = bibtexparser.parse_string(saved.read_text(encoding="utf-8")).entries
+    latex = LatexNodes2Text()
+    assert [latex.latex_to_text(entry.fields_dict["title"].value) for entry in entries] == shown
+    expect(page.locator("#status")).to_contain_text(f"Exported {len(shown)} papers")
+
+    # "More results" continues the list without repeating a paper; newest-first re-orders it.
+    expect(page.locator("#results-more")).to_be_visible()
+    page.click("#results-more")
+    expect(page.locator("#status")).to_contain_text("more results")
+    ids = session.hit_ids()
+    assert len(ids) == len(PAPERS) and len(set(ids)) == len(ids)
+    expect(page.locator("#results-more")).to_be_hidden()
+    page.select_option("#results-sort", "year")
+    expect(page.locator("#status")).to_contain_text("Newest first")
+    years = [int(text) for text in page.locator("#results-list .year").all_inner_texts()]
+    assert years == sorted(years, reverse=True)
+    session.assert_safe()
+
+
+def test_a_collection_built_from_results_recommends_and_exports(session, tmp_path):
+    import rispy
+
+    session.open("/?q=" + quote("anoikis resistance"))
+    page = session.page
+    set_token(session, TOKEN)
+    page.fill("#save-target", "anoikis review")
+    for title in (DOI_PAPER["title"], "Anoikis resistance of detached lung cancer cells"):
+        button = page.locator("#results-list li.hit").filter(has_text=title).locator("button.save")
+        button.click()
+        expect(button).to_have_text("Saved to anoikis review")
+    page.click("button[data-view=collections]")
+    page.locator("#collection-list button", has_text="anoikis review").click()
+    expect(page.locator("#collection-title")).to_have_text("anoikis review")
+    expect(page.locator("#collection-papers li.hit")).to_have_count(2)
+    expect(page.locator("#collection-papers a.link-doi")).to_have_attribute("href", f"https://doi.org/{DOI}")
+    session.screenshot("collection")
+
+    # Paste a PMID list: known ones are added, the others named.
+    page.fill("#collection-name", "anoikis review")
+    page.fill("#collection-ids", "PMID: 99999999\nhttps://pubmed.ncbi.nlm.nih.gov/" + PMID + "/")
+    page.click("#collection-form button[type=submit]")
+    expect(page.locator("#alert")).to_contain_text("99999999")
+    expect(page.locator("#collection-papers li.hit")).to_have_count(2)  # the known PMID was already in it
+
+    with page.expect_download() as download:
+        page.click("#collection-export")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    entries = rispy.loads(saved.read_text(encoding="utf-8"))
+    assert len(entries) == 2 and all("anoikis review" in entry["keywords"] for entry in entries)
+
+    page.click("#collection-recommend")
+    expect(page.locator("#results-heading")).to_contain_text("Recommended from the collection")
+    ids = session.hit_ids()
+    assert ids and "a1" not in ids and f"doi:{DOI}" not in ids  # the collection's papers are the examples
+    assert ids[0] in {"a2", "a3", XSS_ID}
+    session.screenshot("collection_recommend")
+    session.assert_safe()
+
+
+def test_a_theme_exports_its_papers_tagged_with_its_label(session, tmp_path):
+    import rispy
+
+    session.open("/?view=map")
+    page = session.page
+    first = page.locator("#theme-list li.theme").first
+    expect(first).to_be_visible()
+    label = first.locator(".theme-label").inner_text()
+    size = int(first.locator(".theme-size").inner_text().split()[0])
+    with page.expect_download() as download:
+        first.locator("button.theme-export").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    entries = rispy.loads(saved.read_text(encoding="utf-8"))
+    assert len(entries) == size and all(label in entry["keywords"] for entry in entries)
+    session.screenshot("theme_export")
+    session.assert_safe()

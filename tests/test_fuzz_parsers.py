@@ -2,15 +2,19 @@
 
 Every reader is driven through the public entry points (``read_paths`` for files, ``read_records`` for JSON
 given in memory) with arbitrary bytes and text, and with near-valid documents of each format: RIS, MEDLINE,
-BibTeX, PubMed XML, CSV/TSV, JSON/JSONL, HTML and plain-text pages, raw or gzip-compressed (intact, truncated
-or corrupted), in several encodings. The properties:
+BibTeX, PubMed XML, Zotero RDF, CSV/TSV, JSON/JSONL, HTML and plain-text pages, identifier lists, raw or
+gzip-compressed (intact, truncated or corrupted), in several encodings, and a Zotero library database with
+damaged bytes. The JSON streamer of documents over the 20 MB cap and the identifier-list parser are driven
+directly too. The properties:
 
 * reading returns papers and rejections, or raises a :class:`~recommender.errors.RecommenderError`, and
   nothing else, within a time limit (a hang fails the test);
 * every paper returned holds the invariants the store, the index and the API rely on (see
   :func:`check_paper`), and survives the store's JSON round trip;
 * a paper written as JSON Lines is read back as itself;
-* identifier normalisation (DOI, PMID, ids, text) never raises and is idempotent;
+* identifier normalisation (DOI, PMID, PMCID, ids, text) never raises and is idempotent, and a parsed
+  identifier list holds only normalised identifiers, each once;
+* a streamed JSON array gives what ``json.loads`` gives, however the read buffer cuts it;
 * the tokenizer turns any text into string tokens and keeps gene symbols whole.
 
 Runs are random (that is the point of fuzzing); ``--hypothesis-seed=N`` repeats one, and a failure prints
@@ -29,7 +33,9 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import string
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -42,8 +48,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from recommender.errors import RecommenderError
-from recommender.ingest import Rejected, read_paths, read_records
+from recommender.ingest import Rejected, json_stream, read_paths, read_records
 from recommender.ingest.fields import SYNONYMS
+from recommender.ingest.identifiers import parse_identifiers
+from recommender.ingest.json_stream import JsonItemTooLarge, JsonStreamError, stream_items
 from recommender.paper import (
     MAX_ID_LENGTH,
     Paper,
@@ -51,6 +59,7 @@ from recommender.paper import (
     clean_text,
     content_id,
     normalize_doi,
+    normalize_pmcid,
     normalize_pmid,
     title_key,
     utf8_safe,
@@ -139,6 +148,7 @@ def check_paper(paper: Paper) -> None:
     # Identifiers are already normalised (the store matches duplicates on them).
     assert paper.doi is None or (isinstance(paper.doi, str) and normalize_doi(paper.doi) == paper.doi)
     assert paper.pmid is None or (isinstance(paper.pmid, str) and normalize_pmid(paper.pmid) == paper.pmid)
+    assert paper.pmcid is None or (isinstance(paper.pmcid, str) and normalize_pmcid(paper.pmcid) == paper.pmcid)
     # A plausible publication year (fields.parse_year), as an int (filters compare it with numbers).
     assert paper.year is None or (type(paper.year) is int and 1800 <= paper.year <= MAX_YEAR), paper.year
     for name in ("authors", "keywords", "mesh_terms", "labels"):
@@ -648,7 +658,85 @@ def page_documents(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
+# Zotero RDF ----------------------------------------------------------------------------------------------
+ZOTERO_RDF_ROOT = (
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+    'xmlns:z="http://www.zotero.org/namespaces/export#" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:bib="http://purl.org/net/biblio#" xmlns:foaf="http://xmlns.com/foaf/0.1/" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+)
+ITEM_TYPES = ["journalArticle", "journalArticle", "book", "note", "attachment", "preprint", ""]
+
+
+@st.composite
+def zotero_rdf_items(draw: st.DrawFn) -> str:
+    """One item as Zotero writes it, each part present or not, texts from a small pool (some breaking XML)."""
+    text = Pool(draw, xml_texts())
+    parts = [f"<z:itemType>{draw(st.sampled_from(ITEM_TYPES))}</z:itemType>"]
+    if draw(st.booleans()):
+        parts.append(
+            f"<dcterms:isPartOf><bib:Journal><dc:title>{text()}</dc:title>"
+            f"<dc:identifier>DOI {text()}</dc:identifier></bib:Journal></dcterms:isPartOf>"
+        )
+    people = "".join(
+        f"<rdf:li><foaf:Person><foaf:surname>{text()}</foaf:surname><foaf:givenName>{text()}</foaf:givenName>"
+        "</foaf:Person></rdf:li>"
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    if draw(st.booleans()):
+        parts.append(f"<bib:authors><rdf:Seq>{people}</rdf:Seq></bib:authors>")
+    for tag in draw(
+        st.lists(
+            st.sampled_from(["dc:title", "dcterms:abstract", "dc:date", "dc:description", "dc:subject"]), max_size=6
+        )
+    ):
+        parts.append(f"<{tag}>{text()}</{tag}>")
+    if draw(st.booleans()):
+        parts.append(f"<dc:subject><z:AutomaticTag><rdf:value>{text()}</rdf:value></z:AutomaticTag></dc:subject>")
+    about = draw(st.sampled_from(["#item_1", "#item_2", "http://example.org/a", "urn:isbn:1", ""]))
+    element = draw(st.sampled_from(["bib:Article", "rdf:Description", "bib:Book", "z:Attachment"]))
+    return f'<{element} rdf:about="{about}">{"".join(parts)}<dcterms:abstract>{PROSE}</dcterms:abstract></{element}>'
+
+
+@st.composite
+def zotero_rdf_documents(draw: st.DrawFn) -> str:
+    items = "".join(draw(st.lists(zotero_rdf_items(), min_size=1, max_size=3)))
+    collections = "".join(
+        f'<z:Collection rdf:about="#collection_{number}"><dc:title>{draw(texts(3)).replace("<", "")}</dc:title>'
+        f'<dcterms:hasPart rdf:resource="{draw(st.sampled_from(["#item_1", "#item_2", "#collection_1", "#collection_2"]))}"/>'
+        "</z:Collection>"
+        for number in range(draw(st.integers(0, 3)))
+    )
+    prolog = draw(
+        st.sampled_from(
+            ['<?xml version="1.0" encoding="UTF-8"?>\n', "", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>']
+        )
+    )
+    document = f"{prolog}{ZOTERO_RDF_ROOT}{items}{collections}</rdf:RDF>"
+    if draw(st.integers(0, 4)) == 0:
+        document = document[: draw(st.integers(1, len(document)))]  # truncated
+    return document
+
+
+# Identifier lists ----------------------------------------------------------------------------------------
+IDENTIFIER_ATOMS = [
+    "39000001", "PMID: 38000002", "pmid:37000003", "PMC9000001", "PMCID: PMC9000002", "10.5555/JSO.2023.9",
+    "doi:10.5555/x.1", "https://doi.org/10.5555/Q(1)", "https://pubmed.ncbi.nlm.nih.gov/36000004/",
+    "https://pmc.ncbi.nlm.nih.gov/articles/PMC9000003/", "10.1002/(SICI)1097-4636(199706)35:4<464::AID-JBM6>3.0.CO;2-D",
+    "PMID", "DOI:", "0", "1234567890", "PMC", "10.12/x", "anoikis", "(39000001)", '"10.5555/q.2".',
+]  # fmt: skip
+SEPARATORS_OF_IDS = ["\n", "\r\n", ", ", ",", ";", "; ", " ", "\t", "\n\n"]
+
+
+@st.composite
+def identifier_lists(draw: st.DrawFn) -> str:
+    tokens = draw(st.lists(st.one_of(st.sampled_from(IDENTIFIER_ATOMS), words), max_size=30))
+    return "".join(token + draw(st.sampled_from(SEPARATORS_OF_IDS)) for token in tokens)
+
+
 ANY_DOCUMENT = st.one_of(
+    zotero_rdf_documents(),
+    identifier_lists(),
     ris_documents(),
     medline_documents(),
     bibtex_documents(),
@@ -658,7 +746,9 @@ ANY_DOCUMENT = st.one_of(
     html_documents(),
     page_documents(),
 )
-SUFFIXES = st.sampled_from([".txt", ".csv", ".tsv", ".json", ".jsonl", ".xml", ".bib", ".ris", ".nbib", ".html", ""])
+SUFFIXES = st.sampled_from(
+    [".txt", ".csv", ".tsv", ".json", ".jsonl", ".xml", ".bib", ".ris", ".nbib", ".html", ".rdf", ".sqlite", ""]
+)
 
 
 def count(name: str) -> None:
@@ -670,6 +760,7 @@ def count(name: str) -> None:
 @given(data=st.binary(max_size=3000), suffix=SUFFIXES)
 @example(data=b"\x1f\x8b", suffix=".gz")
 @example(data=b"%PDF-1.7\n", suffix=".txt")
+@example(data=b"SQLite format 3\x00" + b"\x00" * 200, suffix=".sqlite")
 def test_arbitrary_bytes_are_read_or_rejected(workdir: Path, data: bytes, suffix: str) -> None:
     count("bytes")
     ingest_bytes(workdir, data, suffix)
@@ -767,6 +858,88 @@ def test_plain_text_pages(workdir: Path, data: bytes) -> None:
     ingest_bytes(workdir, data, ".txt")
 
 
+@fuzz(150)
+@given(data=encoded(zotero_rdf_documents()), suffix=st.sampled_from([".rdf", ".xml", ".txt"]))
+def test_zotero_rdf(workdir: Path, data: bytes, suffix: str) -> None:
+    count("zotero_rdf")
+    ingest_bytes(workdir, data, suffix)
+
+
+def zotero_library_bytes() -> bytes:
+    """A small Zotero library database (the fixture of test_ingest_zotero_library), as bytes."""
+    from test_ingest_zotero_library import sample_library
+
+    with tempfile.TemporaryDirectory() as folder:
+        return sample_library(Path(folder) / "zotero.sqlite").read_bytes()
+
+
+ZOTERO_LIBRARY = zotero_library_bytes()
+
+
+@fuzz(80)
+@given(
+    damage=st.lists(st.tuples(st.integers(0, len(ZOTERO_LIBRARY) - 1), st.integers(1, 255)), min_size=1, max_size=40),
+    cut=st.none() | st.integers(0, len(ZOTERO_LIBRARY)),
+)
+def test_a_damaged_zotero_library(workdir: Path, damage: list[tuple[int, int]], cut: int | None) -> None:
+    """Bytes of the database flipped (headers, schema, b-tree pages, records) or the file cut: read or refused."""
+    count("zotero_sqlite")
+    data = bytearray(ZOTERO_LIBRARY)
+    for where, flip in damage:
+        data[where] ^= flip
+    ingest_bytes(workdir, bytes(data[:cut] if cut is not None else data), ".sqlite")
+
+
+@fuzz(300)
+@given(text=st.one_of(identifier_lists(), st.text(max_size=300), texts(20)))
+@example(text="10.1234/" + ";1" * 1000)
+def test_identifier_lists_give_normalised_identifiers_once(text: str) -> None:
+    count("identifiers")
+    with time_limit():
+        identifiers = parse_identifiers(text)
+    assert len(set(identifiers)) == len(identifiers)
+    normalise = {"pmid": normalize_pmid, "pmcid": normalize_pmcid, "doi": normalize_doi}
+    for identifier in identifiers:
+        assert normalise[identifier.kind](identifier.value) == identifier.value
+
+
+@fuzz(200)
+@given(document=json_documents(), chunk=st.sampled_from([1, 2, 7, 64, 1024 * 1024]))
+@example(document='[{"a": "\\ud83d\\ude00"}, -12.5e-3, true]', chunk=1)
+def test_a_streamed_json_array_gives_what_json_loads_gives(document: str, chunk: int) -> None:
+    count("json_stream")
+    try:
+        whole: Any = json.loads(document)
+    except (ValueError, RecursionError):
+        whole = None
+    previous = json_stream._CHUNK_CHARS
+    json_stream._CHUNK_CHARS = chunk
+    try:
+        with time_limit():
+            streamed = list(stream_items(io.StringIO(document), ("papers",), 100_000, 10_000_000))
+    except (JsonStreamError, JsonItemTooLarge):
+        streamed = None
+    finally:
+        json_stream._CHUNK_CHARS = previous
+    if deep_nesting(whole):
+        return  # near the decoder's recursion limit: either may give up first
+    if isinstance(whole, list):  # compared as JSON text: NaN is not equal to itself
+        assert streamed is not None and json.dumps(streamed) == json.dumps(whole)
+    elif isinstance(whole, dict) and isinstance(whole.get("papers"), list):
+        assert streamed is not None and json.dumps(streamed) == json.dumps(whole["papers"])
+
+
+def deep_nesting(value: Any, depth: int = 0) -> bool:
+    """Nested more than 500 levels deep (checked without recursing further than that)."""
+    if depth > 500:
+        return True
+    if isinstance(value, list):
+        return any(deep_nesting(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return any(deep_nesting(item, depth + 1) for item in value.values())
+    return False
+
+
 BIG_JSONL = "".join(json.dumps({"id": f"big-{i}", "abstract": f"{PROSE} {i}"}) + "\n" for i in range(600))
 
 
@@ -790,6 +963,21 @@ def test_gzip_compressed_intact_truncated_or_corrupted(
     elif damage == "flip":
         data = data[:position] + bytes([data[position] ^ flip]) + data[position + 1 :]
     ingest_bytes(workdir, data, ".gz")
+
+
+def sqlite_bytes(script: str) -> bytes:
+    """An SQLite database made by ``script``, as the bytes of its file."""
+    connection = sqlite3.connect(":memory:")
+    connection.executescript(script)
+    data = connection.serialize()
+    connection.close()
+    return data
+
+
+ZOTERO_ARTICLE = "<bib:Article><z:itemType>journalArticle</z:itemType><dc:title>{title}</dc:title>{inner}" + (
+    f"<dcterms:abstract>{PROSE}</dcterms:abstract></bib:Article>"
+)
+LAUGHS = '<!ENTITY a "aaaaaaaaaa">' + "".join(f'<!ENTITY {chr(98 + i)} "{f"&{chr(97 + i)};" * 10}">' for i in range(9))
 
 
 # What the fuzzing found, read as it should be now: (file suffix, content, expected items in order, each the
@@ -870,6 +1058,64 @@ REGRESSIONS = {
         + PROSE.encode()
         + b"</p></body></html>",
         [PROSE],
+    ),
+    "an SQLite database that is not a Zotero library": (
+        ".sqlite",
+        sqlite_bytes("CREATE TABLE papers (abstract TEXT); INSERT INTO papers VALUES ('x');"),
+        ["!an SQLite database that is not a Zotero library"],
+    ),
+    "a truncated Zotero library": (".sqlite", ZOTERO_LIBRARY[:8192], ["!an SQLite database that cannot be read"]),
+    "an empty Zotero library": (
+        ".sqlite",
+        sqlite_bytes(
+            "CREATE TABLE items (itemID INTEGER PRIMARY KEY, itemTypeID INT, key TEXT);"
+            "CREATE TABLE itemTypes (itemTypeID INTEGER PRIMARY KEY, typeName TEXT);"
+            "CREATE TABLE itemData (itemID INT, fieldID INT, valueID);"
+            "CREATE TABLE itemDataValues (valueID INTEGER PRIMARY KEY, value);"
+            "CREATE TABLE fields (fieldID INTEGER PRIMARY KEY, fieldName TEXT);"
+            "CREATE TABLE creators (creatorID INTEGER PRIMARY KEY, firstName TEXT, lastName TEXT, fieldMode INT);"
+            "CREATE TABLE itemCreators (itemID INT, creatorID INT, creatorTypeID INT, orderIndex INT);"
+            "CREATE TABLE tags (tagID INTEGER PRIMARY KEY, name TEXT);"
+            "CREATE TABLE itemTags (itemID INT, tagID INT, type INT);"
+        ),
+        ["!no bibliographic items in this Zotero library"],
+    ),
+    "malformed RDF": (
+        ".rdf",
+        (ZOTERO_RDF_ROOT + "<bib:Article><z:itemType>journalArticle</z:itemType><dc:title>T").encode(),
+        ["!malformed RDF/XML"],
+    ),
+    "billion laughs RDF": (
+        ".rdf",
+        (
+            f'<?xml version="1.0"?><!DOCTYPE rdf:RDF [{LAUGHS}]>'
+            + ZOTERO_RDF_ROOT
+            + ZOTERO_ARTICLE.format(title="&j;", inner="")
+            + "</rdf:RDF>"
+        ).encode(),
+        ["!RDF with a document type or entity declaration"],
+    ),
+    "RDF nested 20,000 deep": (
+        ".rdf",
+        (
+            ZOTERO_RDF_ROOT
+            + ZOTERO_ARTICLE.format(
+                title="T",
+                inner="<dc:relation><rdf:Description>" * 20_000 + "</rdf:Description></dc:relation>" * 20_000,
+            )
+            + "</rdf:RDF>"
+        ).encode(),
+        [PROSE],
+    ),
+    "RDF title of 3 MB": (
+        ".rdf",
+        (ZOTERO_RDF_ROOT + ZOTERO_ARTICLE.format(title="t" * 3_000_000, inner="") + "</rdf:RDF>").encode(),
+        ["!title too long: 3,000,000 characters"],
+    ),
+    "a list of identifiers": (
+        ".txt",
+        b"39000001\n10.5555/x.1\nPMC9000001\n",
+        ["!a list of 3 identifiers, not papers"],
     ),
 }
 
@@ -1141,6 +1387,10 @@ FUZZ_TESTS: list[Callable[..., None]] = [
     test_json_and_jsonl,
     test_html_pages,
     test_plain_text_pages,
+    test_zotero_rdf,
+    test_a_damaged_zotero_library,
+    test_identifier_lists_give_normalised_identifiers_once,
+    test_a_streamed_json_array_gives_what_json_loads_gives,
     test_gzip_compressed_intact_truncated_or_corrupted,
     test_records_given_in_memory,
     test_papers_written_as_jsonl_are_read_back_unchanged,

@@ -118,7 +118,9 @@ def test_truncated_pubmed_xml_keeps_what_came_before(tmp_path):
 
 def test_other_xml_is_refused_with_its_root(tmp_path):
     items = read(write(tmp_path / "jats.xml", '<?xml version="1.0"?><article><front/></article>'))
-    assert rejections(items) == [(None, "unsupported XML document (root element <article>); PubMed XML is supported")]
+    assert rejections(items) == [
+        (None, "unsupported XML document (root element <article>); PubMed XML and Zotero RDF are supported")
+    ]
     empty_set = read(write(tmp_path / "none.xml", "<?xml version='1.0'?><PubmedArticleSet></PubmedArticleSet>"))
     assert rejections(empty_set) == [(None, "no PubmedArticle records in this XML file")]
 

@@ -214,11 +214,12 @@ def test_a_gzip_bomb_of_one_endless_line_is_rejected_at_the_default_limit(tmp_pa
 
 
 def test_a_json_array_of_a_gigabyte_of_spaces_is_rejected_without_reading_it(tmp_path):
-    # "[" and 1 GB of spaces in a 1 MB gzip: the sniffer used to read and parse all of it (2 GB).
+    # "[" and 1 GB of spaces in a 1 MB gzip: the sniffer used to read and parse all of it (2 GB). A document
+    # over 20 MB is streamed item by item now, and blanks count towards the 20 MB an item may take.
     path = _multi_member_gzip(tmp_path / "spaces.json.gz", b"[", b" " * 1024 * 1024, 1024, b"]")
     assert path.stat().st_size < 2_000_000
     result = _read_all(path)
-    assert result["reasons"] == ["JSON document larger than 20 MB; use JSON Lines (one record a line) for large files"]
+    assert result["reasons"] == ["JSON record (item 1) larger than 20 MB; 0 records read before it"]
     assert result["growth_mb"] < 200
 
 
@@ -258,3 +259,15 @@ def test_field_limits_name_the_field(tmp_path):
     author = to_paper(RawRecord({"abstract": abstract, "authors": ["a" * 1001]}), "x")
     assert isinstance(author, Rejected) and author.reason.startswith("authors item too long")
     assert not isinstance(to_paper(RawRecord({"title": "t" * 2000, "abstract": "a" * 100_000}), "x"), Rejected)
+
+
+@pytest.mark.parametrize("depth", [60, 400, 3000])
+def test_bibtex_latex_nested_past_the_stack_is_kept_as_text(tmp_path, depth):
+    """pylatexenc recurses per group: deep nesting (hypothesis found one) must not crash the reader."""
+    from recommender.ingest import Rejected, read_paths
+
+    title = "\\emph" + "{" * depth + "Anoikis resistance" + "}" * depth
+    path = tmp_path / "deep.bib"
+    path.write_text(f"@article{{k, title = {{{title}}}, abstract = {{Detached cells resist anoikis.}}}}\n")
+    [(_, _, paper)] = list(read_paths([path]))
+    assert not isinstance(paper, Rejected) and "Anoikis resistance" in paper.title

@@ -591,3 +591,29 @@ def test_cli_fetches_and_ingests(server: Server, tmp_path: Path, monkeypatch: py
     assert (summary["count"], summary["fetched"]) == (5, 4)
     assert summary["ingest"]["read"] == 4 and summary["ingest"]["rejected"] == []
     assert sorted(path.name for path in out.iterdir()) == ["pubmed-0001.xml"]
+
+
+# --- collections: pasted PMIDs fetched when missing --------------------------------------------------------
+
+
+def test_collection_add_fetches_missing_pmids_then_adds_them(
+    server: Server, index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+    from helpers import fake_factory
+
+    from recommender.cli import main
+
+    server.fake.total = 2  # the fake answers every search with PMIDs 1000 and 1001
+    monkeypatch.chdir(tmp_path)  # the records are downloaded under ./pubmed/
+    result = CliRunner().invoke(
+        main,
+        ["collection", "add", "to read", "1000", "1001", "--fetch", "--base-url", server.base_url, "--json"],
+        obj={"embedder_factory": fake_factory},
+    )
+    assert result.exit_code == 0, result.output
+    change = json.loads(result.stdout)
+    assert change["changed"] == ["pmid:1000", "pmid:1001"] and change["not_found"] == []
+    assert "Fetched 2 of 2 PMIDs" in result.stderr
+    assert "1000[pmid] OR 1001[pmid]" in server.fake.requests("esearch.fcgi")[0].params["term"]
+    assert (tmp_path / "pubmed" / "collection-to-read").is_dir()

@@ -211,6 +211,7 @@ def test_openapi_describes_every_route_with_its_rules(app, client):
         if rule.endpoint in ("static", "api.openapi"):
             continue
         path = rule.rule.replace("<path:paper_id>", "{paper_id}").replace("<job_id>", "{job_id}")
+        path = path.replace("<name>", "{name}")
         routed |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == documented
     search = spec["components"]["schemas"]["SearchBody"]

@@ -3,9 +3,12 @@
 ``read_paths`` expands folders and globs, recognises each file's format from its content
 (:mod:`.detect`), and streams ``(source, position, Paper | Rejected)`` from the matching reader: PubMed XML
 (:mod:`.pubmed_xml`), MEDLINE/nbib (:mod:`.medline`), RIS (:mod:`.ris`), BibTeX (:mod:`.bibtex`), JSON Lines
-and JSON (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), a single page document, plain text or HTML
-(:mod:`.page`), or a PDF (:mod:`.pdf`). Readers never raise on bad content; they yield a :class:`Rejected`
-with the reason.
+and JSON, CSL-JSON included (:mod:`.jsonl`), CSV/TSV (:mod:`.tabular`), a Zotero library file
+(:mod:`.zotero_sqlite`) or Zotero RDF export (:mod:`.zotero_rdf`), a single page document, plain text or HTML
+(:mod:`.page`), or a PDF (:mod:`.pdf`). A list of identifiers (PMIDs, DOIs, a saved PubMed results page) names
+papers without holding them: it is rejected with a pointer to the commands that resolve it
+(:func:`.identifiers.parse_identifiers` reads it). Readers never raise on bad content; they yield a
+:class:`Rejected` with the reason.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import failure_reason
+from ..errors import TooLargeError, failure_reason
 from ..paper import Paper
 from .bibtex import read_bibtex
 from .detect import InputTooLarge, UnreadableFile, decode, open_binary, sniff
+from .identifiers import MAX_TEXT_CHARS, parse_identifiers
 from .jsonl import read_json, read_jsonl, read_objects
 from .medline import read_medline
 from .page import parse_page
@@ -28,6 +32,8 @@ from .pubmed_xml import read_pubmed_xml
 from .records import RawRecord, Rejected, to_paper
 from .ris import read_ris
 from .tabular import read_table
+from .zotero_rdf import read_zotero_rdf
+from .zotero_sqlite import read_zotero_library
 
 __all__ = ["RawRecord", "Rejected", "expand_paths", "read_file", "read_paths", "read_records"]
 
@@ -75,6 +81,8 @@ def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
             yield from READERS[kind](path)
         elif kind == "pdf":
             yield _read_pdf(path)
+        elif kind == "identifiers":
+            yield _read_identifiers(path)
         else:
             yield _read_page(path)
     except InputTooLarge as error:  # a gzip bomb, an endless line: the records before it were yielded
@@ -86,6 +94,8 @@ READERS: dict[str, Callable[[Path], Iterator[RawRecord | Rejected]]] = {
     "medline": read_medline,
     "ris": read_ris,
     "bibtex": read_bibtex,
+    "zotero_sqlite": read_zotero_library,
+    "zotero_rdf": read_zotero_rdf,
 }
 
 
@@ -95,6 +105,22 @@ def _read_page(path: Path) -> RawRecord | Rejected:
     if len(data) > MAX_PAGE_BYTES:
         return Rejected(f"page document larger than {MAX_PAGE_BYTES // 1024 // 1024} MB", too_large=True)
     return RawRecord(parse_page(decode(data)))
+
+
+def _read_identifiers(path: Path) -> Rejected:
+    """A list of identifiers is not papers: say how many, and which commands turn them into papers."""
+    with open_binary(path) as handle:
+        data = handle.read(MAX_TEXT_CHARS + 1)
+    try:
+        if len(data) > MAX_TEXT_CHARS:
+            raise TooLargeError(f"identifier list larger than {MAX_TEXT_CHARS // 1024 // 1024} MB; split it")
+        count = len(parse_identifiers(decode(data)))
+    except TooLargeError as error:
+        return Rejected(f"a list of identifiers, not papers, and too long: {error}", too_large=True)
+    return Rejected(
+        f"a list of {count:,} identifier{'s' if count != 1 else ''}, not papers: resolve them with "
+        "`recommender collection add NAME --ids-file FILE` or fetch them with `recommender fetch-pubmed`"
+    )
 
 
 def _read_pdf(path: Path) -> RawRecord | Rejected:

@@ -1,13 +1,14 @@
 """BibTeX (.bib) files, via bibtexparser 2, with LaTeX decoded by pylatexenc (``{\\"u}`` → ``ü``).
 
 Only values that contain a LaTeX command go through pylatexenc (bibtexparser's own decoding middleware
-runs it on every field and is ~100 times slower); others just lose their protective braces. Entries the
-parser cannot read are reported with their line; the rest of the file is still used.
+runs it on every field and is ~100 times slower); others just lose their protective braces. pylatexenc removes
+grouping braces itself and turns escaped ones (``\\{``) into literal braces, which are kept. Keywords are split
+at commas and semicolons outside braces, as biblatex does, so a braced term holding a comma stays one keyword.
+Entries the parser cannot read are reported with their line; the rest of the file is still used.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -17,21 +18,60 @@ from typing import Any
 import bibtexparser
 from pylatexenc.latex2text import LatexNodes2Text
 
-from ..paper import normalize_doi, normalize_pmid
+from ..paper import normalize_doi, normalize_pmcid, normalize_pmid
 from .detect import MAX_WHOLE_FILE_BYTES, decode, open_binary, read_at_most
-from .fields import as_list, flip_name, parse_year, strip_markup
+from .fields import flip_name, parse_year, strip_markup
 from .records import RawRecord, Rejected
 
 logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # failures are reported per entry instead
 
 
+#: Deepest brace nesting handed to pylatexenc. It recurses several frames per nested group, environment or
+#: optional argument: near the stack's limit it fails as a RecursionError, or as a TypeError raised from one
+#: inside ``inspect``. Real titles nest a few levels; deeper values are kept as written, braces removed.
+MAX_LATEX_DEPTH = 50
+
+
 def latex_to_text(value: str, converter: LatexNodes2Text) -> str:
-    if "\\" in value:
-        # pylatexenc recurses once per nested group, environment or optional argument: a value nested a few
-        # hundred levels deep exhausts the stack. It is then kept as written, only its braces removed.
-        with contextlib.suppress(RecursionError):
-            value = converter.latex_to_text(value)
+    """A field's text: LaTeX decoded, grouping braces removed, escaped braces kept as braces."""
+    if "\\" in value and nesting(value) <= MAX_LATEX_DEPTH:
+        try:
+            return strip_markup(converter.latex_to_text(value))
+        except RecursionError:  # brackets and environments nest too: the brace count is not all of it
+            pass
     return strip_markup(value.replace("{", "").replace("}", ""))
+
+
+def nesting(value: str) -> int:
+    """How deep ``{``, ``[`` and ``\\begin`` groups nest in ``value`` (an upper bound: one pass, no parsing)."""
+    depth = deepest = 0
+    for character in value:
+        if character in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "}]":
+            depth = max(depth - 1, 0)
+    return deepest + value.count("\\begin")
+
+
+def split_keywords(value: str) -> list[str]:
+    """Raw keyword terms split at ',' and ';' outside braces ("a, {b, c}" → "a", "{b, c}"); an escaped brace
+    (``\\{``) does not open a group. One pass over the value."""
+    terms, depth, start, escaped = [], 0, 0, False
+    for index, character in enumerate(value):
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "{":
+            depth += 1
+        elif character == "}":
+            depth = max(depth - 1, 0)
+        elif character in ",;" and depth == 0:
+            terms.append(value[start:index])
+            start = index + 1
+    terms.append(value[start:])
+    return [term.strip() for term in terms if term.strip()]
 
 
 def bibtex_fields(values: dict[str, Any], converter: LatexNodes2Text) -> dict[str, Any]:
@@ -43,6 +83,8 @@ def bibtex_fields(values: dict[str, Any], converter: LatexNodes2Text) -> dict[st
                 return latex_to_text(str(values[name]), converter)
         return ""
 
+    terms = split_keywords(str(values.get("keywords") or ""))
+    keywords = (latex_to_text(term, converter).strip(" .") for term in terms)
     authors = [flip_name(name.strip()) for name in re.split(r"\s+and\s+", get("author")) if name.strip()]
     fields = {
         "title": get("title"),
@@ -51,8 +93,9 @@ def bibtex_fields(values: dict[str, Any], converter: LatexNodes2Text) -> dict[st
         "year": parse_year(get("year", "date")),
         "doi": normalize_doi(get("doi")),
         "pmid": normalize_pmid(get("pmid")),
+        "pmcid": normalize_pmcid(get("pmcid")),
         "authors": authors,
-        "keywords": as_list(get("keywords"), split=r"\s*[;,]\s*"),
+        "keywords": [keyword for keyword in keywords if keyword],
     }
     return {name: value for name, value in fields.items() if value not in (None, "", [])}
 

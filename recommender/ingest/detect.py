@@ -1,8 +1,10 @@
 """Recognising what a file is from its content, and decoding its bytes.
 
 Extensions lie (a ``.txt`` that is JSONL, a PubMed page saved as ``.html`` or ``.txt``), so the format is
-decided from the first bytes: binary and empty files are refused with a reason, gzip is opened
-transparently, and text is sniffed for JSON Lines, JSON, delimited tables, HTML or a plain page.
+decided from the first bytes: binary and empty files are refused with a reason (an SQLite file is read if it
+is a Zotero library), gzip is opened transparently, and text is sniffed for XML (PubMed, Zotero RDF), JSON
+Lines, JSON, tagged formats, HTML, identifier lists (PMIDs, DOIs, a PubMed results page), delimited tables or
+a plain page.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import gzip
 import io
 import json
 import re
+import sqlite3
 import zlib
 from pathlib import Path
 from typing import IO
 
 from .fields import canonical_key
 from .html_page import looks_like_html
+from .identifiers import is_results_page, looks_like_identifier_list
+from .zotero_sqlite import SQLITE_MAGIC, is_zotero_library
 
 SNIFF_BYTES = 65536
 _MB = 1024 * 1024
@@ -43,6 +48,8 @@ _MEDLINE_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}- ")
 _BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]")
 # The start of a JSON array or object: "[" then a value or "]", or "{" then a key or "}".
 _JSON_START = re.compile(r'\[\s*+(?:[\[{"\]\-0-9]|true|false|null)|\{\s*+["}]|\[\s*+$')
+#: The Zotero export namespace, declared on the root of a Zotero RDF export.
+ZOTERO_NAMESPACE = "http://www.zotero.org/namespaces/export#"
 _TABLE_COLUMNS = {"title", "abstract", "ab", "ti", "doi", "pmid", "abstracttext", "articletitle", "id"}
 
 
@@ -181,8 +188,9 @@ def decode(data: bytes) -> str:
 def sniff(path: Path) -> str:
     """The file's format, from its content; raises :class:`UnreadableFile` for what cannot be ingested.
 
-    One of ``pubmed_xml``, ``jsonl``, ``json``, ``ris``, ``medline``, ``bibtex``, ``html``, ``csv``, ``tsv``,
-    ``pdf`` or ``text`` (a single page document).
+    One of ``pubmed_xml``, ``zotero_rdf``, ``zotero_sqlite``, ``jsonl``, ``json``, ``ris``, ``medline``,
+    ``bibtex``, ``html``, ``identifiers`` (a list of PMIDs/DOIs/PMCIDs or a PubMed results page: which papers,
+    not the papers), ``csv``, ``tsv``, ``pdf`` or ``text`` (a single page document).
     """
     try:
         with open_binary(path) as handle:
@@ -195,6 +203,8 @@ def sniff(path: Path) -> str:
         raise UnreadableFile("empty file")
     if head.lstrip()[:5] == b"%PDF-":
         return "pdf"
+    if head.startswith(SQLITE_MAGIC):
+        return _sqlite_kind(path)
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             raise UnreadableFile(f"binary file: {what}")
@@ -213,9 +223,30 @@ def _xml_kind(text: str) -> str | None:
     name = root.group(1) if root else ""
     if name in ("PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"):
         return "pubmed_xml"
+    if name == "RDF" or name.endswith(":RDF"):
+        if ZOTERO_NAMESPACE in text:
+            return "zotero_rdf"
+        raise UnreadableFile("an RDF document that is not a Zotero RDF export; export it from Zotero as Zotero RDF")
     if name.lower() == "html" or not text.startswith(("<?xml", "<!DOCTYPE", "<!doctype")):
         return None  # an HTML page, or a fragment: decided later
-    raise UnreadableFile(f"unsupported XML document (root element <{name}>); PubMed XML is supported")
+    raise UnreadableFile(f"unsupported XML document (root element <{name}>); PubMed XML and Zotero RDF are supported")
+
+
+def _sqlite_kind(path: Path) -> str:
+    """``zotero_sqlite`` for a Zotero library; any other SQLite database cannot be ingested."""
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    if compressed:
+        raise UnreadableFile("a gzip-compressed SQLite database; decompress it first")
+    try:
+        zotero = is_zotero_library(path)
+    except sqlite3.Error as error:
+        raise UnreadableFile(f"an SQLite database that cannot be read ({error}); is it damaged or truncated?") from None
+    if not zotero:
+        raise UnreadableFile(
+            "an SQLite database that is not a Zotero library (zotero.sqlite); export its papers as CSV or JSON"
+        )
+    return "zotero_sqlite"
 
 
 def _json_kind(text: str, path: Path, truncated: bool = False) -> str | None:
@@ -254,8 +285,11 @@ def _tagged_kind(text: str) -> str | None:
 
 
 def _markup_or_table(text: str, path: Path) -> str:
+    """HTML, an identifier list (a PubMed results page is HTML too), a table, or a plain page."""
     if looks_like_html(text):
-        return "html"
+        return "identifiers" if is_results_page(text) else "html"
+    if looks_like_identifier_list(text):
+        return "identifiers"
     return _table_dialect(text, path) or "text"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from ..paper import clean_text, normalize_doi, normalize_pmid
+from ..paper import clean_text, normalize_doi, normalize_pmcid, normalize_pmid
 
 # Synonyms are compared after lower-casing and removing "_", "-", " " and ".".
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -27,13 +27,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "doi": ("doi", "di", "citationdoi", "dcidentifier"),
     "pmid": ("pmid", "pubmedid", "pubmed", "citationpmid"),
+    "pmcid": ("pmcid", "pmc", "pubmedcentralid", "citationpmcid"),
     "journal": (
         "journal", "journaltitle", "journalname", "jt", "ta", "venue", "containertitle", "periodicalname",
         "citationjournaltitle", "publicationname", "publicationtitle", "ispartof", "so", "jo", "t2",
     ),
     "year": (
         "year", "publicationyear", "pubyear", "py", "y1", "publicationdate", "pubdate", "dp",
-        "datepublished", "citationpublicationdate", "citationdate", "date", "published", "epubdate",
+        "datepublished", "citationpublicationdate", "citationdate", "date", "issued", "published", "epubdate",
     ),
     "authors": ("authors", "author", "au", "fau", "a1", "creator", "citationauthor", "authorlist"),
     "keywords": ("keywords", "keyword", "kw", "ot", "citationkeywords", "tags", "manualtags", "automatictags"),
@@ -51,7 +52,17 @@ _MARKUP_TAG = re.compile(
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|jats:p|jats:sec|sec)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _ET_AL = re.compile(r",?\s+(?:et al\.?|and others)\s*$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
-_EXTRA_PMID = re.compile(r"\bPMID:\s*([0-9]{1,9})\b")
+# Zotero's Extra field holds one "Key: value" a line; these are the identifiers it keeps there.
+_EXTRA_IDS = {
+    "pmid": re.compile(r"\bPMID:[ \t]*([0-9]{1,9})\b"),
+    "pmcid": re.compile(r"\bPMCID:[ \t]*(PMC[0-9]{1,9})\b", re.IGNORECASE),
+    "doi": re.compile(r"^[ \t]*DOI:[ \t]*(10\.[0-9]{4,9}/\S+)", re.IGNORECASE | re.MULTILINE),
+}
+_NORMALISERS = {"pmid": normalize_pmid, "pmcid": normalize_pmcid, "doi": normalize_doi}
+#: Characters of Extra searched: identifiers sit in its first lines, and the field is free text of any length.
+MAX_EXTRA_CHARS = 2000
+# Lower-case words that belong to a family name ("van der Berg, Jan"), so they do not make it two names.
+_NAME_PARTICLES = frozenset("van von der den de del della di da das dos du la le ten ter zu bin ibn al el".split())
 #: Deepest nesting of lists and objects read from JSON. Paper records nest a few levels; the converters below
 #: recurse, so a value nested hundreds of levels deep is refused before it reaches them.
 MAX_JSON_DEPTH = 64
@@ -85,6 +96,27 @@ def parse_year(value: Any) -> int | None:
             return None
         year = int(match.group(1))
     return year if 1800 <= year <= date.today().year + 1 else None
+
+
+def date_year(value: Any) -> int | None:
+    """The year of a date in any of the shapes sources write: a number, a string, or CSL-JSON's date object
+    (``{"date-parts": [[2021, 5]]}``, ``{"raw": "2021-05"}``, ``{"literal": "Spring 2021"}``), which Zotero,
+    citeproc and pandoc all use for ``issued``."""
+    if not isinstance(value, Mapping):
+        return parse_year(value if isinstance(value, int | float | str) else as_text(value))
+    parts = value.get("date-parts")
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+        first = parts[0][0]
+        year = parse_year(first) if isinstance(first, int | str) and not isinstance(first, bool) else None
+        if year:
+            return year
+    for key in ("raw", "literal", "year"):
+        field = value.get(key)
+        if isinstance(field, int | str) and not isinstance(field, bool):
+            year = parse_year(field)
+            if year:
+                return year
+    return None
 
 
 def nesting_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -179,14 +211,32 @@ def flip_name(name: str) -> str:
 
 def authors_from(value: Any) -> list[str]:
     """Authors from a list, or a string separated by ';' or ','. Names written "Last, First" (Zotero's and
-    EndNote's CSV: ``Wang, Bofang; Li, Xiu``) are turned round, so every source spells a person alike."""
+    EndNote's CSV: ``Wang, Bofang; Li, Xiu``) are turned round, so every source spells a person alike.
+
+    Without a ';' a comma may separate people ("Smith J, Doe A") or the parts of one name (a lone
+    "García-López, María José", as Zotero writes a single author): the shape decides (:func:`_one_person`).
+    """
     if isinstance(value, str):
         text = strip_markup(value)
         text = text[:-64] + _ET_AL.sub("", text[-64:])  # anchored at the end: only the tail can match
         if ";" in text:
             return [flip_name(name) for name in re.split(r"\s*;\s*", text) if name]
-        return [name for name in re.split(r"\s*,\s*", text) if name]
+        names = [name for name in re.split(r"\s*,\s*", text) if name]
+        return [flip_name(text)] if _one_person(names) else names
     return as_list(value)  # list items are taken as written: a list is already one entry per person
+
+
+def _one_person(parts: list[str]) -> bool:
+    """Whether two comma-separated parts are one "Last, First" name rather than two people.
+
+    The first part must be a family name alone: one word, or words of lower-case particles before one
+    ("van der Berg"). A person written "Smith J" or "John Smith" has two words of which the first is not a
+    particle, so "Smith J, Doe A" and "John Smith, Jane Doe" stay two people.
+    """
+    if len(parts) != 2:
+        return False
+    family = parts[0].split()
+    return bool(family) and all(word in _NAME_PARTICLES for word in family[:-1]) and bool(parts[1].strip())
 
 
 def fields_from_mapping(record: Mapping[str, Any], columns: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -212,11 +262,23 @@ def fields_from_mapping(record: Mapping[str, Any], columns: Mapping[str, str] | 
             if converted not in (None, "", []):
                 out[name] = converted
                 break
-    if "pmid" not in out and isinstance(by_key.get("extra"), str):  # Zotero keeps "PMID: 123" in Extra
-        found = _EXTRA_PMID.search(by_key["extra"][:2000])
-        if found:
-            out["pmid"] = normalize_pmid(found.group(1))
+    if isinstance(by_key.get("extra"), str):  # Zotero keeps "PMID: 123" and "PMCID: PMC456" in Extra
+        for name, identifier in ids_from_extra(by_key["extra"]).items():
+            out.setdefault(name, identifier)
     return out
+
+
+def ids_from_extra(extra: str) -> dict[str, str]:
+    """PMID, PMCID and DOI from a Zotero Extra field ("PMID: 123\\nPMCID: PMC456"), normalised; only its first
+    :data:`MAX_EXTRA_CHARS` characters are searched."""
+    text = extra[:MAX_EXTRA_CHARS]
+    found: dict[str, str] = {}
+    for name, pattern in _EXTRA_IDS.items():
+        match = pattern.search(text)
+        value = _NORMALISERS[name](match.group(1)) if match else None
+        if value:
+            found[name] = value
+    return found
 
 
 def convert(name: str, value: Any) -> Any:
@@ -225,8 +287,10 @@ def convert(name: str, value: Any) -> Any:
         return normalize_doi(as_text(value))
     if name == "pmid":
         return normalize_pmid(as_text(value))
+    if name == "pmcid":
+        return normalize_pmcid(as_text(value))
     if name == "year":
-        return parse_year(value if isinstance(value, int | float | str) else as_text(value))
+        return date_year(value)
     if name == "authors":
         return authors_from(value)
     if name in ("keywords", "mesh_terms", "labels"):

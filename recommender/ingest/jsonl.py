@@ -2,19 +2,30 @@
 
 JSON Lines are streamed line by line, so a file of any size is read in constant memory (a line longer than
 :data:`~.detect.MAX_LINE_BYTES` is rejected); a line that is not valid JSON or not an object is rejected with
-its line number. A JSON document is read whole, so one larger than :data:`~.detect.MAX_JSON_DOCUMENT_BYTES` is
-rejected (JSON Lines are for large files).
+its line number. A JSON document up to :data:`~.detect.MAX_JSON_DOCUMENT_BYTES` is read whole; a larger one (a
+CSL-JSON export of 20,000 papers is ~40 MB) is streamed item by item (:mod:`.json_stream`), each item at most
+that size and the document at most :data:`~.detect.MAX_DECOMPRESSED_BYTES`.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from .detect import MAX_JSON_DOCUMENT_BYTES, MAX_LINE_BYTES, decode, megabytes, open_binary
+from .detect import (
+    MAX_DECOMPRESSED_BYTES,
+    MAX_JSON_DOCUMENT_BYTES,
+    MAX_LINE_BYTES,
+    decode,
+    megabytes,
+    open_binary,
+)
 from .fields import MAX_JSON_DEPTH, fields_from_mapping, load_json, nesting_exceeds
+from .json_stream import JsonItemTooLarge, JsonStreamError, stream_items
 from .records import RawRecord, Rejected
 
 _LIST_KEYS = ("papers", "records", "articles", "documents", "items", "results", "data")
@@ -49,11 +60,8 @@ def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
     with open_binary(path) as handle:
         data = handle.read(MAX_JSON_DOCUMENT_BYTES + 1)
     if len(data) > MAX_JSON_DOCUMENT_BYTES:
-        yield Rejected(
-            f"JSON document larger than {megabytes(MAX_JSON_DOCUMENT_BYTES)}; use JSON Lines (one record a line) "
-            "for large files",
-            too_large=True,
-        )
+        del data
+        yield from _read_large_json(path, columns)
         return
     try:
         value = load_json(decode(data))
@@ -70,6 +78,30 @@ def read_json(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
         return
     for number, item in enumerate(items, start=1):
         yield _record(item, f"item {number}", columns)
+
+
+def _read_large_json(path: Path, columns: Mapping[str, str] | None) -> Iterator[RawRecord | Rejected]:
+    """A JSON document over :data:`~.detect.MAX_JSON_DOCUMENT_BYTES`, streamed: its records, then a rejection
+    saying where and why the stream stopped, if it did."""
+    number = 0
+    with _open_chunked_text(path) as text:
+        items = stream_items(text, _LIST_KEYS, MAX_JSON_DOCUMENT_BYTES, MAX_DECOMPRESSED_BYTES)
+        try:
+            for number, item in enumerate(items, start=1):
+                yield _record(item, f"item {number}", columns)
+        except JsonStreamError as error:
+            yield Rejected(f"{error}; {number:,} records read before it")
+        except JsonItemTooLarge as error:
+            yield Rejected(f"{error}; {number:,} records read before it", too_large=True)
+
+
+def _open_chunked_text(path: Path) -> IO[str]:
+    """The file as text read in chunks, not lines (a minified document is one line of any length): UTF-8, JSON's
+    encoding (UTF-16 with a byte-order mark too); an undecodable byte becomes U+FFFD."""
+    binary = open_binary(path)
+    utf16 = binary.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    binary.seek(0)
+    return io.TextIOWrapper(binary, encoding="utf-16" if utf16 else "utf-8-sig", errors="replace")  # type: ignore[arg-type]
 
 
 def read_objects(values: Any) -> Iterator[RawRecord | Rejected]:

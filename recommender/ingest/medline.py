@@ -1,7 +1,7 @@
 """MEDLINE/nbib text (PubMed's "Send to: Citation manager" and ``efetch rettype=medline``).
 
 Parsed with Biopython's ``Bio.Medline``, which streams records and joins continuation lines. Tags used: PMID,
-TI (TT when only a transliterated title exists), AB, FAU/AU, DP, JT/TA, LID/AID ``[doi]``, OT, MH.
+PMC, TI (TT when only a transliterated title exists), AB, FAU/AU, DP, JT/TA, LID/AID ``[doi]``, OT, MH.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from Bio import Medline
 
-from ..paper import normalize_doi, normalize_pmid
+from ..paper import normalize_doi, normalize_pmcid, normalize_pmid
 from .detect import open_text
 from .fields import as_list, flip_name, parse_year, strip_markup
 from .records import RawRecord, Rejected
@@ -29,6 +29,7 @@ def medline_fields(record: dict[str, Any]) -> dict[str, Any]:
     full_names = record.get("FAU") or []
     fields = {
         "pmid": normalize_pmid(record.get("PMID")),
+        "pmcid": normalize_pmcid(record.get("PMC")) if isinstance(record.get("PMC"), str) else None,
         "title": strip_markup(record.get("TI") or record.get("TT") or ""),
         "abstract": strip_markup(record.get("AB") or ""),
         "journal": strip_markup(record.get("JT") or record.get("TA") or ""),

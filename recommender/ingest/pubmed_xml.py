@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..paper import clean_text, normalize_doi, normalize_pmid
+from ..paper import clean_text, normalize_doi, normalize_pmcid, normalize_pmid
 from .detect import open_binary
 from .fields import parse_year
 from .records import RawRecord, Rejected
@@ -72,12 +72,27 @@ def _year(*dates: etree._Element | None) -> int | None:
     return None
 
 
+# The article's own identifiers: PubmedData's list, not the ArticleIdLists of the papers it cites (ReferenceList).
+_OWN_IDS = ("PubmedData/ArticleIdList/ArticleId", "PubmedBookData/ArticleIdList/ArticleId")
+
+
 def _doi(article: etree._Element) -> str | None:
-    for path in (".//ArticleIdList/ArticleId[@IdType='doi']", ".//ELocationID[@EIdType='doi']"):
+    paths = (*(f"{path}[@IdType='doi']" for path in _OWN_IDS), ".//ELocationID[@EIdType='doi']")
+    for path in paths:
         for node in article.iterfind(path):
             doi = normalize_doi(_text(node))
             if doi:
                 return doi
+    return None
+
+
+def _pmcid(article: etree._Element) -> str | None:
+    """The PMCID (``<ArticleId IdType="pmc">PMC1234567</ArticleId>``): the free full text in PubMed Central."""
+    for path in _OWN_IDS:
+        for node in article.iterfind(f"{path}[@IdType='pmc']"):
+            pmcid = normalize_pmcid(_text(node))
+            if pmcid:
+                return pmcid
     return None
 
 
@@ -116,6 +131,7 @@ def article_fields(element: etree._Element) -> dict[str, Any]:
             "mesh_terms": [],
         }
     fields["doi"] = _doi(element)
+    fields["pmcid"] = _pmcid(element)
     return {key: value for key, value in fields.items() if value not in (None, "", [])}
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..paper import MAX_ID_LENGTH, Paper, assign_id, clean_text, utf8_safe
+from ..paper import MAX_ID_LENGTH, Paper, assign_id, clean_text, normalize_pmcid, utf8_safe
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -67,6 +67,7 @@ def to_paper(record: RawRecord, source: str) -> Paper | Rejected:
         abstract=abstract,
         doi=fields.get("doi"),
         pmid=fields.get("pmid"),
+        pmcid=normalize_pmcid(fields.get("pmcid")),
         journal=clean_text(fields.get("journal")) or None,
         year=fields.get("year"),
         authors=list(fields.get("authors") or []),

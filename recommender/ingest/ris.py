@@ -1,20 +1,25 @@
 """RIS, the reference managers' exchange format (EndNote, Zotero, Mendeley, most journal sites), via rispy.
 
 Records are streamed with rispy's line parser. Tags beyond the basics are read where reference managers put
-them: abstract in AB or N2, journal in JO, JF, T2 or J2, year in PY, Y1 or DA.
+them: abstract in AB or N2, journal in JO, JF, T2 or J2, year in PY, Y1 or DA. The PMID is in AN (accession
+number: EndNote's and PubMed-derived RIS, and our export) when AN is a bare number and the record names no
+database other than PubMed/MEDLINE (CINAHL's accession numbers are numbers too); the PMCID is in C2
+("PMCID: PMC123", as Zotero writes it). A custom or note field holding an explicitly labelled "PMID: 123" or
+"PMCID: PMC456" is read too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rispy.parser import RisParser
 
-from ..paper import normalize_doi
+from ..paper import normalize_doi, normalize_pmcid, normalize_pmid
 from .detect import open_text
-from .fields import as_list, flip_name, parse_year, strip_markup
+from .fields import as_list, flip_name, ids_from_extra, parse_year, strip_markup
 from .records import RawRecord, Rejected
 
 
@@ -39,8 +44,40 @@ def ris_fields(entry: dict[str, Any]) -> dict[str, Any]:
         "doi": normalize_doi(_first(entry, "doi")),
         "authors": [flip_name(name) for name in authors],
         "keywords": as_list(entry.get("keywords")),
+        **_identifiers(entry),
     }
     return {key: value for key, value in fields.items() if value not in (None, "", [])}
+
+
+# Fields where tools put labelled identifiers: C1-C8 (C2 "PMCID: ..." by Zotero), M1 and the unmapped M2.
+_ID_FIELDS = (*(f"custom{number}" for number in range(1, 9)), "note")
+_PUBMED_DATABASE = re.compile(r"pubmed|medline|\bnlm\b", re.IGNORECASE)
+_PMCID = re.compile(r"PMC[0-9]{1,9}", re.IGNORECASE)
+
+
+def _identifiers(entry: dict[str, Any]) -> dict[str, str]:
+    """PMID and PMCID of one record (see the module docstring for where they are read)."""
+    found: dict[str, str] = {}
+    accession = _first(entry, "accession_number")
+    database = _first(entry, "name_of_database")
+    if accession.isdigit() and (not database or _PUBMED_DATABASE.search(database)):
+        pmid = normalize_pmid(accession)
+        if pmid:
+            found["pmid"] = pmid
+    unknown = entry.get("unknown_tag")
+    values = [entry.get(key) for key in _ID_FIELDS] + [unknown.get("M2") if isinstance(unknown, dict) else None]
+    for value in values:
+        for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str):
+                continue
+            labelled = ids_from_extra(text)  # "PMID: 123", "PMCID: PMC456", as in Zotero's Extra
+            labelled.pop("doi", None)
+            if _PMCID.fullmatch(text.strip()):
+                labelled.setdefault("pmcid", normalize_pmcid(text) or "")
+            for name, identifier in labelled.items():
+                if identifier:
+                    found.setdefault(name, identifier)
+    return found
 
 
 def _without_orphan_continuations(lines: Iterable[str], parser: RisParser) -> Iterator[str]:

@@ -62,6 +62,14 @@ class ThemeMap:
             data.pop("format")
         return data
 
+    def chips(self) -> dict[str, dict[str, Any]]:
+        """Each themed paper's theme as a result card shows it: ``{"id": 3, "label": "..."}``."""
+        return {
+            paper_id: {"id": theme["id"], "label": theme["label"]}
+            for theme in self.themes
+            for paper_id in theme["papers"]
+        }
+
     def theme_of(self) -> dict[str, int]:
         return {paper_id: theme["id"] for theme in self.themes for paper_id in theme["papers"]}
 

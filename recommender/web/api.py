@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
+from ..collection import merge_changes
 from ..errors import InvalidInputError, NotFoundError, RecommenderError, http_status_for
 from ..export import file_extension, media_type
 from ..jobs import FAILED, Job
@@ -22,6 +23,8 @@ from .auth import write_access
 from .schemas import (
     JOB_ID_PATTERN,
     AddPapersBody,
+    CollectionBody,
+    CollectionPapersBody,
     ExportQuery,
     RebuildBody,
     RecommendBody,
@@ -101,7 +104,9 @@ def ready():
 @api.get("/papers/<path:paper_id>/related")
 def related(paper_id: str):
     params = validate(RelatedQuery, query_args())
-    hits = service().related(paper_id, params.k, mode=params.mode, filters=params.to_filters())
+    hits = service().related(
+        paper_id, params.k, mode=params.mode, filters=params.to_filters(), offset=params.offset, sort=params.sort
+    )
     return jsonify([hit.to_dict() for hit in hits])
 
 
@@ -114,7 +119,7 @@ def show(paper_id: str):
 def search():
     body = validate(SearchBody, json_body())
     filters = body.filters.to_filters() if body.filters else None
-    hits = service().search(body.text, body.k, mode=body.mode, filters=filters)
+    hits = service().search(body.text, body.k, mode=body.mode, filters=filters, offset=body.offset, sort=body.sort)
     return jsonify([hit.to_dict() for hit in hits])
 
 
@@ -122,7 +127,15 @@ def search():
 def recommend():
     body = validate(RecommendBody, json_body())
     filters = body.filters.to_filters() if body.filters else None
-    hits = service().recommend(body.positive, body.negative, body.k, mode=body.mode, filters=filters)
+    page = {"offset": body.offset, "sort": body.sort}
+    if (body.collection is None) == (not body.positive):
+        raise InvalidInputError("give positive example papers or a collection (one of them)")
+    if body.collection is not None:
+        hits = service().recommend_collection(
+            body.collection, body.k, negative=body.negative, mode=body.mode, filters=filters, **page
+        )
+    else:
+        hits = service().recommend(body.positive, body.negative, body.k, mode=body.mode, filters=filters, **page)
     return jsonify([hit.to_dict() for hit in hits])
 
 
@@ -168,13 +181,75 @@ def export():
         args["theme"] = args["theme"][0]
     params = validate(ExportQuery, args)
     out = io.StringIO()
-    service().export(params.format, out, ids=params.ids, theme=params.theme)
-    name = f"papers{'-theme-' + str(params.theme) if params.theme is not None else ''}{file_extension(params.format)}"
+    service().export(
+        params.format,
+        out,
+        ids=params.ids,
+        theme=params.theme,
+        collection=params.collection,
+        theme_k=params.k,
+        theme_method=params.method,
+        theme_seeds=params.seed_themes,
+    )
+    name = "papers"
+    if params.theme is not None:
+        name += f"-theme-{params.theme}"
+    if params.collection is not None:
+        name += "-" + (re.sub(r"[^A-Za-z0-9]+", "-", params.collection).strip("-")[:60] or "collection")
+    name += file_extension(params.format)
     return Response(
         out.getvalue(),
         mimetype=media_type(params.format),
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# ------------------------------------------------------------------------------------------- collections
+@api.get("/collections")
+def collections():
+    """Every collection with its size."""
+    return jsonify([info.to_dict() for info in service().collections.list()])
+
+
+@api.post("/collections")
+@write_access
+def create_collection():
+    body = validate(CollectionBody, json_body())
+    return jsonify(service().collections.create(body.name, body.note).to_dict()), 201
+
+
+@api.get("/collections/<name>")
+def show_collection(name: str):
+    """A collection with its stored papers (oldest addition first) and the ids no longer stored."""
+    return jsonify(service().collections.get(name).to_dict())
+
+
+@api.delete("/collections/<name>")
+@write_access
+def delete_collection(name: str):
+    return jsonify({"deleted": service().collections.delete(name).to_dict()})
+
+
+@api.post("/collections/<name>/papers")
+@write_access
+def add_to_collection(name: str):
+    """Add papers by id, DOI or PMID, and or a pasted list; made if missing. Unknown ones are listed."""
+    body = validate(CollectionPapersBody, json_body())
+    if not body.ids and not (body.text and body.text.strip()):
+        raise InvalidInputError("give ids (paper ids, DOIs or PMIDs) or text (a pasted list)")
+    found = service().collections
+    change = found.add(name, body.ids) if body.ids else None
+    if body.text and body.text.strip():
+        listed = found.add_listed(name, body.text)
+        change = listed if change is None else merge_changes(change, listed)
+    assert change is not None
+    return jsonify(change.to_dict())
+
+
+@api.delete("/collections/<name>/papers/<path:paper_id>")
+@write_access
+def remove_from_collection(name: str, paper_id: str):
+    return jsonify(service().collections.remove(name, [paper_id]).to_dict())
 
 
 # ------------------------------------------------------------------------------------------- writes

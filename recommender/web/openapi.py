@@ -20,9 +20,13 @@ from ..export import media_type
 from ..service import Hit
 from .api import REPORT_TYPES
 from .schemas import (
+    COLLECTION_NAME_LENGTH,
+    COLLECTION_NAME_PATTERN,
     JOB_ID_PATTERN,
     PAPER_ID_PATTERN,
     AddPapersBody,
+    CollectionBody,
+    CollectionPapersBody,
     ExportQuery,
     RebuildBody,
     RecommendBody,
@@ -35,7 +39,15 @@ from .schemas import (
 )
 
 REF = "#/components/schemas/{model}"
-BODIES: tuple[type[BaseModel], ...] = (SearchBody, RecommendBody, RebuildBody, AddPapersBody, RollbackBody)
+BODIES: tuple[type[BaseModel], ...] = (
+    SearchBody,
+    RecommendBody,
+    RebuildBody,
+    AddPapersBody,
+    RollbackBody,
+    CollectionBody,
+    CollectionPapersBody,
+)
 
 ERROR = {
     "type": "object",
@@ -72,6 +84,29 @@ PAPER_ID = {
     "description": "a paper id, DOI or PMID (URL-encoded)",
     "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": PAPER_ID_PATTERN},
 }
+COLLECTION = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "description": "a collection's name (URL-encoded; matched without regard to case)",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": COLLECTION_NAME_LENGTH,
+        "pattern": COLLECTION_NAME_PATTERN,
+    },
+}
+CHANGE = {
+    "type": "object",
+    "required": ["collection", "changed", "unchanged", "not_found", "size"],
+    "properties": {
+        "collection": {"type": "string"},
+        "changed": {"type": "array", "items": {"type": "string"}, "description": "paper ids added or removed"},
+        "unchanged": {"type": "array", "items": {"type": "string"}, "description": "ids already so"},
+        "not_found": {"type": "array", "items": {"type": "string"}, "description": "references matching no paper"},
+        "size": {"type": "integer"},
+    },
+}
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": JOB_ID_PATTERN}}
 WRITE = [{"bearerAuth": []}]
 UPLOAD = {
@@ -83,6 +118,38 @@ UPLOAD = {
     },
     "additionalProperties": False,
 }
+
+
+#: What each field of a hit means (every field of :class:`~recommender.service.Hit` must be here: a test checks).
+HIT_FIELDS = {
+    "id": "the paper's id in this index (use it for related, show, collections)",
+    "title": "the title, or an untitled paper's opening words",
+    "score": "the fused ranking score (comparable within one list only)",
+    "dense": "cosine similarity of the embeddings",
+    "lexical": "BM25 score of the query's key terms",
+    "shared_terms": "distinctive terms the hit shares with the query, as the hit writes them",
+    "journal": "journal name",
+    "year": "publication year",
+    "doi": "DOI, lower-case",
+    "pmid": "PubMed id",
+    "strength": "calibrated probability that the hit is relevant (hybrid mode, indexes of 50+ papers)",
+    "match": "strong, related or weak: the strength's name; weak hits have little evidence",
+    "snippet": "{text, highlights: [[start, end], ...]}: the sentence carrying the shared terms (highlighted), "
+    "else the abstract's opening",
+    "authors": "the first three authors (a card adds 'et al.' when author_count is larger)",
+    "author_count": "how many authors the paper has",
+    "pmcid": "PubMed Central id",
+    "links": "{doi, pubmed, pmc}: where to read the paper, for the identifiers it has",
+    "theme": "{id, label}: the paper's theme in the index's default theme map, once one is fitted; else null",
+}
+
+
+def hit_schema() -> dict[str, Any]:
+    """A hit's JSON Schema (from the dataclass), each field described."""
+    schema = TypeAdapter(Hit).json_schema(ref_template=REF)
+    for name, field in schema["properties"].items():
+        field["description"] = HIT_FIELDS[name]
+    return schema
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -136,7 +203,7 @@ def _operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[st
 def document() -> dict[str, Any]:
     """The whole description (built once per process: it depends on code only)."""
     _, definitions = models_json_schema([(model, "validation") for model in BODIES], ref_template=REF)
-    hits = {"type": "array", "items": TypeAdapter(Hit).json_schema(ref_template=REF)}
+    hits = {"type": "array", "items": {"$ref": REF.format(model="Hit")}}
     job_answer = _json({"type": "object", "required": ["job"], "properties": {"job": JOB}}, "the job")
     paths: dict[str, Any] = {
         "/": {
@@ -198,6 +265,42 @@ def document() -> dict[str, Any]:
                 },
                 parameters=_query(ExportQuery),
             )
+        },
+        "/collections": {
+            "get": _operation(
+                "Every collection with its size", {"200": _json({"type": "array", "items": OBJECT}, "list")}
+            ),
+            "post": _operation(
+                "Create a collection (409 if the name is taken)",
+                {"201": _json(OBJECT, "the collection")},
+                requestBody=_body(CollectionBody),
+                security=WRITE,
+            ),
+        },
+        "/collections/{name}": {
+            "parameters": [COLLECTION],
+            "get": _operation(
+                "A collection's papers (oldest addition first) and the ids no longer stored",
+                {"200": _json(OBJECT, "the collection")},
+            ),
+            "delete": _operation(
+                "Delete a collection (its papers stay)", {"200": _json(OBJECT, "what was deleted")}, security=WRITE
+            ),
+        },
+        "/collections/{name}/papers": {
+            "parameters": [COLLECTION],
+            "post": _operation(
+                "Add papers by id, DOI or PMID and or a pasted list (made if missing; unknown ones listed)",
+                {"200": _json(CHANGE, "what changed")},
+                requestBody=_body(CollectionPapersBody),
+                security=WRITE,
+            ),
+        },
+        "/collections/{name}/papers/{paper_id}": {
+            "parameters": [COLLECTION, PAPER_ID],
+            "delete": _operation(
+                "Remove a paper from a collection", {"200": _json(CHANGE, "what changed")}, security=WRITE
+            ),
         },
         "/papers/upload": {
             "post": _operation(
@@ -267,7 +370,7 @@ def document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": {**definitions.get("$defs", {}), "Hit": hit_schema()},
             "responses": {"Error": _json(ERROR, "an error (4xx: the request's fault; 5xx: the server's)")},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },

@@ -11,7 +11,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..cards import MAX_OFFSET, SORTS, YEAR_POOL
+from ..collection import MAX_COLLECTION_PAPERS, MAX_NOTE_LENGTH
+from ..collection import MAX_NAME_LENGTH as COLLECTION_NAME_LENGTH
+from ..collection import NAME_PATTERN as COLLECTION_NAME_PATTERN
 from ..export import FORMATS as EXPORT_FORMATS
+from ..ingest.identifiers import MAX_TEXT_CHARS
 from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS
 from ..settings import DEFAULT_K, MAX_K
@@ -49,6 +54,15 @@ Strength = Annotated[
     str, Field(pattern="^(strong|related)$", description="drop hits weaker than this calibrated strength")
 ]
 PaperId = Annotated[str, Field(min_length=1, max_length=1000, pattern=PAPER_ID_PATTERN)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="skip this many hits (the next pages of a list)")]
+Sort = Annotated[
+    str,
+    Field(
+        pattern="^(" + "|".join(SORTS) + ")$",
+        description=f"order: relevance, or year (newest first among the {YEAR_POOL} most relevant)",
+    ),
+]
+CollectionName = Annotated[str, Field(min_length=1, max_length=COLLECTION_NAME_LENGTH, pattern=COLLECTION_NAME_PATTERN)]
 
 
 class FiltersBody(_StrictBody):
@@ -75,14 +89,21 @@ class SearchBody(_StrictBody):
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
     mode: Mode | None = None
     filters: FiltersBody | None = None
+    offset: Offset = 0
+    sort: Sort = "relevance"
 
 
 class RecommendBody(_StrictBody):
-    positive: list[PaperId] = Field(min_length=1, max_length=MAX_EXAMPLES)
+    positive: list[PaperId] = Field(
+        default_factory=list, max_length=MAX_EXAMPLES, description="example papers (or give a collection)"
+    )
+    collection: CollectionName | None = Field(None, description="use this collection's papers as the examples")
     negative: list[PaperId] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
     mode: Mode | None = None
     filters: FiltersBody | None = None
+    offset: Offset = 0
+    sort: Sort = "relevance"
 
 
 class RelatedQuery(_Strict):
@@ -96,6 +117,8 @@ class RelatedQuery(_Strict):
     theme: list[int] = Field(default_factory=list, max_length=100)
     exclude: list[PaperId] = Field(default_factory=list, max_length=MAX_EXCLUDE)
     min_strength: Strength | None = None
+    offset: Offset = 0
+    sort: Sort = "relevance"
 
     def to_filters(self) -> Filters | None:
         filters = Filters(
@@ -186,3 +209,25 @@ class ExportQuery(_Strict):
     format: str = Field("ris", pattern="^(" + "|".join(EXPORT_FORMATS) + ")$", description="file format")
     ids: list[PaperId] = Field(default_factory=list, max_length=MAX_EXPORT_IDS, description="only these papers")
     theme: int | None = Field(None, ge=0, description="only this theme's papers, tagged with its label")
+    collection: CollectionName | None = Field(None, description="only this collection's papers, tagged with its name")
+    k: int | None = Field(None, ge=1, le=MAX_THEMES, description="with theme: the map of this many themes")
+    method: str = Field(
+        "spectral", pattern="^(" + "|".join(THEME_METHODS) + ")$", description="with theme: the map's method"
+    )
+    seed_themes: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]] = Field(
+        default_factory=list, max_length=MAX_SEED_THEMES, description="with theme: the map's named themes"
+    )
+
+
+class CollectionBody(_StrictBody):
+    name: CollectionName
+    note: str = Field("", max_length=MAX_NOTE_LENGTH)
+
+
+class CollectionPapersBody(_StrictBody):
+    """Papers to add: ids/DOIs/PMIDs, and or a pasted list (any separators, links, a PubMed results page)."""
+
+    ids: list[PaperId] = Field(default_factory=list, max_length=MAX_COLLECTION_PAPERS)
+    text: str | None = Field(
+        None, max_length=MAX_TEXT_CHARS, description="a pasted list of PMIDs, DOIs or PMC ids, or a PubMed page"
+    )

@@ -99,3 +99,46 @@ export function describeError(error) {
 export function paperPath(reference, suffix = "") {
   return `/papers/${encodeURIComponent(reference)}${suffix}`;
 }
+
+/**
+ * Download a file answer of this server (an export) with the token sent, under the name the server gives in
+ * Content-Disposition. Resolves to that name; rejects with ApiError as `api` does.
+ */
+export async function download(path) {
+  const headers = {};
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, { headers, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "network", "The server could not be reached. Is it still running?");
+  }
+  if (!response.ok) {
+    let error = {};
+    try {
+      error = (await response.json()).error || {};
+    } catch {
+      error = {};
+    }
+    throw new ApiError(response.status, error.code || `http_${response.status}`, error.message || response.statusText);
+  }
+  const blob = await response.blob();
+  const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const name = match ? match[1] : "papers.txt";
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return name;
+}
+
+/** The API path of a collection: its name is one encoded segment. */
+export function collectionPath(name, suffix = "") {
+  return `/collections/${encodeURIComponent(name)}${suffix}`;
+}

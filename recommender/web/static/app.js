@@ -1,14 +1,15 @@
 // The page's controller: views, the token, search (text or a pasted DOI/PMID/id), related papers, marking
 // and refining, and the hooks between the theme map and the upload form. Plain ES modules, no framework.
 
-import { ApiError, api, describeError, getToken, paperPath, setToken } from "./api.js";
+import { ApiError, api, collectionPath, describeError, download, getToken, paperPath, setToken } from "./api.js";
 import { el } from "./dom.js";
 import { ThemeMap } from "./map.js";
-import { Marks, renderHit, renderHits, renderPaper } from "./papers.js";
+import { Marks, paperLinks, renderHit, renderHits, renderPaper } from "./papers.js";
 import { initUpload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["search", "map", "upload"];
+const VIEWS = ["search", "map", "collections", "upload"];
+const MAX_DEPTH = 1000; // offset + k of the deepest page the API serves
 const MAX_REFERENCE = 1000;
 const MAP_RELATED = 5;
 
@@ -57,6 +58,7 @@ function showView(name, { updateUrl = true } = {}) {
   for (const view of VIEWS) $(`view-${view}`).hidden = view !== name;
   if (updateUrl) setUrlParam("view", name === "search" ? "" : name);
   if (name === "map") themeMap.show();
+  if (name === "collections") loadCollections();
 }
 
 // ---------------------------------------------------------------------------------------------- token
@@ -105,8 +107,10 @@ function bodyFilters() {
 }
 
 /** The same options as the query string of GET /papers/<id>/related. */
-function relatedQuery(k) {
+function relatedQuery(k, offset = 0, sort = "relevance") {
   const params = new URLSearchParams({ k: String(k) });
+  if (offset) params.set("offset", String(offset));
+  if (sort !== "relevance") params.set("sort", sort);
   const mode = $("opt-mode").value;
   const filters = bodyFilters() || {};
   if (mode) params.set("mode", mode);
@@ -120,14 +124,235 @@ function relatedQuery(k) {
 const marks = new Marks(renderMarks);
 
 function hitOptions() {
-  return { marks, onOpen: (id) => openPaper(id) };
+  return { marks, onOpen: (id) => openPaper(id), onSave: saveHit };
 }
 
-function showResults(hits, heading, { focus = false } = {}) {
+// The list on show: how to fetch a page of it (offset, sort) → hits, its page size and the hits so far.
+let listing = null;
+
+function sortChoice() {
+  return $("results-sort").value === "year" ? "year" : "relevance";
+}
+
+/** Show a result list; `fetchPage(offset, sort)` gives its further pages ("More results") and other orders. */
+function showResults(hits, heading, { focus = false, fetchPage = null, k = searchK() } = {}) {
   $("results").hidden = false;
   $("results-heading").textContent = heading;
+  listing = { fetchPage, k, hits: [...hits], seq: searchSeq };
   renderHits($("results-list"), hits, hitOptions());
+  updateMore(hits.length);
   if (focus) $("results-heading").focus();
+}
+
+function updateMore(received) {
+  const more = $("results-more");
+  more.hidden = !listing || !listing.fetchPage || received < listing.k || listing.hits.length + listing.k > MAX_DEPTH;
+}
+
+async function moreResults() {
+  if (!listing || !listing.fetchPage) return;
+  const seq = searchSeq;
+  const before = listing.hits[listing.hits.length - 1] || null;
+  announce("Loading more results…");
+  try {
+    const hits = await listing.fetchPage(listing.hits.length, sortChoice());
+    if (seq !== searchSeq) return;
+    listing.hits.push(...hits);
+    renderHits($("results-list"), hits, hitOptions(), { append: true, before });
+    updateMore(hits.length);
+    announce(hits.length ? `${hits.length} more results (${listing.hits.length} shown).` : "No more results.");
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+async function resort() {
+  if (!listing || !listing.fetchPage) return;
+  const seq = ++searchSeq;
+  try {
+    const hits = await listing.fetchPage(0, sortChoice());
+    if (seq !== searchSeq) return;
+    listing.hits = [...hits];
+    renderHits($("results-list"), hits, hitOptions());
+    updateMore(hits.length);
+    announce(sortChoice() === "year" ? "Newest first, among the most relevant." : "Most relevant first.");
+  } catch (error) {
+    if (seq === searchSeq) alertError(error);
+  }
+}
+
+/** Download the listed papers, in list order, in the chosen reference-manager format. */
+async function exportList() {
+  if (!listing || !listing.hits.length) return;
+  const params = new URLSearchParams({ format: $("results-format").value });
+  for (const hit of listing.hits) params.append("ids", hit.id);
+  await downloadExport(`/export?${params}`, `${listing.hits.length} papers`);
+}
+
+async function downloadExport(path, what) {
+  clearAlert();
+  try {
+    const name = await download(path);
+    announce(`Exported ${what} as ${name}.`);
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+// --------------------------------------------------------------------------------------- collections
+function saveTarget() {
+  return $("save-target").value.trim() || "reading list";
+}
+
+/** "Save to collection": adds the hit to the collection named in the list's toolbar (made if missing). */
+async function saveHit(hit, button) {
+  clearAlert();
+  const name = saveTarget();
+  try {
+    const { data } = await api(collectionPath(name, "/papers"), { method: "POST", json: { ids: [hit.id] } });
+    if (button) button.textContent = `Saved to ${short(data.collection, 30)}`;
+    announce(`Saved “${short(hit.title || hit.id)}” to “${data.collection}” (${data.size} papers).`);
+    refreshCollectionNames();
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+async function refreshCollectionNames() {
+  try {
+    const { data } = await api("/collections");
+    $("collection-names").replaceChildren(...data.map((info) => el("option", { value: info.name })));
+    return data;
+  } catch {
+    return []; // the names are a convenience: a failure shows when the user opens the collections
+  }
+}
+
+async function loadCollections() {
+  try {
+    const { data } = await api("/collections");
+    $("collection-names").replaceChildren(...data.map((info) => el("option", { value: info.name })));
+    $("collection-list").replaceChildren(
+      ...(data.length
+        ? data.map((info) =>
+            el(
+              "li",
+              {},
+              el(
+                "button",
+                { type: "button", class: "link-button", onclick: () => openCollection(info.name) },
+                info.name,
+              ),
+              ` (${info.size} paper${info.size === 1 ? "" : "s"})`,
+            ),
+          )
+        : [el("li", { class: "empty" }, "No collections yet: save papers from a result list, or create one here.")]),
+    );
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+let openCollectionName = null;
+
+/** A stored record shown as a result card (a collection lists records, not ranked hits). */
+function recordCard(paper) {
+  const authors = Array.isArray(paper.authors) ? paper.authors : [];
+  return {
+    id: paper.id,
+    title: paper.title || paper.id,
+    journal: paper.journal,
+    year: paper.year,
+    authors: authors.slice(0, 3),
+    author_count: authors.length,
+    links: paperLinks(paper),
+  };
+}
+
+async function openCollection(name, { focus = true } = {}) {
+  clearAlert();
+  try {
+    const { data } = await api(collectionPath(name));
+    openCollectionName = data.name;
+    $("collection").hidden = false;
+    $("collection-title").textContent = data.name;
+    const missing = data.missing.length ? ` ${data.missing.length} no longer in the index.` : "";
+    $("collection-info").textContent = `${data.size} papers${data.note ? `: ${data.note}` : ""}.${missing}`;
+    const options = { marks, onOpen: (id) => openPaper(id), onRemove: (hit) => removeFromCollection(data.name, hit) };
+    renderHits($("collection-papers"), data.papers.map(recordCard), options);
+    if (focus) $("collection-title").focus();
+    announce(`Collection “${data.name}”: ${data.size} papers.`);
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+async function removeFromCollection(name, hit) {
+  try {
+    await api(collectionPath(name, `/papers/${encodeURIComponent(hit.id)}`), { method: "DELETE" });
+    await openCollection(name, { focus: false });
+    loadCollections();
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+/** Create a collection, or add the pasted ids to it (made if missing), then open it. */
+async function submitCollection(event) {
+  event.preventDefault();
+  clearAlert();
+  const name = $("collection-name").value.trim();
+  const text = $("collection-ids").value.trim();
+  if (!name) return;
+  try {
+    if (text) {
+      const { data } = await api(collectionPath(name, "/papers"), { method: "POST", json: { text } });
+      const unknown = data.not_found.length ? ` Not in the index: ${data.not_found.slice(0, 10).join(", ")}.` : "";
+      announce(`${data.changed.length} papers added to “${data.collection}”.${unknown}`);
+      if (unknown) alertError(`Not in the index (add them under “Add papers” first): ${data.not_found.join(", ")}`);
+    } else {
+      await api("/collections", { method: "POST", json: { name } });
+    }
+    $("collection-ids").value = "";
+    await loadCollections();
+    await openCollection(name, { focus: !text });
+  } catch (error) {
+    alertError(error);
+  }
+}
+
+async function recommendFromCollection() {
+  const name = openCollectionName;
+  if (!name) return;
+  clearAlert();
+  const seq = ++searchSeq;
+  const k = searchK();
+  const fetchPage = async (offset, sort) =>
+    (await api("/recommend", { method: "POST", json: { collection: name, k, offset, sort } })).data;
+  try {
+    const hits = await fetchPage(0, sortChoice());
+    if (seq !== searchSeq) return;
+    showView("search");
+    $("paper").hidden = true;
+    showResults(hits, `Recommended from the collection “${short(name)}”`, { focus: true, fetchPage, k });
+    announce(`${hits.length} papers like the collection “${name}” (its papers left out).`);
+  } catch (error) {
+    if (seq === searchSeq) alertError(error);
+  }
+}
+
+async function deleteCollection() {
+  const name = openCollectionName;
+  if (!name || !window.confirm(`Delete the collection “${name}”? Its papers stay in the index.`)) return;
+  try {
+    await api(collectionPath(name), { method: "DELETE" });
+    openCollectionName = null;
+    $("collection").hidden = true;
+    announce(`Deleted the collection “${name}”.`);
+    loadCollections();
+  } catch (error) {
+    alertError(error);
+  }
 }
 
 /** The marked papers, each with a way to unmark it, and the refine button (needs one "more like this"). */
@@ -171,11 +396,13 @@ async function refine() {
   announce("Refining…");
   try {
     const body = { positive, negative, k: searchK(), mode: $("opt-mode").value || undefined, filters: bodyFilters() };
-    const { data: hits } = await api("/recommend", { method: "POST", json: body });
+    const fetchPage = async (offset, sort) =>
+      (await api("/recommend", { method: "POST", json: { ...body, offset, sort } })).data;
+    const hits = await fetchPage(0, sortChoice());
     if (seq !== searchSeq) return;
     $("paper").hidden = true;
     const unlike = negative.length ? `, unlike ${negative.length}` : "";
-    showResults(hits, `Refined: like ${positive.length} marked paper(s)${unlike}`, { focus: true });
+    showResults(hits, `Refined: like ${positive.length} marked paper(s)${unlike}`, { focus: true, fetchPage });
     announce(`${hits.length} papers like the ones you marked (marked papers left out).`);
   } catch (error) {
     if (seq === searchSeq) alertError(error);
@@ -190,10 +417,12 @@ function looksLikeReference(text) {
 
 /** A paper's record and related papers in the search view. */
 async function showPaperAndRelated(paper, seq, { focus }) {
-  const { data: hits } = await api(paperPath(paper.id, "/related") + relatedQuery(searchK()));
+  const k = searchK();
+  const fetchPage = async (offset, sort) => (await api(paperPath(paper.id, "/related") + relatedQuery(k, offset, sort))).data;
+  const hits = await fetchPage(0, sortChoice());
   if (seq !== searchSeq) return;
   renderPaper($("paper"), paper, { marks, headingId: "paper-title" });
-  showResults(hits, `Papers related to “${short(paper.title || paper.id)}”`);
+  showResults(hits, `Papers related to “${short(paper.title || paper.id)}”`, { fetchPage, k });
   if (focus) $("paper-title").focus();
   announce(`${hits.length} papers related to “${short(paper.title || paper.id)}”.`);
 }
@@ -237,10 +466,12 @@ async function runQuery(raw, { focus = false } = {}) {
       }
     }
     const body = { text, k: searchK(), mode: $("opt-mode").value || undefined, filters: bodyFilters() };
-    const { data: hits } = await api("/search", { method: "POST", json: body });
+    const fetchPage = async (offset, sort) =>
+      (await api("/search", { method: "POST", json: { ...body, offset, sort } })).data;
+    const hits = await fetchPage(0, sortChoice());
     if (seq !== searchSeq) return;
     $("paper").hidden = true;
-    showResults(hits, `Results for “${short(text)}”`, { focus });
+    showResults(hits, `Results for “${short(text)}”`, { focus, fetchPage });
     announce(`${hits.length} results for “${short(text)}”.`);
   } catch (error) {
     if (seq === searchSeq) alertError(error);
@@ -287,7 +518,17 @@ const themeMap = new ThemeMap(
     method: $("map-method"),
     seeds: $("map-seeds"),
   },
-  { onSelect: selectOnMap, announce, onError: alertError },
+  {
+    onSelect: selectOnMap,
+    announce,
+    onError: alertError,
+    onExport: (theme, query) => {
+      const params = new URLSearchParams(query);
+      params.set("theme", String(theme.id));
+      params.set("format", $("results-format").value);
+      downloadExport(`/export?${params}`, `the theme “${theme.label}”`);
+    },
+  },
 );
 
 // --------------------------------------------------------------------------------------------- start
@@ -301,6 +542,18 @@ function init() {
     runQuery($("q").value, { focus: true });
   });
   $("refine").addEventListener("click", refine);
+  $("results-more").addEventListener("click", moreResults);
+  $("results-sort").addEventListener("change", resort);
+  $("results-export").addEventListener("click", exportList);
+  $("collection-form").addEventListener("submit", submitCollection);
+  $("collection-recommend").addEventListener("click", recommendFromCollection);
+  $("collection-export").addEventListener("click", () => {
+    if (!openCollectionName) return;
+    const params = new URLSearchParams({ format: $("collection-format").value, collection: openCollectionName });
+    downloadExport(`/export?${params}`, `the collection “${openCollectionName}”`);
+  });
+  $("collection-delete").addEventListener("click", deleteCollection);
+  refreshCollectionNames();
   $("clear-marks").addEventListener("click", () => marks.clear());
   $("map-options").addEventListener("submit", (event) => {
     event.preventDefault();

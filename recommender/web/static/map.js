@@ -123,9 +123,11 @@ export class ThemeMap {
    *   journal, journalList, reset, k, method, seeds)
    * @param hooks onSelect(id) opens a paper; announce(text) and onError(error) report to the user.
    */
-  constructor(elements, { onSelect, announce, onError }) {
+  constructor(elements, { onSelect, announce, onError, onExport }) {
     this.e = elements;
     this.onSelect = onSelect;
+    this.onExport = onExport;
+    this.query = "";
     this.announce = announce;
     this.onError = onError;
     this.data = null;
@@ -167,6 +169,7 @@ export class ThemeMap {
     try {
       const query = params.toString();
       const data = await this.fetchMap(query ? `/themes/map?${query}` : "/themes/map");
+      this.query = query; // the export of a theme asks for the same map
       this.setData(data);
       this.stale = false;
       this.announce(`Theme map: ${count(this.n)} papers in ${data.themes.length} themes.`);
@@ -513,6 +516,18 @@ export class ThemeMap {
           ? el("p", { class: "theme-terms" }, theme.terms.slice(0, 6).join(", "))
           : null,
         yearChart(theme, themeColour(theme.id)),
+        this.onExport && theme.size
+          ? el(
+              "button",
+              {
+                type: "button",
+                class: "theme-export",
+                "aria-label": `Export the papers of ${theme.label}`,
+                onclick: () => this.onExport(theme, this.query),
+              },
+              "Export theme",
+            )
+          : null,
         el(
           "ul",
           { class: "representatives", "aria-label": `Representative papers of ${theme.label}` },

@@ -89,6 +89,50 @@ function snippet(hit) {
   return [el("blockquote", { class: "snippet" }, ...parts)];
 }
 
+/** "First, Second, Third et al.": the first three authors, as reference lists and PubMed show them. */
+function authorLine(hit) {
+  const authors = Array.isArray(hit.authors) ? hit.authors.filter((name) => typeof name === "string") : [];
+  if (!authors.length) return null;
+  const more = typeof hit.author_count === "number" && hit.author_count > authors.length ? " et al." : "";
+  return el("p", { class: "authors" }, authors.join(", ") + more);
+}
+
+const LINK_TEXT = { doi: "DOI", pubmed: "PubMed", pmc: "PMC full text" };
+const LINK_PREFIXES = {
+  doi: "https://doi.org/",
+  pubmed: "https://pubmed.ncbi.nlm.nih.gov/",
+  pmc: "https://pmc.ncbi.nlm.nih.gov/",
+};
+
+/** Links out to doi.org, PubMed and PMC; only to those sites, whatever the data says (no javascript: URLs). */
+export function linksOut(links) {
+  const found = links && typeof links === "object" ? links : {};
+  const anchors = Object.keys(LINK_TEXT)
+    .filter((kind) => typeof found[kind] === "string" && found[kind].startsWith(LINK_PREFIXES[kind]))
+    .map((kind) =>
+      el(
+        "a",
+        { href: found[kind], class: `link-out link-${kind}`, target: "_blank", rel: "noopener noreferrer" },
+        LINK_TEXT[kind],
+      ),
+    );
+  return anchors.length ? el("p", { class: "links" }, ...anchors.flatMap((a, i) => (i ? [" · ", a] : [a]))) : null;
+}
+
+/** The hit's theme as a chip; clicking it filters the list to that theme (when the page offers it). */
+function themeChip(hit, onTheme) {
+  const theme = hit.theme;
+  if (!theme || typeof theme.label !== "string" || typeof theme.id !== "number") return null;
+  const label = `Theme: ${theme.label}`;
+  return onTheme
+    ? el(
+        "button",
+        { type: "button", class: "chip", title: "Only papers of this theme", onclick: () => onTheme(theme) },
+        label,
+      )
+    : el("span", { class: "chip" }, label);
+}
+
 /** "why related": the calibrated strength, the fused score and its parts, the shared key terms, the sentence. */
 function explanation(hit) {
   const terms = Array.isArray(hit.shared_terms) ? hit.shared_terms : [];
@@ -123,42 +167,74 @@ function venue(journal, year) {
 }
 
 /** One result: title, journal, year, score and why it is related, with "Related papers" and the marks. */
-export function renderHit(hit, { marks, onOpen }) {
+export function renderHit(hit, { marks, onOpen, onSave, onTheme, onRemove }) {
   const titleId = uniqueId("hit-title");
+  const actions = [
+    el(
+      "button",
+      { type: "button", class: "open", "aria-describedby": titleId, onclick: () => onOpen(hit.id) },
+      "Related papers",
+    ),
+    ...markButtons(marks, hit.id, hit.title, titleId),
+  ];
+  if (onSave)
+    actions.push(
+      el(
+        "button",
+        { type: "button", class: "save", "aria-describedby": titleId, onclick: (event) => onSave(hit, event.target) },
+        "Save to collection",
+      ),
+    );
+  if (onRemove)
+    actions.push(
+      el(
+        "button",
+        { type: "button", class: "remove", "aria-describedby": titleId, onclick: () => onRemove(hit) },
+        "Remove from collection",
+      ),
+    );
   return el(
     "li",
     { class: hit.match === "weak" ? "hit weak" : "hit", dataset: { id: hit.id } },
     el("h3", { class: "hit-title", id: titleId }, hit.title || hit.id),
-    el("p", { class: "hit-meta" }, ...venue(hit.journal, hit.year)),
-    ...explanation(hit),
-    el(
-      "div",
-      { class: "hit-actions" },
-      el(
-        "button",
-        { type: "button", class: "open", "aria-describedby": titleId, onclick: () => onOpen(hit.id) },
-        "Related papers",
-      ),
-      ...markButtons(marks, hit.id, hit.title, titleId),
-    ),
+    authorLine(hit),
+    el("p", { class: "hit-meta" }, ...venue(hit.journal, hit.year), " ", themeChip(hit, onTheme)),
+    ...(hit.score === undefined ? snippet(hit) : explanation(hit)),
+    linksOut(hit.links),
+    el("div", { class: "hit-actions" }, ...actions),
   );
 }
 
-/** A list of hits into `list` (an <ol>), or a line saying there are none. */
-export function renderHits(list, hits, options) {
-  if (!hits.length) {
+/**
+ * A list of hits into `list` (an <ol>), or a line saying there are none. With `append`, the hits continue
+ * the list (the next page): `before` is the hit shown just above them, for the weak-match divider.
+ */
+export function renderHits(list, hits, options, { append: more = false, before = null } = {}) {
+  if (!hits.length && !more) {
     list.replaceChildren(el("li", { class: "empty" }, "No papers found. Try other words or fewer filters."));
     return;
   }
   const items = [];
   hits.forEach((hit, i) => {
-    if (hit.match === "weak" && (i === 0 || hits[i - 1].match !== "weak"))
+    const previous = i ? hits[i - 1] : before;
+    if (hit.match === "weak" && (!previous || previous.match !== "weak"))
       items.push(
         el("li", { class: "weak-divider", role: "separator" }, "Weak matches: little evidence that these are related"),
       );
     items.push(renderHit(hit, options));
   });
-  list.replaceChildren(...items);
+  if (more) list.append(...items);
+  else list.replaceChildren(...items);
+}
+
+/** A stored record's links out (a record has identifiers, not the hit's ready-made links). */
+export function paperLinks(paper) {
+  const links = {};
+  if (typeof paper.doi === "string" && paper.doi) links.doi = LINK_PREFIXES.doi + encodeURI(paper.doi).replace(/[#?]/g, encodeURIComponent);
+  if (typeof paper.pmid === "string" && /^[0-9]+$/.test(paper.pmid)) links.pubmed = `${LINK_PREFIXES.pubmed}${paper.pmid}/`;
+  if (typeof paper.pmcid === "string" && /^PMC[0-9]+$/.test(paper.pmcid))
+    links.pmc = `${LINK_PREFIXES.pmc}articles/${paper.pmcid}/`;
+  return links;
 }
 
 /** The abstract as paragraphs (structured abstracts keep their line breaks). */
@@ -184,6 +260,7 @@ export function renderPaper(container, paper, { marks, headingId, level = "h2", 
       : null,
     el("p", { class: "hit-meta" }, ...venue(paper.journal, paper.year)),
     el("dl", { class: "ids" }, ...ids.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))])),
+    linksOut(paperLinks(paper)),
     paper.abstract ? el("div", { class: "abstract" }, ...abstractParagraphs(paper.abstract)) : null,
     el("div", { class: "hit-actions" }, ...markButtons(marks, paper.id, paper.title, headingId), ...actions),
   ]);
