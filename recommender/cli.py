@@ -104,7 +104,9 @@ def _model_settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--backend",
             type=click.Choice(BACKENDS),
             default=None,
-            help="torch (default) or onnx-int8: the model exported to ONNX with int8 weights, faster on CPU",
+            help="auto (default: the fastest of torch fp32, bf16 autocast and ONNX fp32 that keeps vectors "
+            "interchangeable, measured once per machine), torch, torch-bf16, onnx, or onnx-int8 (int8 weights: "
+            "vectors of their own)",
         ),
         click.option(
             "--text-format", type=click.Choice(TEXT_FORMATS), default=None, help="how a paper is given to the model"
@@ -628,7 +630,7 @@ def search(
     **options: Any,
 ) -> None:
     """Papers related to free TEXT (a question, a claim or a pasted abstract)."""
-    service = _service(ctx, index, model)
+    service = _service(ctx, index, model, light_queries=True)
     filters = _filters(**_only(options, FILTER_NAMES))
     hits = service.search(text, k, mode=mode, filters=filters, **_page(**options))
     _listed(service, hits, as_json, **options)

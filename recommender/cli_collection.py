@@ -16,7 +16,6 @@ from typing import Any
 import click
 
 from .collection import Change, Collection, merge_changes
-from .ingest.identifiers import MAX_TEXT_CHARS
 from .paper import normalize_pmid
 
 #: Not-found PMIDs named in the hint of how to fetch them.
@@ -167,7 +166,10 @@ def register(main: click.Group, index_option: Any, json_option: Any, service_of:
 
 
 def _read_list(path: Path) -> str:
-    """A pasted list's text, at most :data:`MAX_TEXT_CHARS` characters (more is refused, not cut)."""
+    """A pasted list's text, at most :data:`~recommender.ingest.identifiers.MAX_TEXT_CHARS` characters (more
+    is refused, not cut)."""
+    from .ingest.identifiers import MAX_TEXT_CHARS
+
     if str(path) == "-":
         text = sys.stdin.read(MAX_TEXT_CHARS + 1)
     else:

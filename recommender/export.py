@@ -9,7 +9,7 @@ imports from PubMed).
 Corpus text is hostile input. Every value is put on one line (newlines and control characters become
 spaces), so no abstract can start a fake ``ER  - `` or ``PMID- `` tag in RIS or MEDLINE. BibTeX values have
 LaTeX's special characters escaped, so no brace can close an entry early. CSV cells that a spreadsheet would
-read as a formula get a leading ``'`` (:func:`~recommender.themes.report.csv_cell`).
+read as a formula get a leading ``'`` (:func:`csv_cell`).
 
 Identifiers go where reference managers look for them: the PMID in RIS's AN, BibTeX's ``pmid``, CSL's
 ``PMID``, MEDLINE's ``PMID-`` and the CSV's Extra ("PMID: 123"); the PMCID in RIS's C2 ("PMCID: PMC456", as
@@ -35,7 +35,6 @@ from rispy import RisWriter
 
 from .errors import InvalidInputError
 from .paper import Paper, clean_text
-from .themes.report import csv_cell
 
 FORMATS = ("ris", "bibtex", "csv", "csl-json", "medline")
 
@@ -467,6 +466,17 @@ _WRITERS: dict[str, Callable[[], _Writer]] = {
     "csl-json": _CslJson,
     "medline": _Medline,
 }
+
+
+#: Characters a spreadsheet treats as the start of a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not evaluate: text starting like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def export_format(fmt: str | None, name: str | os.PathLike[str] | None) -> str:

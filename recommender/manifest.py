@@ -55,6 +55,8 @@ class Manifest(BaseModel):
     embedded: int | None = None
     reused: int | None = None
     tokenizer: str
+    #: How the vectors were computed (backend, device, CPU features, the auto backend's calibration).
+    encoder: dict[str, Any] = {}
     files: dict[str, FileEntry]
 
     def write(self, folder: Path) -> None:

@@ -20,9 +20,15 @@ from .settings import DEFAULT_MODEL
 
 POOLING_MODES = ("mean", "cls", "max", "lasttoken")
 TEXT_FORMATS = ("title_abstract", "title_sep_abstract")
-#: How vectors are computed: plain sentence-transformers on torch, or the same model exported to ONNX with int8
-#: weights (see :mod:`recommender.onnx_backend`), over twice as fast on a CPU, cosine ~0.998 to torch's.
-BACKENDS = ("torch", "onnx-int8")
+#: How vectors are computed. ``auto`` (the default) picks, once per machine and model, the fastest way that
+#: keeps vectors interchangeable with fp32 torch's (cosine >= 0.999 on a calibration sample; see
+#: :mod:`recommender.backend_choice`); ``torch`` is fp32 sentence-transformers; ``torch-bf16`` the same under
+#: bfloat16 autocast (fast on CPUs with AMX or AVX-512 BF16); ``onnx`` the model exported to ONNX, fused, fp32
+#: (no torch needed to run it once exported); ``onnx-int8`` that graph with int8 weights
+#: (:mod:`recommender.onnx_backend`), cosine ~0.995-0.998 to torch's: its vectors are its own.
+BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
+#: Backends whose vectors one index can mix (cosine >= 0.999 to fp32 torch's): recorded (and compared) as "torch".
+FP32_FAMILY = ("auto", "torch", "torch-bf16", "onnx")
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class ModelConfig:
     query_prefix: str = ""
     document_prefix: str = ""
     text_format: str = "title_abstract"
-    backend: str = "torch"
+    backend: str = "auto"
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -58,9 +64,13 @@ class ModelConfig:
     def settings(self) -> dict[str, Any]:
         """The settings that change the vectors (recorded in manifests and compared on load).
 
-        ``backend`` is one of them: int8 vectors are close to, not equal to, torch's, so an index and its
-        embedding cache must not mix the two. Manifests written before it existed load with ``"torch"``."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("name", "description")}
+        ``backend`` is one of them as the family of vectors it gives: int8 vectors are close to, not equal
+        to, torch's, so an index and its embedding cache must not mix the two; fp32 and bf16 vectors (cosine
+        >= 0.999, checked by ``auto``) are one family, recorded as ``"torch"``, so an index built on one
+        machine answers queries encoded on another. Manifests written before it existed load as ``"torch"``."""
+        found = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("name", "description")}
+        found["backend"] = vector_family(self.backend)
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,7 +151,14 @@ def model_config(name: str | None, **overrides: Any) -> ModelConfig:
     return replace(base, **changes) if changes else base
 
 
+def vector_family(backend: str) -> str:
+    """The vectors a backend gives: ``"onnx-int8"``'s own, or the fp32 family's (``"torch"``)."""
+    return "torch" if backend in FP32_FAMILY else backend
+
+
 def from_manifest(name: str, settings: dict[str, Any]) -> ModelConfig:
-    """The config an index was built with."""
+    """The config an index was built with; an fp32-family index is encoded for with ``auto`` (whichever
+    member this machine runs fastest: the vectors are interchangeable)."""
     known = {f.name for f in fields(ModelConfig)}
-    return ModelConfig(name=name, **{key: value for key, value in settings.items() if key in known})
+    config = ModelConfig(name=name, **{key: value for key, value in settings.items() if key in known})
+    return replace(config, backend="auto") if config.backend == "torch" else config

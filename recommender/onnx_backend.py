@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from .errors import ModelLoadError, RecommenderError
 log = logging.getLogger(__name__)
 
 #: Bump when the exported folder's layout or the fusion/quantisation recipe changes: old caches are then ignored.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the fused fp32 graph is kept (the fp32 "onnx" backend)
 #: What an ``export`` callback writes into the folder it is given.
 FP32_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -121,9 +122,12 @@ def source_signature(model: str, location: str) -> str:
     return f"{path.resolve()}#" + hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
 
 
-def load_encoder(folder: Path, *, threads: int, export: Callable[[Path], None], label: str) -> OnnxEncoder:
-    """The int8 encoder cached in ``folder``, exporting and quantising it first when it is not there yet."""
-    _require_onnxruntime()
+def load_encoder(
+    folder: Path, *, threads: int, export: Callable[[Path], None], label: str, graph: str = MODEL_FILE
+) -> OnnxEncoder:
+    """The encoder cached in ``folder`` (``graph``: the int8 model, or the fused fp32 one, which reproduces
+    torch's vectors to cosine >= 0.999, checked at export), exporting and quantising first when not there."""
+    _require_onnxruntime(exporting=not _complete(folder))
     if not _complete(folder):
         log.info("exporting %s to ONNX int8 in %s (once)", label, folder)
         try:
@@ -135,7 +139,7 @@ def load_encoder(folder: Path, *, threads: int, export: Callable[[Path], None], 
                 f"could not export {label} to ONNX int8: {error.__class__.__name__}: {error}; use backend 'torch'"
             ) from error
     try:
-        return OnnxEncoder(folder, threads=threads)
+        return OnnxEncoder(folder, threads=threads, graph=graph)
     except Exception as error:  # a damaged cache: say where it is so it can be deleted
         raise ModelLoadError(
             f"could not load the ONNX export of {label} from {folder}: {error.__class__.__name__}: {error}. "
@@ -153,8 +157,7 @@ def _build(folder: Path, export: Callable[[Path], None], label: str, threads: in
         _fuse(work / FP32_FILE, work / FUSED_FILE, ExportMeta.read(work))
         _check(OnnxEncoder(work, threads=threads, graph=FUSED_FILE), work, EXPORT_MIN_COSINE, label)
         _quantize(work / FUSED_FILE, work / MODEL_FILE)
-        (work / FP32_FILE).unlink()
-        (work / FUSED_FILE).unlink()
+        (work / FP32_FILE).unlink()  # the fused graph is kept: the fp32 "onnx" backend runs it
         _record_int8_cosine(work, threads)
         work.chmod(0o755)  # mkdtemp makes it private; the cache is as readable as any other cache folder
         _publish(work, folder)
@@ -292,8 +295,13 @@ def _publish(work: Path, folder: Path) -> None:
             raise
 
 
+def exported(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished export (both graphs, the tokenizer and the facts)."""
+    return _complete(folder)
+
+
 def _complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in (MODEL_FILE, TOKENIZER_FILE, META_FILE))
+    return all((folder / name).is_file() for name in (MODEL_FILE, FUSED_FILE, TOKENIZER_FILE, META_FILE))
 
 
 class OnnxEncoder:
@@ -396,11 +404,15 @@ def _session(path: Path, threads: int) -> Any:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _require_onnxruntime() -> None:
+def _require_onnxruntime(*, exporting: bool) -> None:
+    """ONNX Runtime to run a graph; onnx and onnx-ir too to export and quantise one (a second's import that
+    running an exported graph, e.g. a CLI query, does not need)."""
     try:
-        import onnx  # noqa: F401
-        import onnx_ir  # noqa: F401  (ONNX Runtime's blockwise quantiser needs it)
-        import onnxruntime  # noqa: F401
+        if exporting:
+            import onnx  # noqa: F401
+            import onnx_ir  # noqa: F401  (ONNX Runtime's blockwise quantiser needs it)
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise ImportError("No module named 'onnxruntime'")
     except ImportError as error:
         raise ModelLoadError(
             f"the onnx-int8 backend needs onnxruntime, onnx and onnx-ir ({error}): "

@@ -18,15 +18,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 from tqdm import tqdm
 
-from . import evaluation, ingest
 from .cards import check_page, depth, first_authors, links, opening, page
 from .collection import Collections
-from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding import Embedder, SentenceTransformerEmbedder, light_query_config
 from .embedding_cache import EmbeddingCache, encode_cached, fingerprint
 from .errors import (
     BusyError,
@@ -43,14 +42,12 @@ from .errors import (
     StorageError,
     failure_reason,
 )
-from .export import FORMATS as EXPORT_FORMATS
-from .export import export_papers
 from .jobs import Job, JobRunner
 from .manifest import Manifest, corpus_hash, previous_model_config
 from .model_profiles import ModelConfig, model_config
 from .paper import Paper
 from .progress import Progress
-from .pubmed_fetch import FetchResult, fetch_pubmed
+from .query_batching import BatchingEncoder
 from .retrieval import STRENGTH_MIN_PAPERS, Filters, Ranked, RetrievalConfig, Retriever
 from .settings import MAX_K, Settings
 from .snapshot import BuildInputs, Snapshot, write_snapshot
@@ -58,16 +55,22 @@ from .store import PaperStore
 from .strength import at_least, check_level
 from .terms_cache import TermsCache
 from .themes import METHODS as THEME_METHODS
-from .themes.fitting import ThemeWorkflow, check_seed_names, theme_points
 from .themes.map import FILENAME as THEME_MAP_FILE
 from .themes.map import ThemeMap
-from .themes.report import FORMATS as REPORT_FORMATS
-from .themes.report import render as render_report
 from .tokenizer import index_terms
-from .upload_parser import UploadLimits, UploadParser
 from .vector_index import set_threads
 from .versions import VersionStore, exclusive_lock, new_build_id
 
+if TYPE_CHECKING:
+    from .ingest import Rejected
+    from .pubmed_fetch import FetchResult
+    from .themes.fitting import ThemeWorkflow
+    from .upload_parser import UploadLimits, UploadParser
+
+# Ingest readers (bs4, lxml, rdflib, pypdf), themes and evaluation (scikit-learn), reports (jinja2), exports
+# and the PubMed client (requests) are imported by the methods that use them: a command answering from a
+# built index (`recommender related`) then starts in well under a second instead of four
+# (`scripts/bench_cli.py`).
 log = logging.getLogger(__name__)
 EmbedderFactory = Callable[[ModelConfig, Settings], Embedder]
 MAX_QUERY_CHARS = 20000
@@ -88,7 +91,11 @@ THEME_RETRY_AFTER = 5
 
 def default_embedder_factory(config: ModelConfig, settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(
-        config, device=settings.device, batch_size=settings.batch_size, threads=settings.threads
+        config,
+        device=settings.device,
+        batch_size=settings.batch_size,
+        threads=settings.threads,
+        choice_file=settings.cache_path / "backend_choice.json",
     )
 
 
@@ -165,6 +172,8 @@ class Recommender:
         self.retrieval = retrieval or retrieval_config(settings)
         self._embedder_factory = embedder_factory
         self._embedders: dict[str, Embedder] = {}
+        #: Query encoders that batch concurrent requests, one per loaded embedder (see :meth:`_query_embedder`).
+        self._batchers: dict[str, BatchingEncoder] = {}
         self._snapshot: Snapshot | None = None
         #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
         self._theme_cache: OrderedDict[ThemeKey, ThemeMap] = OrderedDict()
@@ -181,10 +190,26 @@ class Recommender:
         #: Why the version served is not the one ``CURRENT`` names, if it is not (reported by ready/status).
         self._problem: str | None = None
         self.jobs = JobRunner()
-        self.upload_parser = UploadParser(
-            upload_limits
-            or UploadLimits(seconds=settings.upload_parse_seconds, memory_bytes=settings.upload_memory_bytes)
-        )
+        self._upload_limits = upload_limits
+        self._upload_parser: UploadParser | None = None
+
+    @property
+    def upload_parser(self) -> UploadParser:
+        """The sandboxed parser of uploads (made on first use: only the web app's upload needs it)."""
+        from .upload_parser import UploadLimits, UploadParser
+
+        with self._lock:
+            if self._upload_parser is None:
+                settings = self.settings
+                self._upload_parser = UploadParser(
+                    self._upload_limits
+                    or UploadLimits(seconds=settings.upload_parse_seconds, memory_bytes=settings.upload_memory_bytes)
+                )
+            return self._upload_parser
+
+    @upload_parser.setter
+    def upload_parser(self, parser: UploadParser) -> None:
+        self._upload_parser = parser
 
     # ----------------------------------------------------------------------------------------- ingest
     def ingest(self, paths: Iterable[str | Path], *, columns: Mapping[str, str] | None = None) -> IngestReport:
@@ -192,20 +217,24 @@ class Recommender:
 
         When nothing is usable the transaction is rolled back, so the store and the index are untouched.
         """
-        return self._ingest_items(ingest.read_paths(paths, columns))
+        from .ingest import read_paths
+
+        return self._ingest_items(read_paths(paths, columns))
 
     def ingest_records(self, records: Any, source: str = "request") -> IngestReport:
         """Store papers given as JSON records (same fields as a JSONL file), as :meth:`ingest` does files."""
-        return self._ingest_items(ingest.read_records(records, source))
+        from .ingest import read_records
 
-    def _ingest_items(self, items: Iterable[tuple[str, str | None, Paper | ingest.Rejected]]) -> IngestReport:
+        return self._ingest_items(read_records(records, source))
+
+    def _ingest_items(self, items: Iterable[tuple[str, str | None, Paper | Rejected]]) -> IngestReport:
         report = IngestReport(index=self.settings.index_name)
         oversized = 0  # rejections for a size limit: when they are all there is, the answer is 413, not 400
         with self.store.transaction() as writer:
             for source, position, item in tqdm(
                 items, desc="ingest", unit=" records", disable=not self.settings.progress
             ):
-                if isinstance(item, ingest.Rejected):
+                if not isinstance(item, Paper):
                     report.rejected_count += 1
                     oversized += item.too_large
                     if len(report.rejected) < MAX_LISTED_REJECTIONS:
@@ -257,6 +286,8 @@ class Recommender:
     ) -> tuple[FetchResult, IngestReport | None]:
         """Download a PubMed query's records as XML files into ``out_dir``, then ingest them (by default)."""
         options = {"base_url": base_url} if base_url else {}
+        from .pubmed_fetch import fetch_pubmed
+
         result = fetch_pubmed(
             query,
             out_dir,
@@ -320,6 +351,7 @@ class Recommender:
                 embedded=encoded.embedded,
                 reused=encoded.reused,
                 index_kind=self.settings.index_kind,
+                encoder=self._encoder_facts(config),
             )
             build_id = new_build_id()
             with self.versions.staging(build_id) as folder:
@@ -394,6 +426,10 @@ class Recommender:
 
         Returns whether nothing is left running (an abandoned build publishes nothing).
         """
+        with self._lock:
+            batchers, self._batchers = list(self._batchers.values()), {}
+        for batcher in batchers:
+            batcher.close(timeout)
         return self.jobs.close(timeout)
 
     # --------------------------------------------------------------------------------------- versions
@@ -481,6 +517,8 @@ class Recommender:
     ) -> dict[str, Any]:
         """nDCG@10, Recall@100 and MAP per retrieval mode on a throwaway index over ``corpus``."""
         embedder = self._embedder(self._configured_model() or model_config(None))
+        from . import evaluation
+
         return evaluation.evaluate_retrieval(
             corpus,
             queries,
@@ -499,6 +537,8 @@ class Recommender:
         if method not in THEME_METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
         embedder = self._embedder(self._configured_model() or model_config(None))
+        from . import evaluation
+
         return evaluation.evaluate_clustering(
             corpus,
             embedder,
@@ -700,6 +740,8 @@ class Recommender:
             raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({snapshot.size})")
         if method not in THEME_METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(THEME_METHODS)}")
+        from .themes.fitting import check_seed_names
+
         seeds = check_seed_names(seed_themes)
         if seeds and within is not None:
             raise InvalidInputError("named themes apply to the whole corpus, not to the sub-themes of one theme")
@@ -737,6 +779,8 @@ class Recommender:
             return fitted
 
     def _theme_workflow(self) -> ThemeWorkflow:
+        from .themes.fitting import ThemeWorkflow
+
         terms_cache = TermsCache(self.settings.cache_path)
         return ThemeWorkflow(
             self.settings.index_path,
@@ -751,6 +795,8 @@ class Recommender:
     ) -> dict[str, Any]:
         """The 2-D theme map as columns, for drawing (see :func:`recommender.themes.fitting.theme_points`)."""
         theme_map = self.themes(k, method=method, seed_themes=seed_themes)
+        from .themes.fitting import theme_points
+
         return theme_points(theme_map, self._current_snapshot())
 
     def theme_report(
@@ -763,6 +809,9 @@ class Recommender:
         seed_themes: Sequence[str] = (),
     ) -> str:
         """The themes as a shareable report (HTML, Markdown, JSON or CSV)."""
+        from .themes.report import FORMATS as REPORT_FORMATS
+        from .themes.report import render as render_report
+
         if fmt not in REPORT_FORMATS:
             raise InvalidInputError(f"unknown report format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}")
         theme_map = self.themes(k, method=method, within=within, seed_themes=seed_themes)
@@ -789,6 +838,9 @@ class Recommender:
         papers tagged with its name, or every paper of a fitted map (``themes``) tagged with its theme's
         label. Returns the number written; an unknown id, theme or collection is the caller's error, before
         anything is written."""
+        from .export import FORMATS as EXPORT_FORMATS
+        from .export import export_papers
+
         if fmt not in EXPORT_FORMATS:
             raise InvalidInputError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
         chosen = list(ids)
@@ -892,6 +944,7 @@ class Recommender:
                     built_at=manifest.built_at,
                     index_type=manifest.index_type,
                     recall_at_10=manifest.recall_at_10,
+                    encoder=manifest.encoder,
                 )
         except (IndexCorruptError, IndexMismatchError) as error:
             problems.append(error.message)
@@ -1022,14 +1075,35 @@ class Recommender:
         return EmbeddingCache(self.settings.cache_path / "embeddings", fingerprint(config))
 
     def _embedder(self, config: ModelConfig) -> Embedder:
-        key = json.dumps([config.name, config.settings()], sort_keys=True)
+        key = _embedder_key(config)
         with self._lock:
             if key not in self._embedders:
                 self._embedders[key] = self._embedder_factory(config, self.settings)
             return self._embedders[key]
 
+    def _encoder_facts(self, config: ModelConfig) -> dict[str, Any]:
+        """How this build's new vectors were computed (backend, device, CPU, calibration), for the manifest;
+        when every vector came from the embedding cache, no model ran."""
+        with self._lock:
+            embedder = self._embedders.get(_embedder_key(config))
+        if embedder is None:
+            return {"backend": config.backend, "note": "no model ran: every vector came from the embedding cache"}
+        describe = getattr(embedder, "describe", None)
+        facts: dict[str, Any] = describe() if describe is not None else {"backend": config.backend}
+        return facts
+
     def _query_embedder(self, snapshot: Snapshot) -> Embedder:
-        embedder = self._embedder(snapshot.manifest.embedding_config())
+        config = snapshot.manifest.embedding_config()
+        if self.settings.light_queries:  # a fresh CLI process: the lightest interchangeable encoder
+            config = light_query_config(config)
+        embedder = self._embedder(config)
+        if self.settings.query_batching and not self.settings.light_queries:  # a server: share model calls
+            with self._lock:
+                key = _embedder_key(config)
+                batcher = self._batchers.get(key)
+                if batcher is None or batcher.wrapped is not embedder:
+                    batcher = self._batchers[key] = BatchingEncoder(embedder)
+            embedder = batcher
         if embedder.dimension != snapshot.manifest.dimension:
             raise IndexMismatchError(
                 f"model {embedder.model_id!r} gives {embedder.dimension}-d vectors but the index holds "
@@ -1085,13 +1159,21 @@ class Recommender:
             if self._chips is not None and self._chips[0] == stamp:
                 return self._chips[1]
         if fitted is None:
-            fitted = self._theme_workflow().stored()
+            try:  # the kept map read directly: the theme workflow would import scikit-learn (seconds)
+                fitted = ThemeMap.load(self.settings.index_path)
+            except IndexCorruptError:
+                fitted = None
             if fitted is None or not fitted.matches(None, "spectral", snapshot.manifest.model):
                 fitted = None
         chips = {} if fitted is None else fitted.chips()
         with self._lock:
             self._chips = (stamp, chips, fitted)  # the map is held so that its id is not reused
         return chips
+
+
+def _embedder_key(config: ModelConfig) -> str:
+    """One loaded model per model, vector settings and backend (fp32 and bf16 share vectors, not a model)."""
+    return json.dumps([config.name, config.settings(), config.backend], sort_keys=True)
 
 
 def _map_selection(theme_map: ThemeMap) -> tuple[list[str], dict[str, list[str]]]:

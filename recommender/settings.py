@@ -61,6 +61,12 @@ class Settings:
     #: FAISS threads for searches: one query at a time is fastest on one thread (scripts/bench_latency.py:
     #: 0.9 ms vs 2.7 ms with two threads on a 20,000-paper flat index, 2 cores).
     search_threads: int = 1
+    #: Encode text queries with the lightest interchangeable encoder (the fused fp32 ONNX graph, once exported)
+    #: instead of loading torch: what a fresh CLI process wants; a server loads its model once anyway.
+    light_queries: bool = False
+    #: Encode concurrent text queries in shared model calls (:mod:`recommender.query_batching`). Env:
+    #: RECOMMENDER_QUERY_BATCHING=0 turns it off (``scripts/load_test.py --compare-batching`` measures both).
+    query_batching: bool = True
     #: Embedding and terms caches (see recommender.embedding_cache); default ``INDEX_DIR/.cache``.
     cache_dir: Path | None = None
     #: Vector index type: "auto" (exact below a size threshold, HNSW above), "flat", "hnsw", "ivf", "ivfpq".
@@ -141,6 +147,8 @@ class Settings:
             values["model"] = env["RECOMMENDER_MODEL"]
         if env.get("RECOMMENDER_DEVICE"):
             values["device"] = env["RECOMMENDER_DEVICE"]
+        if env.get("RECOMMENDER_QUERY_BATCHING"):
+            values["query_batching"] = env["RECOMMENDER_QUERY_BATCHING"].strip().lower() not in ("0", "false", "no")
         if env.get("RECOMMENDER_BATCH_SIZE"):
             values["batch_size"] = _int_env(env, "RECOMMENDER_BATCH_SIZE")
         if env.get("RECOMMENDER_THREADS"):

@@ -125,6 +125,8 @@ class BuildInputs:
     reused: int | None = None
     index_kind: str = "auto"
     index_params: dict[str, Any] = field(default_factory=dict)
+    #: How the vectors were computed: backend, device, CPU features and the auto backend's calibration.
+    encoder: dict[str, Any] = field(default_factory=dict)
 
 
 def write_snapshot(
@@ -176,6 +178,7 @@ def write_snapshot(
         build_id=build_id,
         model=inputs.model_id,
         model_settings=inputs.model_settings,
+        encoder=inputs.encoder,
         dimension=int(embeddings.shape[1]),
         max_seq_length=inputs.max_seq_length,
         count=len(papers),

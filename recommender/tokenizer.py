@@ -17,6 +17,8 @@ words yield their word parts, so ``cancer-associated`` still matches ``cancer as
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 import threading
 import unicodedata
@@ -26,7 +28,6 @@ from functools import lru_cache
 from itertools import pairwise
 
 import Stemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
@@ -57,7 +58,25 @@ _RANGE = re.compile(r"\b([A-Za-z][A-Za-z0-9]*?[A-Za-z])(\d{1,3})\u2013(\d{1,3})\
 _PREFIXES = ("anti", "pro", "non", "pre", "post", "pan")
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 
-STOPWORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | {
+
+def _glasgow_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words (the Glasgow IR group's list), read from its source file without
+    importing scikit-learn: that import costs 2-3 s, and every CLI call tokenizes (a query, a paper)."""
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        try:
+            source = open(f"{folder}/feature_extraction/_stop_words.py", encoding="utf-8").read()  # noqa: SIM115
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "frozenset" and node.args:
+                    return frozenset(ast.literal_eval(node.args[0]))
+        except (OSError, SyntaxError, ValueError):
+            break
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the file moved: the slow, sure way
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+STOPWORDS: frozenset[str] = _glasgow_stop_words() | {
     "et", "al", "vs", "ie", "eg", "de", "la", "le", "der", "und",
 }  # fmt: skip
 # Words every abstract uses whatever its topic. They stay searchable, but never serve as a paper's key

@@ -30,6 +30,13 @@ the endpoint promises (k hits for k asked, the record, ``ready: true``, no non-n
 first failures are printed in full, with the end of the server log. Exit status 1 on any failure, on a job that
 failed, or when no rebuild switched the version during the load.
 
+Query micro-batching (``RECOMMENDER_QUERY_BATCHING``, see :mod:`recommender.query_batching`): ``--query-batching
+on|off`` starts the server with it set; ``--compare-batching`` runs everything above twice in one invocation, off
+then on (same index, seed, request pool and clients; the second build re-uses the first one's embedding cache),
+and ends with both arms' latencies side by side. Its effect shows on searches, the only requests that encode
+text: use a search-heavy mix, e.g. ``--mix search=1``, and ``--no-writer`` to leave out the index jobs (and the
+checks that need them) so that only the searches compete for the CPU.
+
 The clients are threads of this one process: each request costs the client a fraction of a millisecond of
 CPU (``http.client``, bodies built in advance) against several milliseconds of the server's, and the run
 prints the client's CPU time to show it (2-3% of one core at 55-70 requests/s on this 2-core machine, where
@@ -39,6 +46,8 @@ most of a request's latency is its wait in waitress's queue (Little's law: about
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/load_test.py [--clients 50] [--seconds 60] [--n 2000]
         [--workdir DIR] [--keep] [--threads N] [--mix related=30,search=25,...] [--seed 0]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/load_test.py --compare-batching --mix search=1 --no-writer
+        [--seconds 20] [--n 1000]
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/load_test.py --url http://127.0.0.1:8000 --token TOKEN
 """
 
@@ -70,6 +79,8 @@ SEEDS = SHARED / "seeds"
 RECOMMENDER = [sys.executable, "-m", "recommender"]
 DEFAULT_MIX = "related=30,search=25,recommend=15,show=15,ready=6,health=6,themes=1"
 KS = (5, 10, 20)
+#: The server setting ``--query-batching``/``--compare-batching`` switch: "1" batches query encodes, "0" does not.
+BATCHING_ENV = "RECOMMENDER_QUERY_BATCHING"
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -418,12 +429,14 @@ def set_up(workdir: Path, n: int) -> tuple[Path, list[str]]:
     return index_dir, ids
 
 
-def start_server(index_dir: Path, port: int, token: str, threads: int | None, log_path: Path) -> subprocess.Popen:
+def start_server(
+    index_dir: Path, port: int, token: str, threads: int | None, log_path: Path, env: dict[str, str]
+) -> subprocess.Popen:
     command = [*RECOMMENDER, "--index-dir", str(index_dir), "serve", "--host", "127.0.0.1", "--port", str(port)]
     if threads:
         command += ["--threads", str(threads)]
     with log_path.open("wb") as log:
-        return subprocess.Popen(command, env=child_env(RECOMMENDER_API_TOKEN=token), stdout=log, stderr=log)
+        return subprocess.Popen(command, env=child_env(RECOMMENDER_API_TOKEN=token, **env), stdout=log, stderr=log)
 
 
 def wait_ready(connection: Connection, server: subprocess.Popen | None, limit: float = 180.0) -> dict:
@@ -515,6 +528,39 @@ def table(samples: list[tuple[str, float, bool]], seconds: float) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------- main
+@dataclass
+class Arm:
+    """One run of the whole load: its name, the server's extra environment, and what it measured."""
+
+    name: str
+    env: dict[str, str]
+    exit_code: int = 1  # until the run ends without a failure
+    samples: list[tuple[str, float, bool]] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def comparison(arms: list[Arm]) -> list[str]:
+    """The arms' latencies per endpoint, one line per arm, endpoints in the first arm's order of request count."""
+    groups: dict[str, int] = Counter(endpoint for endpoint, _, _ in arms[0].samples)
+    endpoints = ["all", *(name for name, _ in sorted(groups.items(), key=lambda item: -item[1]))]
+    width = max(len(arm.name) for arm in arms)
+    lines = [
+        f"{'endpoint':<26} {'run':<{width}} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'failed':>6}"
+    ]
+    for endpoint in endpoints:
+        for arm in arms:
+            chosen = [(latency, ok) for name, latency, ok in arm.samples if endpoint in ("all", name)]
+            if not chosen:
+                continue
+            values = sorted(latency for latency, _ in chosen)
+            figures = " ".join(f"{1000 * percentile(values, q):8.1f}" for q in (0.5, 0.95, 0.99))
+            bad = sum(not ok for _, ok in chosen)
+            rate = len(values) / arm.elapsed if arm.elapsed else 0.0
+            lines.append(f"{endpoint:<26} {arm.name:<{width}} {len(values):>8} {rate:>7.1f} {figures} {bad:>6}")
+    return lines
+
+
 def parse_mix(text: str) -> dict[str, float]:
     mix = {}
     for part in text.split(","):
@@ -540,14 +586,56 @@ def main() -> None:
     parser.add_argument("--job-timeout", type=float, default=300.0, help="longest wait for one index job")
     parser.add_argument("--stop-timeout", type=float, default=10.0, help="wait after SIGTERM before SIGKILL")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--query-batching", choices=("on", "off"), default=None, help=f"start the server with {BATCHING_ENV}=1 or 0"
+    )
+    parser.add_argument(
+        "--compare-batching", action="store_true", help="run twice, query batching off then on, and compare"
+    )
+    parser.add_argument(
+        "--no-writer", action="store_true", help="no index jobs during the load (and no checks of them)"
+    )
     args = parser.parse_args()
+    if args.url and (args.query_batching or args.compare_batching):
+        raise SystemExit("--query-batching and --compare-batching start their own server: not with --url")
     os.environ["HF_HUB_OFFLINE"] = "1"
+    if args.compare_batching:
+        arms = [Arm("batching off", {BATCHING_ENV: "0"}), Arm("batching on", {BATCHING_ENV: "1"})]
+    elif args.query_batching:
+        arms = [Arm(f"batching {args.query_batching}", {BATCHING_ENV: "1" if args.query_batching == "on" else "0"})]
+    else:
+        arms = [Arm("", {})]
+    workdir = None
+    if not args.url:
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="load-test-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        for number, arm in enumerate(arms, 1):
+            if len(arms) > 1:
+                settings = ", ".join(f"{key}={value}" for key, value in arm.env.items())
+                print(f"\n=== run {number}/{len(arms)}: {arm.name} ({settings})", flush=True)
+            run(args, workdir, arm)
+        if len(arms) > 1:
+            print(f"\n=== comparison ({args.clients} clients, {args.seconds:.0f} s each, mix {args.mix}):")
+            print(*comparison(arms), sep="\n")
+    finally:
+        exit_code = max(arm.exit_code for arm in arms)
+        if workdir is not None:
+            if args.keep or args.workdir or exit_code:
+                print(f"working folder kept: {workdir}")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(exit_code)
+
+
+def run(args: argparse.Namespace, workdir: Path | None, arm: Arm) -> None:
+    """Set up (unless ``--url``), serve, load, check and stop once; the outcome goes into ``arm``."""
     rng = random.Random(args.seed)
     mix = parse_mix(args.mix)
     texts = claims()
     corpus = scifact_records()
 
-    workdir = server = None
+    server = None
     log_path = None
     if args.url:
         address = urlsplit(args.url)
@@ -560,23 +648,22 @@ def main() -> None:
         ids = harvest_ids(probe, texts, rng)
         print(f"testing {args.url}: {len(ids)} paper ids found by searching", flush=True)
     else:
-        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="load-test-"))
-        workdir.mkdir(parents=True, exist_ok=True)
+        assert workdir is not None  # made by main() whenever there is no --url
         index_dir, ids = set_up(workdir, args.n)
         host, port, token = "127.0.0.1", free_port(), secrets.token_urlsafe(24)
-        log_path = workdir / "server.log"
+        log_path = workdir / ("server.log" if not arm.name else f"server-{arm.name.replace(' ', '-')}.log")
         started = time.perf_counter()
-        server = start_server(index_dir, port, token, args.threads, log_path)
+        server = start_server(index_dir, port, token, args.threads, log_path, arm.env)
         probe = Connection(host, port, args.timeout)
         wait_ready(probe, server)
         how = f"`recommender serve --threads {args.threads}`" if args.threads else "`recommender serve`"
+        how += "".join(f" with {key}={value}" for key, value in arm.env.items())
         print(
             f"server pid {server.pid} (waitress via {how}) ready on {host}:{port} after "
             f"{time.perf_counter() - started:.1f} s; log {log_path}",
             flush=True,
         )
 
-    exit_code = 1
     try:
         held_out = corpus[args.n :] if not args.url else corpus
         held_out = rng.sample(held_out, len(held_out))
@@ -628,17 +715,14 @@ def main() -> None:
             ),
             daemon=True,
         )
-        for thread in [*threads, writer_thread]:
+        for thread in threads if args.no_writer else [*threads, writer_thread]:
             thread.start()
         server_cpu = cpu_seconds(server.pid) if server else None
         client_cpu = time.process_time()
         results.start = time.perf_counter()
         deadline[0] = results.start + args.seconds
-        print(
-            f"load: {args.clients} client threads for {args.seconds:.0f} s, mix {args.mix}; writer starts after "
-            f"{args.rebuild_after:.0f} s ...",
-            flush=True,
-        )
+        writes = "no writer" if args.no_writer else f"writer starts after {args.rebuild_after:.0f} s"
+        print(f"load: {args.clients} client threads for {args.seconds:.0f} s, mix {args.mix}; {writes} ...", flush=True)
         go.set()
         for thread in threads:
             thread.join()
@@ -646,14 +730,16 @@ def main() -> None:
         client_cpu = time.process_time() - client_cpu
         if server is not None and server_cpu is not None:
             server_cpu = (cpu_seconds(server.pid) or server_cpu) - server_cpu
-        writer_thread.join(args.job_timeout + 60)
+        if not args.no_writer:
+            writer_thread.join(args.job_timeout + 60)
         writer_done = not writer_thread.is_alive()
 
         _, after, _, _ = probe.json("GET", "/health")
         _, versions, _, _ = probe.json("GET", "/versions")
         before = log.before
 
-        samples = results.samples
+        samples = arm.samples = results.samples
+        arm.elapsed = elapsed
         clients_done = len(samples) - log.requests
         failed = [sample for sample in samples if not sample[2]]
         print()
@@ -702,18 +788,19 @@ def main() -> None:
         for note in log.notes:
             print(f"note: {note}")
         problems = list(log.problems)
-        if not writer_done:
-            problems.append("the writer was still waiting for a job after the load")
-        if not switched_in_time:
-            problems.append("no index job finished (and switched the version) within the load")
-        if not old or old == new:
-            problems.append(f"the current version did not change ({old} -> {new})")
-        if count_before is None or count_after != count_before + log.added:
-            problems.append(f"papers indexed {count_before} -> {count_after}, expected +{log.added}")
         if current != [new]:
             problems.append(f"GET /versions marks {current} current, GET /health says {new}")
-        if len(results.versions_seen) < 2:
-            problems.append("the clients' GET /ready never saw a second version")
+        if not args.no_writer:  # what the index jobs must have done
+            if not writer_done:
+                problems.append("the writer was still waiting for a job after the load")
+            if not switched_in_time:
+                problems.append("no index job finished (and switched the version) within the load")
+            if not old or old == new:
+                problems.append(f"the current version did not change ({old} -> {new})")
+            if count_before is None or count_after != count_before + log.added:
+                problems.append(f"papers indexed {count_before} -> {count_after}, expected +{log.added}")
+            if len(results.versions_seen) < 2:
+                problems.append("the clients' GET /ready never saw a second version")
         for item in results.failures[:10]:
             print(
                 f"FAILED at {item['at']:.1f} s: {item['request']} -> {item['status']}: {item['problem']}; "
@@ -721,23 +808,17 @@ def main() -> None:
             )
         for problem in problems:
             print(f"PROBLEM: {problem}")
-        exit_code = 1 if failed or problems else 0
+        arm.exit_code = 1 if failed or problems else 0
         print(
-            f"\n{'PASS' if exit_code == 0 else 'FAIL'}: {len(failed)} failed requests of {len(samples)}, "
+            f"\n{'PASS' if arm.exit_code == 0 else 'FAIL'}: {len(failed)} failed requests of {len(samples)}, "
             f"{len(problems)} other problems"
         )
     finally:
         if server is not None:
             print(f"server stop: {stop_server(server, args.stop_timeout)}")
-            if exit_code and log_path is not None and log_path.exists():
+            if arm.exit_code and log_path is not None and log_path.exists():
                 lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
                 print(f"server log ({len(lines)} lines), last 40:", *lines[-40:], sep="\n    ")
-        if workdir is not None:
-            if args.keep or args.workdir or exit_code:
-                print(f"working folder kept: {workdir}")
-            else:
-                shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(exit_code)
 
 
 if __name__ == "__main__":

@@ -711,7 +711,8 @@ def test_result_cards_link_out_and_a_list_exports_and_pages(session, tmp_path):
     # "More results" continues the list without repeating a paper; newest-first re-orders it.
     expect(page.locator("#results-more")).to_be_visible()
     page.click("#results-more")
-    expect(page.locator("#status")).to_contain_text("more results")
+    expect(page.locator("#results-list li.hit")).to_have_count(len(PAPERS))
+    expect(page.locator("#status")).to_contain_text(f"({len(PAPERS)} shown)")
     ids = session.hit_ids()
     assert len(ids) == len(PAPERS) and len(set(ids)) == len(ids)
     expect(page.locator("#results-more")).to_be_hidden()

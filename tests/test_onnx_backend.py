@@ -28,7 +28,8 @@ TEXTS = [
 
 
 def test_backend_setting_is_validated_and_recorded():
-    assert model_config(None).backend == "torch"
+    assert model_config(None).backend == "auto"
+    assert model_config(None).settings()["backend"] == "torch"  # the fp32 family, however it is run
     config = model_config("default", backend="onnx-int8")
     assert config.backend == "onnx-int8"
     assert config.settings()["backend"] == "onnx-int8"
@@ -39,9 +40,10 @@ def test_backend_setting_is_validated_and_recorded():
         ModelConfig(name="x", document_model="x", backend="")
 
 
-def test_manifests_without_a_backend_load_as_torch():
+def test_manifests_without_a_backend_load_as_the_fp32_family():
     old = {key: value for key, value in model_config(None).settings().items() if key != "backend"}
-    assert from_manifest(DEFAULT_MODEL, old | {"setting_from_the_future": 1}).backend == "torch"
+    loaded = from_manifest(DEFAULT_MODEL, old | {"setting_from_the_future": 1})
+    assert loaded.backend == "auto" and loaded.settings()["backend"] == "torch"
 
 
 def test_onnx_backend_runs_on_the_cpu_only():

@@ -4,10 +4,32 @@ One module a concept: :mod:`.views` (the two views and their per-corpus weight),
 :mod:`.labels` (the label rule), :mod:`.guided` (named themes), :mod:`.timeline` (themes over time),
 :mod:`.matching` (old themes to new after a refit), :mod:`.map` (the fitted map kept with an index),
 :mod:`.report` (shareable reports) and :mod:`.fitting` (the workflow the façade delegates to).
+
+The names below are imported on first use (PEP 562): the estimator needs scikit-learn, a 2-3 s import that
+a command answering from a built index (``recommender related``) must not pay for the label rule alone.
 """
 
-from .guided import SeedThemes
-from .map import ThemeMap
-from .model import METHODS, NOISE, Theme, ThemeModel, neighbours_for
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Clustering methods (the estimator's, :class:`.model.ThemeModel`) and the label of a paper in no theme.
+METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
+NOISE = -1
+
+_LAZY = {
+    "SeedThemes": ".guided",
+    "ThemeMap": ".map",
+    "Theme": ".model",
+    "ThemeModel": ".model",
+    "neighbours_for": ".model",
+}
 
 __all__ = ["METHODS", "NOISE", "SeedThemes", "Theme", "ThemeMap", "ThemeModel", "neighbours_for"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

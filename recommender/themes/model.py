@@ -35,6 +35,7 @@ from sklearn.metrics import silhouette_score
 
 from ..symbols import symbol_share
 from ..tokenizer import index_terms
+from . import METHODS, NOISE  # defined in the package, which imports nothing heavy
 from .guided import SeedThemes, core_members, pull_weak_members, seed_fit
 from .labels import make_label, theme_terms
 from .views import (
@@ -48,8 +49,6 @@ from .views import (
     unit_centres,
 )
 
-METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
-NOISE = -1
 #: How close to a theme's centre a left-out paper must be to be taken in (hdbscan, named themes), relative to
 #: the theme's typical paper.
 MIN_CLOSENESS = 0.5

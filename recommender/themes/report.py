@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..export import csv_cell
 from ..paper import Paper
 from .map import ThemeMap
 
@@ -47,8 +48,6 @@ _ENVIRONMENT = Environment(
 
 #: Hosts a report may link to; anything else is dropped rather than linked.
 LINK_HOSTS = ("doi.org", "pubmed.ncbi.nlm.nih.gov")
-#: Characters a spreadsheet treats as the start of a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Punctuation with a meaning inside a Markdown line (CommonMark, GFM tables and strikethrough, common
 #: extensions' math and attributes); each is written backslash-escaped. Text never starts a line, so list and
 #: heading markers need no escape.
@@ -101,13 +100,6 @@ def markdown_code(text: object) -> str:
     if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")):
         text = f" {text} "  # CommonMark strips one space from each side of such a span
     return f"{fence}{text}{fence}"
-
-
-def csv_cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not evaluate: text starting like a formula gets a leading ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def render(theme_map: ThemeMap, papers: dict[str, Paper], fmt: str = "html", *, title: str = "the index") -> str:
