@@ -32,8 +32,7 @@ from .retrieval import Filters
 from .service import Hit, IngestReport, Recommender, default_embedder_factory
 from .settings import DEFAULT_K, INDEX_KINDS, MAX_K, Settings
 from .themes import METHODS as THEME_METHODS
-from .themes import ThemeMap
-from .themes.report import FORMATS as REPORT_FORMATS
+from .themes import REPORT_FORMATS, ThemeMap
 
 DEMO_INDEX = "demo"
 

@@ -1,25 +1,34 @@
 """BM25 over the biomedical tokenizer's tokens: the only module that imports bm25s.
 
-bm25s stores the BM25 score of every (token, document) pair as a sparse matrix, so scoring a query is a
-sum of a few sparse rows: fast enough to score the whole corpus for every query and fuse with dense scores.
+bm25s computes the BM25 score of every (token, document) pair once, at build time, as a sparse matrix (CSC
+arrays), so scoring a query is a sum of a few columns: fast enough to score the whole corpus for every query
+and fuse with dense scores. A built index is read and queried from those arrays with numpy alone, as bm25s
+itself sums them: bm25s (and scipy) load in about half a second, which a fresh CLI process should not pay.
 For paper-to-paper relatedness the query is the paper's most distinctive terms
 (:meth:`LexicalIndex.key_terms`, the "more like this" idea), not all of its words.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import bm25s
 import numpy as np
-from scipy import sparse
 
 from .errors import IndexCorruptError
 from .tokenizer import BOILERPLATE_TERMS
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+#: The files of a built index, as bm25s names them (``bm25s.BM25.save``).
+_ARRAYS = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
+_VOCAB = "vocab.index.json"
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
 
@@ -27,33 +36,49 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logge
 class LexicalIndex:
     """BM25 (Lucene variant) over pre-tokenised documents."""
 
-    def __init__(self, model: bm25s.BM25, n_docs: int, doc_freq: dict[str, int]) -> None:
-        self._model = model
+    def __init__(
+        self,
+        arrays: dict[str, np.ndarray],
+        vocab: dict[str, int],
+        n_docs: int,
+        doc_freq: dict[str, int],
+        model: Any = None,
+    ) -> None:
         self.n_docs = n_docs
         self._doc_freq = doc_freq
-        # bm25s keeps a CSC matrix: for token t, the documents holding it are indices[indptr[t]:indptr[t+1]].
-        self._indptr = np.asarray(model.scores["indptr"])
-        self._indices = np.asarray(model.scores["indices"])
+        self._vocab = vocab
+        # A CSC matrix: for token t, the documents holding it are indices[indptr[t]:indptr[t+1]], with their
+        # BM25 scores in data[indptr[t]:indptr[t+1]].
+        self._data = np.asarray(arrays["data"], dtype=np.float32)
+        self._indptr = np.asarray(arrays["indptr"])
+        self._indices = np.asarray(arrays["indices"])
+        self._model = model  # the bm25s model of a build (saved with the index); None once loaded
 
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        import bm25s
+
         # bm25s needs at least one token per document; "" is its own placeholder for an empty document.
         corpus = [list(tokens) if tokens else [""] for tokens in documents]
         model = bm25s.BM25(method="lucene", k1=k1, b=b)
         model.index(corpus, show_progress=False)
         doc_freq = Counter(token for tokens in documents for token in set(tokens))
-        return cls(model, len(documents), dict(doc_freq))
+        arrays = {name: model.scores[name] for name in _ARRAYS}
+        return cls(arrays, dict(model.vocab_dict), len(documents), dict(doc_freq), model)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every document for the query (repeated query tokens count repeatedly)."""
-        known = [token for token in query_tokens if token in self._doc_freq]
-        if not known:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+        """BM25 score of every document for the query (repeated query tokens count repeatedly): the sum of the
+        query tokens' columns, one token after another, as bm25s's own numpy scorer adds them."""
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        for token in query_tokens:
+            if token in self._doc_freq and (token_id := self._vocab.get(token)) is not None:
+                start, end = self._indptr[token_id], self._indptr[token_id + 1]
+                scores[self._indices[start:end]] += self._data[start:end]
+        return scores
 
     def contains(self, token: str, row: int) -> bool:
         """Whether document ``row`` holds ``token`` (a binary search in the token's column of the index)."""
-        token_id = self._model.vocab_dict.get(token) if token in self._doc_freq else None
+        token_id = self._vocab.get(token) if token in self._doc_freq else None
         if token_id is None:
             return False
         start, end = self._indptr[token_id], self._indptr[token_id + 1]
@@ -62,7 +87,7 @@ class LexicalIndex:
 
     def holders(self, token: str, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` hold ``token`` (one vectorised binary search for all of them)."""
-        token_id = self._model.vocab_dict.get(token) if token in self._doc_freq else None
+        token_id = self._vocab.get(token) if token in self._doc_freq else None
         if token_id is None:
             return np.zeros(len(rows), dtype=bool)
         column = self._indices[self._indptr[token_id] : self._indptr[token_id + 1]]
@@ -71,20 +96,23 @@ class LexicalIndex:
 
     def score_matrix(self) -> sparse.csc_matrix:
         """BM25 score of every (document, term) pair: documents × vocabulary, as bm25s stores it."""
-        data = np.asarray(self._model.scores["data"], dtype=np.float32)
-        return sparse.csc_matrix((data, self._indices, self._indptr), shape=(self.n_docs, len(self._indptr) - 1))
+        from scipy import sparse
+
+        return sparse.csc_matrix((self._data, self._indices, self._indptr), shape=(self.n_docs, len(self._indptr) - 1))
 
     def vocabulary(self) -> list[str]:
         """Index terms by column number of :meth:`score_matrix`."""
         terms = [""] * (len(self._indptr) - 1)
-        for token, token_id in self._model.vocab_dict.items():
+        for token, token_id in self._vocab.items():
             if token_id < len(terms):  # bm25s appends a placeholder id for "" beyond the matrix
                 terms[token_id] = token
         return terms
 
     def query_matrix(self, queries: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, np.ndarray]:
         """Queries as rows over the vocabulary (repeated terms count repeatedly), and each query's bound."""
-        vocab = self._model.vocab_dict
+        from scipy import sparse
+
+        vocab = self._vocab
         rows, cols, counts = [], [], []
         for row, tokens in enumerate(queries):
             for token, count in Counter(t for t in tokens if t in self._doc_freq).items():
@@ -134,20 +162,32 @@ class LexicalIndex:
         return [token for token in ranked for _ in range(min(pool[token], max_repeat))]
 
     def save(self, folder: Path) -> None:
+        """bm25s's own files (its model, when built here), and the document frequencies."""
         folder.mkdir(parents=True, exist_ok=True)
-        self._model.save(str(folder))
+        if self._model is not None:
+            self._model.save(str(folder))
+        else:  # a loaded index written elsewhere: the same arrays and vocabulary, as bm25s names them
+            for name, filename in _ARRAYS.items():
+                np.save(folder / filename, getattr(self, f"_{name}"))
+            (folder / _VOCAB).write_text(json.dumps(self._vocab), encoding="utf-8")
         (folder / "doc_freq.tsv").write_text(
             "".join(f"{token}\t{count}\n" for token, count in sorted(self._doc_freq.items())), encoding="utf-8"
         )
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
+        """A saved index, read with numpy and json (no bm25s: see the module's docstring)."""
         try:
-            model = bm25s.BM25.load(str(folder), load_corpus=False)
+            arrays = {name: np.load(folder / filename, allow_pickle=False) for name, filename in _ARRAYS.items()}
+            vocab = json.loads((folder / _VOCAB).read_text(encoding="utf-8"))
+            if not isinstance(vocab, dict):
+                raise ValueError(f"{_VOCAB} is not a JSON object")
             doc_freq = {}
             for line in (folder / "doc_freq.tsv").read_text(encoding="utf-8").splitlines():
                 token, _, count = line.rpartition("\t")
                 doc_freq[token] = int(count)
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read lexical index {folder}: {error}") from None
-        return cls(model, n_docs, doc_freq)
+        if len(arrays["indptr"]) < 1 or len(arrays["data"]) != len(arrays["indices"]):
+            raise IndexCorruptError(f"lexical index {folder} has arrays of mismatched lengths")
+        return cls(arrays, vocab, n_docs, doc_freq)

@@ -12,9 +12,9 @@ from collections import ChainMap
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from .fusion import METHODS, fuse
 from .snapshot import Snapshot
@@ -23,6 +23,9 @@ from .strength import CALIBRATIONS, level
 from .symbols import molecular_position
 from .themes.labels import can_explain, reads_as_name, shown_as_written
 from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 MODES = ("hybrid", "dense", "lexical")
 #: How strongly negative examples count against a paper, relative to the positives (Rocchio's gamma/beta).
@@ -418,6 +421,8 @@ def neighbour_graph(
     cluster. With ``rows``, only those papers are
     linked (among themselves), and the graph is indexed by position in ``rows``.
     """
+    from scipy import sparse  # themes only: a query never builds the graph (and scipy costs a CLI 0.3 s)
+
     members = np.arange(snapshot.size) if rows is None else np.asarray(rows, dtype=np.int64)
     n = len(members)
     position = {int(row): i for i, row in enumerate(members)}

@@ -734,6 +734,7 @@ def run(args: argparse.Namespace, workdir: Path | None, arm: Arm) -> None:
             writer_thread.join(args.job_timeout + 60)
         writer_done = not writer_thread.is_alive()
 
+        probe.close()  # idle through the load, longer than the server's channel_timeout may allow: a new one
         _, after, _, _ = probe.json("GET", "/health")
         _, versions, _, _ = probe.json("GET", "/versions")
         before = log.before

@@ -17,6 +17,8 @@ from typing import Any
 #: Clustering methods (the estimator's, :class:`.model.ThemeModel`) and the label of a paper in no theme.
 METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
 NOISE = -1
+#: Formats of a themes report (:mod:`.report`, which needs jinja2: named here for the CLI's and API's choices).
+REPORT_FORMATS = ("html", "md", "json", "csv")
 
 _LAZY = {
     "SeedThemes": ".guided",
@@ -26,7 +28,7 @@ _LAZY = {
     "neighbours_for": ".model",
 }
 
-__all__ = ["METHODS", "NOISE", "SeedThemes", "Theme", "ThemeMap", "ThemeModel", "neighbours_for"]
+__all__ = ["METHODS", "NOISE", "REPORT_FORMATS", "SeedThemes", "Theme", "ThemeMap", "ThemeModel", "neighbours_for"]
 
 
 def __getattr__(name: str) -> Any:

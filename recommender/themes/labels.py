@@ -38,11 +38,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from ..tokenizer import BOILERPLATE, STOPWORDS, common_spellings, display, index_terms, plain_case, segments, stem
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 MIN_COVERAGE = 0.30
 MIN_LIFT = 3.0
@@ -159,6 +162,8 @@ def reads_as_name(term: str, *, extended: bool = False) -> bool:
 def term_shares(presence: sparse.spmatrix, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per theme and term: the share of the theme's papers using it, the share of the other papers using it,
     and the lift (their ratio; infinite when no other paper uses it)."""
+    from scipy import sparse  # theme fits only: explaining a hit never needs it
+
     presence = sparse.csr_matrix(presence, dtype=np.float64)
     n = presence.shape[0]
     assigned = np.flatnonzero(labels >= 0)
@@ -211,6 +216,8 @@ def theme_terms(
 
 def _mean_weight(weights: sparse.spmatrix, labels: np.ndarray, k: int) -> np.ndarray:
     """Per theme and term: the mean TF-IDF weight over the theme's papers."""
+    from scipy import sparse
+
     weights = sparse.csr_matrix(weights, dtype=np.float64)
     assigned = np.flatnonzero(labels >= 0)
     membership = sparse.csr_matrix((np.ones(len(assigned)), (labels[assigned], assigned)), shape=(k, weights.shape[0]))

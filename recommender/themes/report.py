@@ -25,9 +25,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..export import csv_cell
 from ..paper import Paper
+from . import REPORT_FORMATS
 from .map import ThemeMap
 
-FORMATS = ("html", "md", "json", "csv")
+FORMATS = REPORT_FORMATS
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
     "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",

@@ -21,8 +21,8 @@ from ..retrieval import MODES, Filters
 from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS
 from ..settings import DEFAULT_K, MAX_K
 from ..themes import METHODS as THEME_METHODS
+from ..themes import REPORT_FORMATS
 from ..themes.guided import MAX_NAME_LENGTH, MAX_SEED_THEMES
-from ..themes.report import FORMATS as REPORT_FORMATS
 from ..upload_parser import MAX_PAPERS_PER_REQUEST
 
 MAX_EXCLUDE = 10000

@@ -305,17 +305,17 @@ async function submitCollection(event) {
   const text = $("collection-ids").value.trim();
   if (!name) return;
   try {
-    if (text) {
-      const { data } = await api(collectionPath(name, "/papers"), { method: "POST", json: { text } });
-      const unknown = data.not_found.length ? ` Not in the index: ${data.not_found.slice(0, 10).join(", ")}.` : "";
-      announce(`${data.changed.length} papers added to “${data.collection}”.${unknown}`);
-      if (unknown) alertError(`Not in the index (add them under “Add papers” first): ${data.not_found.join(", ")}`);
-    } else {
-      await api("/collections", { method: "POST", json: { name } });
-    }
+    let added = null;
+    if (text) added = (await api(collectionPath(name, "/papers"), { method: "POST", json: { text } })).data;
+    else await api("/collections", { method: "POST", json: { name } });
     $("collection-ids").value = "";
     await loadCollections();
-    await openCollection(name, { focus: !text });
+    await openCollection(name, { focus: !text }); // clears the alert: the news about the list comes after
+    if (added) {
+      const unknown = added.not_found.length ? ` Not in the index: ${added.not_found.slice(0, 10).join(", ")}.` : "";
+      announce(`${added.changed.length} papers added to “${added.collection}”.${unknown}`);
+      if (unknown) alertError(`Not in the index (add them under “Add papers” first): ${added.not_found.join(", ")}`);
+    }
   } catch (error) {
     alertError(error);
   }
