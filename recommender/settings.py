@@ -148,7 +148,8 @@ class Settings:
         if env.get("RECOMMENDER_DEVICE"):
             values["device"] = env["RECOMMENDER_DEVICE"]
         if env.get("RECOMMENDER_QUERY_BATCHING"):
-            values["query_batching"] = env["RECOMMENDER_QUERY_BATCHING"].strip().lower() not in ("0", "false", "no")
+            switch = env["RECOMMENDER_QUERY_BATCHING"].strip().lower()
+            values["query_batching"] = switch not in ("0", "false", "no", "off")
         if env.get("RECOMMENDER_BATCH_SIZE"):
             values["batch_size"] = _int_env(env, "RECOMMENDER_BATCH_SIZE")
         if env.get("RECOMMENDER_THREADS"):
