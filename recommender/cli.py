@@ -191,24 +191,32 @@ def _filters(
     return None if filters == Filters() else filters
 
 
-def _list_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """--offset/--sort (paging and order of a result list) and --export/--export-format (its papers as a
-    reference-manager file), collected into one ``listing`` argument."""
-    options = [
-        click.option(
+def _export_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--export FILE and --export-format: also write ``what`` as a reference-manager file."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        function = click.option(
             "--export-format",
             "export_fmt",
             type=click.Choice(EXPORT_FORMATS),
             default=None,
             help="format of --export (default: from its extension: .ris .bib .csv .json .nbib)",
-        ),
-        click.option(
+        )(function)
+        return click.option(
             "--export",
             "export_path",
             type=click.Path(dir_okay=False, path_type=Path),
             default=None,
-            help="also write the listed papers to this file (RIS, BibTeX, CSV, CSL-JSON or MEDLINE)",
-        ),
+            help=f"also write {what} to this file (RIS, BibTeX, CSV, CSL-JSON or MEDLINE)",
+        )(function)
+
+    return decorate
+
+
+def _list_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--offset/--sort (paging and order of a result list) and the --export options (its papers, in order)."""
+    options = [
+        _export_options("the listed papers"),
         click.option(
             "--sort",
             type=click.Choice(SORTS),
@@ -225,6 +233,15 @@ def _list_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _export_also(service: Recommender, path: Path | None, fmt: str | None, **selection: Any) -> None:
+    """With --export, write the selected papers (atomically) and say how many, on stderr."""
+    if path is None:
+        return
+    chosen = export_format(fmt, path)
+    count = write_export(path, lambda out: service.export(chosen, out, **selection))
+    click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {chosen} to {path}.", err=True)
+
+
 def _listed(
     service: Recommender,
     hits: list[Hit],
@@ -235,10 +252,7 @@ def _listed(
     **_: Any,
 ) -> None:
     """Print a result list and, with --export, write its papers in list order."""
-    if export_path is not None:
-        fmt = export_format(export_fmt, export_path)
-        count = write_export(export_path, lambda out: service.export(fmt, out, ids=[hit.id for hit in hits]))
-        click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {fmt} to {export_path}.", err=True)
+    _export_also(service, export_path, export_fmt, ids=[hit.id for hit in hits])
     _print_hits(hits, as_json, offset)
 
 
@@ -810,20 +824,7 @@ def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None
     default=None,
     help="report format (default: from --report's extension, else html)",
 )
-@click.option(
-    "--export",
-    "export_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="also write the themed papers to this file, each tagged with its theme's label",
-)
-@click.option(
-    "--export-format",
-    "export_fmt",
-    type=click.Choice(EXPORT_FORMATS),
-    default=None,
-    help="format of --export (default: from its extension: .ris .bib .csv .json .nbib)",
-)
+@_export_options("the themed papers, each tagged with its theme's label,")
 @index_option
 @_json_option
 @click.pass_context
@@ -845,10 +846,7 @@ def themes(
     """Cluster the indexed papers into labelled themes (kept with the index; --refit to redo)."""
     service = _service(ctx, index, model)
     theme_map = service.themes(k, method=method, refit=refit, within=within, seed_themes=seed_themes)
-    if export_path is not None:
-        chosen_format = export_format(export_fmt, export_path)
-        count = write_export(export_path, lambda out: service.export(chosen_format, out, themes=theme_map))
-        click.echo(f"Exported {count} themed papers as {chosen_format} to {export_path}.", err=True)
+    _export_also(service, export_path, export_fmt, themes=theme_map)
     if report_path is not None:
         chosen = fmt or {".md": "md", ".json": "json", ".csv": "csv"}.get(report_path.suffix.lower(), "html")
         body = service.theme_report(k, method=method, within=within, fmt=chosen, seed_themes=seed_themes)

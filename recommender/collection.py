@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ConflictError, InvalidInputError, NotFoundError, TooLargeError
-from .paper import Paper
+from .paper import Paper, check_reference
 from .store import PaperStore
 
 #: Longest collection name; names are shown in lists and URLs.
@@ -268,14 +268,8 @@ _LAST_SEQ = "SELECT MAX(seq) FROM collection_papers WHERE collection = ?"
 
 
 def _references(references: Iterable[str]) -> list[str]:
-    """References as given, stripped; each a non-empty string without control characters."""
-    cleaned = []
-    for reference in references:
-        if not isinstance(reference, str) or not reference.strip() or len(reference) > 1000:
-            raise InvalidInputError("each paper must be given as an id, DOI or PMID of at most 1000 characters")
-        if re.search(r"[\x00-\x1f\x7f]", reference.strip()):
-            raise InvalidInputError("a paper id must not contain control characters")
-        cleaned.append(reference.strip())
+    """References as given, stripped, each checked by the paper-id rule (:func:`~recommender.paper.check_reference`)."""
+    cleaned = [check_reference(reference) for reference in references]
     if len(cleaned) > MAX_COLLECTION_PAPERS:
         raise TooLargeError(f"at most {MAX_COLLECTION_PAPERS:,} papers at a time")
     return cleaned

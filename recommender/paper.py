@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import InvalidInputError
+
 # A DOI ends at whitespace or a control character (neither is allowed in one).
 _DOI = re.compile(r"10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f]+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -21,6 +23,7 @@ _PMCID = re.compile(r"(?:pmcid\s*:?\s*)?(?:pmc)?\s*([0-9]{1,9})", re.IGNORECASE)
 #: Longest paper id accepted: the service refuses longer references, so a longer id could never be looked up.
 MAX_ID_LENGTH = 1000
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_text(text: str | None) -> str:
@@ -75,6 +78,16 @@ def strip_trailing_punctuation(doi: str) -> str:
             closed -= 1
         end -= 1
     return doi[:end]
+
+
+def check_reference(reference: object) -> str:
+    """A paper id, DOI or PMID as callers may give it, stripped: 1-1,000 characters, no control characters
+    (the rule every lookup shares: the façade's, the export's and a collection's)."""
+    if not isinstance(reference, str) or not reference.strip() or len(reference) > MAX_ID_LENGTH:
+        raise InvalidInputError(f"a paper id must be a non-empty string of at most {MAX_ID_LENGTH} characters")
+    if _CONTROL.search(reference.strip()):
+        raise InvalidInputError("a paper id must not contain control characters")
+    return reference.strip()
 
 
 def normalize_pmid(value: object) -> str | None:

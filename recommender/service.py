@@ -45,7 +45,7 @@ from .errors import (
 from .jobs import Job, JobRunner
 from .manifest import Manifest, corpus_hash, previous_model_config
 from .model_profiles import ModelConfig, model_config
-from .paper import Paper
+from .paper import Paper, check_reference
 from .progress import Progress
 from .query_batching import BatchingEncoder
 from .retrieval import STRENGTH_MIN_PAPERS, Filters, Ranked, RetrievalConfig, Retriever
@@ -266,7 +266,7 @@ class Recommender:
 
     def delete(self, reference: str) -> Paper:
         """Remove a paper (by id, DOI or PMID) from the store; the next build leaves it out of the index."""
-        paper = self.store.resolve(_check_reference(reference))
+        paper = self.store.resolve(check_reference(reference))
         if paper is None:
             raise NotFoundError(f"no paper {reference!r} in index {self.settings.index_name!r}")
         with self.store.transaction() as writer:
@@ -552,7 +552,7 @@ class Recommender:
     # ----------------------------------------------------------------------------------------- lookups
     def show(self, reference: str) -> Paper:
         """The stored record of a paper, by id, DOI or PMID."""
-        reference = _check_reference(reference)
+        reference = check_reference(reference)
         paper = self.store.resolve(reference)
         if paper is None:
             # Only an index folder without its store (copied versions alone) answers from the index: otherwise a
@@ -857,7 +857,7 @@ class Recommender:
                     tags.setdefault(paper_id, []).extend(labels)
         if not chosen and all(selection is None for selection in selections):
             return export_papers(self.store.papers(), fmt, out, tags=tags)
-        references = list(dict.fromkeys(_check_reference(reference) for reference in chosen))
+        references = list(dict.fromkeys(check_reference(reference) for reference in chosen))
         found = self.store.resolve_many(references)
         unknown = [reference for reference, paper in found.items() if paper is None]
         if unknown:
@@ -961,7 +961,7 @@ class Recommender:
     # -------------------------------------------------------------------------------------- internals
     def _row(self, snapshot: Snapshot, reference: str) -> int:
         """The snapshot row of a paper given by id, DOI or PMID; 404 if unknown, 409 if not built yet."""
-        reference = _check_reference(reference)
+        reference = check_reference(reference)
         row = snapshot.row_of.get(reference)
         if row is not None:
             return row
@@ -1250,15 +1250,6 @@ def check_filters(filters: Filters) -> None:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _check_reference(reference: object) -> str:
-    """A paper id, DOI or PMID as callers may give it: 1-1,000 characters, no control characters."""
-    if not isinstance(reference, str) or not reference.strip() or len(reference) > 1000:
-        raise InvalidInputError("a paper id must be a non-empty string of at most 1000 characters")
-    if _CONTROL.search(reference.strip()):
-        raise InvalidInputError("a paper id must not contain control characters")
-    return reference.strip()
 
 
 def _upload_label(name: object) -> str:
