@@ -21,7 +21,7 @@ from .results import Results, Themes
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .service import Hit, IngestReport, Recommender
+    from .service import IngestReport, Recommender
 
 __all__ = [
     "Hit",
@@ -37,7 +37,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: Names imported on first access (PEP 562) because their module is heavy, and where they live.
-_LAZY = {"Hit": ".service", "IngestReport": ".service", "Recommender": ".service"}
+_LAZY = {"Hit": ".hit", "IngestReport": ".service", "Recommender": ".service"}
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import click
 
@@ -25,14 +26,17 @@ from .cli_collection import register as register_collections
 from .errors import NothingIngestedError, RecommenderError
 from .export import FORMATS as EXPORT_FORMATS
 from .export import export_format, write_export
-from .fusion import METHODS
 from .ingest.fields import SYNONYMS
 from .model_profiles import BACKENDS, POOLING_MODES, PROFILES, TEXT_FORMATS
-from .retrieval import Filters
-from .service import Hit, IngestReport, Recommender, default_embedder_factory
-from .settings import DEFAULT_K, INDEX_KINDS, MAX_K, Settings
+from .settings import DEFAULT_K, FUSION_METHODS, INDEX_KINDS, MAX_K, Settings
 from .themes import METHODS as THEME_METHODS
-from .themes import REPORT_FORMATS, ThemeMap
+from .themes import REPORT_FORMATS
+
+if TYPE_CHECKING:  # the service (numpy, FAISS, pydantic) is imported when a command needs it
+    from .hit import Hit
+    from .retrieval import Filters
+    from .service import IngestReport, Recommender
+    from .themes import ThemeMap
 
 DEMO_INDEX = "demo"
 
@@ -68,6 +72,8 @@ def _service(
     **overrides: Any,
 ) -> Recommender:
     """The façade for this invocation. ``ctx.obj["embedder_factory"]`` lets tests supply the model."""
+    from .service import Recommender, default_embedder_factory
+
     options = ctx.find_root().obj or {}
     factory = options.get("embedder_factory", default_embedder_factory)
     settings = _settings(ctx, index, model)
@@ -187,6 +193,8 @@ def _filters(
     exclude: tuple,
     min_strength: str | None = None,
 ) -> Filters | None:
+    from .retrieval import Filters
+
     filters = Filters(year_min, year_max, tuple(journals), tuple(themes), tuple(exclude), min_strength)
     return None if filters == Filters() else filters
 
@@ -260,6 +268,100 @@ def _page(offset: int = 0, sort: str = "relevance", **_: Any) -> dict[str, Any]:
     return {"offset": offset, "sort": sort}
 
 
+def _server_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--server URL / --local: where a query is answered (see recommender.remote)."""
+    function = click.option(
+        "--local",
+        is_flag=True,
+        help="answer in this process even when a server of the index is running",
+    )(function)
+    return click.option(
+        "--server",
+        "server",
+        metavar="URL",
+        envvar="RECOMMENDER_SERVER",
+        default=None,
+        help="answer through the recommender server at URL (default: a server of the same index running on this "
+        "machine, found automatically, else this process). Env: RECOMMENDER_SERVER.",
+    )(function)
+
+
+def _server_for(ctx: click.Context, index: str | None, model: str | None, options: dict[str, Any]) -> str | None:
+    """The server that answers this query, or None to answer here.
+
+    A server is looked for only when it would give the same answer as this process: no --model and no
+    ranking options of the root command (the server ranks with its own), no --export (written from the
+    local index)."""
+    if options.get("local"):
+        return None
+    from . import remote
+
+    if options.get("server"):
+        if options.get("export_path") is not None:
+            raise click.UsageError("--export writes from the local index: drop --server, or export on the server")
+        return remote.check_url(options["server"])
+    root = ctx.find_root().params
+    if model or options.get("export_path") is not None or any(root.get(name) is not None for name in RANKING):
+        return None
+    return remote.find(_settings(ctx, index, None).index_path)
+
+
+RANKING = ("fusion", "text_weight", "paper_weight")
+
+
+def _ask_server(
+    url: str, path: str, *, body: dict[str, Any] | None = None, query: dict[str, Any] | None = None
+) -> list[Hit]:
+    from . import remote
+    from .hit import Hit
+
+    answer = remote.request(url, path, body=body, query=query)
+    if not isinstance(answer, list):
+        raise remote.ServerUnavailableError(f"the server at {url} answered something other than a list of hits")
+    return [Hit.from_dict(record) for record in answer if isinstance(record, dict)]
+
+
+def _answered_remotely(
+    ctx: click.Context, index: str | None, model: str | None, options: dict[str, Any], path: str, **request: Any
+) -> list[Hit] | None:
+    """Hits from a server (explicit, or found and working), or None to answer locally. A found server that
+    fails is skipped with a note on stderr; an explicit one that fails is the user's error to see."""
+    url = _server_for(ctx, index, model, options)
+    if url is None:
+        return None
+    from . import remote
+
+    try:
+        hits = _ask_server(url, path, **request)
+    except remote.ServerUnavailableError as error:
+        if options.get("server"):
+            raise
+        click.echo(f"Note: {error.message}; answering here.", err=True)
+        return None
+    logging.getLogger(__name__).info("answered by the server at %s", url)
+    return hits
+
+
+def _filter_body(
+    year_min: int | None,
+    year_max: int | None,
+    journals: tuple,
+    themes: tuple,
+    exclude: tuple,
+    min_strength: str | None = None,
+) -> dict[str, Any]:
+    """The filters as the HTTP API's JSON body names them (empty ones left out)."""
+    body = {
+        "year_min": year_min,
+        "year_max": year_max,
+        "journals": list(journals),
+        "themes": list(themes),
+        "exclude": list(exclude),
+        "min_strength": min_strength,
+    }
+    return {key: value for key, value in body.items() if value not in (None, [])}
+
+
 def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="print JSON on stdout")(function)
 
@@ -277,7 +379,7 @@ def _print_json(data: Any) -> None:
 )
 @click.option(
     "--fusion",
-    type=click.Choice(METHODS),
+    type=click.Choice(FUSION_METHODS),
     default=None,
     help="hybrid score fusion (default zscore). Env: RECOMMENDER_FUSION.",
 )
@@ -603,6 +705,7 @@ def models(as_json: bool) -> None:
 @_mode_option
 @_filter_options
 @_list_options
+@_server_options
 @index_option
 @_json_option
 @click.pass_context
@@ -617,6 +720,13 @@ def related(
     **options: Any,
 ) -> None:
     """Papers related to PAPER_ID (an id, DOI or PMID); the paper itself is excluded."""
+    filters = _filter_body(**_only(options, FILTER_NAMES))
+    query = {"k": k, "mode": mode, **_page(**options), **_related_query(filters)}
+    path = f"/papers/{quote(paper_id, safe='')}/related"
+    remote_hits = _answered_remotely(ctx, index, model, options, path, query=_present(query))
+    if remote_hits is not None:
+        _print_hits(remote_hits, as_json, options["offset"])
+        return
     service = _service(ctx, index, model)
     filters = _filters(**_only(options, FILTER_NAMES))
     hits = service.related(paper_id, k, mode=mode, filters=filters, **_page(**options))
@@ -629,6 +739,7 @@ def related(
 @_mode_option
 @_filter_options
 @_list_options
+@_server_options
 @index_option
 @_json_option
 @click.pass_context
@@ -643,6 +754,12 @@ def search(
     **options: Any,
 ) -> None:
     """Papers related to free TEXT (a question, a claim or a pasted abstract)."""
+    filters = _filter_body(**_only(options, FILTER_NAMES))
+    body = {"text": text, "k": k, "mode": mode, "filters": filters or None, **_page(**options)}
+    remote_hits = _answered_remotely(ctx, index, model, options, "/search", body=_present(body))
+    if remote_hits is not None:
+        _print_hits(remote_hits, as_json, options["offset"])
+        return
     service = _service(ctx, index, model, light_queries=True)
     filters = _filters(**_only(options, FILTER_NAMES))
     hits = service.search(text, k, mode=mode, filters=filters, **_page(**options))
@@ -672,6 +789,7 @@ def search(
 @_mode_option
 @_filter_options
 @_list_options
+@_server_options
 @index_option
 @_json_option
 @click.pass_context
@@ -691,6 +809,20 @@ def recommend(
     (examples are not returned)."""
     if bool(positive) == (collection is not None):
         raise click.UsageError("give --positive papers or a --collection (one of them)")
+    filters = _filter_body(**_only(options, FILTER_NAMES))
+    body = {
+        "positive": list(positive),
+        "negative": list(negative),
+        "collection": collection,
+        "k": k,
+        "mode": mode,
+        "filters": filters or None,
+        **_page(**options),
+    }
+    remote_hits = _answered_remotely(ctx, index, model, options, "/recommend", body=_present(body))
+    if remote_hits is not None:
+        _print_hits(remote_hits, as_json, options["offset"])
+        return
     service = _service(ctx, index, model)
     filters = _filters(**_only(options, FILTER_NAMES))
     if collection is not None:
@@ -707,6 +839,17 @@ FILTER_NAMES = ("year_min", "year_max", "journals", "themes", "exclude", "min_st
 
 def _only(options: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: options[name] for name in names}
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` without the unset ones (None or an empty list), which the server fills with its defaults."""
+    return {key: value for key, value in values.items() if value is not None and value != []}
+
+
+def _related_query(filters: dict[str, Any]) -> dict[str, Any]:
+    """Filters as GET /papers/<id>/related's query string names them (one repeated parameter per list)."""
+    plural = {"journals": "journal", "themes": "theme"}
+    return {plural.get(key, key): value for key, value in filters.items()}
 
 
 def _print_hits(hits: list[Hit], as_json: bool, offset: int = 0) -> None:

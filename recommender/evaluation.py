@@ -27,12 +27,13 @@ from tqdm import tqdm
 
 from . import ingest
 from .embedding import Embedder
-from .embedding_cache import EmbeddingCache, encode_cached
+from .embedding_cache import EmbeddingCache
 from .errors import InvalidInputError
+from .indexing import index_papers
 from .paper import Paper
 from .progress import Progress
 from .retrieval import MODES, RetrievalConfig, Retriever
-from .snapshot import BuildInputs, Snapshot, write_snapshot
+from .snapshot import Snapshot
 from .terms_cache import TermsCache
 from .themes.fitting import ThemeWorkflow
 from .tokenizer import index_terms
@@ -133,16 +134,17 @@ def build_snapshot(
 ) -> Snapshot:
     """A throwaway index of ``papers`` in ``folder``; vectors and BM25 terms come from the caches when they
     have them (a second evaluation of the same corpus embeds and tokenizes nothing)."""
-    texts = [embedder.config.document_text(paper.title, paper.abstract) for paper in papers]
-    encoded = encode_cached(texts, cache, lambda: embedder, progress=Progress(bars=progress))
-    terms = terms_cache.terms([paper.text for paper in papers], index_terms) if terms_cache is not None else None
-    inputs = BuildInputs(
-        model_id=embedder.model_id,
-        max_seq_length=embedder.max_seq_length,
-        model_settings=embedder.config.settings(),
+    index_papers(
+        folder,
+        papers,
+        embedder.config,
+        lambda: embedder,
+        build_id="evaluation",
+        cache=cache,
+        terms_cache=terms_cache,
         index_kind="flat",  # exact scores: the measurement must not depend on an approximate index
+        progress=Progress(bars=progress),
     )
-    write_snapshot(folder, build_id="evaluation", papers=papers, embeddings=encoded.vectors, inputs=inputs, terms=terms)
     return Snapshot.load(folder)
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("tmm", "zscore", "minmax", "rrf")
+from .settings import FUSION_METHODS as METHODS
+
 RRF_K = 60
 
 

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,17 +41,18 @@ class LexicalIndex:
         arrays: dict[str, np.ndarray],
         vocab: dict[str, int],
         n_docs: int,
-        doc_freq: dict[str, int],
         model: Any = None,
     ) -> None:
         self.n_docs = n_docs
-        self._doc_freq = doc_freq
         self._vocab = vocab
         # A CSC matrix: for token t, the documents holding it are indices[indptr[t]:indptr[t+1]], with their
         # BM25 scores in data[indptr[t]:indptr[t+1]].
         self._data = np.asarray(arrays["data"], dtype=np.float32)
         self._indptr = np.asarray(arrays["indptr"])
         self._indices = np.asarray(arrays["indices"])
+        # A token's document frequency is the length of its column: every document holding it has a positive
+        # BM25 score for it (the Lucene IDF is positive), so none is left out of the column.
+        self._columns = len(self._indptr) - 1
         self._model = model  # the bm25s model of a build (saved with the index); None once loaded
 
     @classmethod
@@ -62,23 +63,24 @@ class LexicalIndex:
         corpus = [list(tokens) if tokens else [""] for tokens in documents]
         model = bm25s.BM25(method="lucene", k1=k1, b=b)
         model.index(corpus, show_progress=False)
-        doc_freq = Counter(token for tokens in documents for token in set(tokens))
         arrays = {name: model.scores[name] for name in _ARRAYS}
-        return cls(arrays, dict(model.vocab_dict), len(documents), dict(doc_freq), model)
+        return cls(arrays, dict(model.vocab_dict), len(documents), model)
 
-    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+    def scores(self, query_tokens: Sequence[str], scale: Callable[[str], float] | None = None) -> np.ndarray:
         """BM25 score of every document for the query (repeated query tokens count repeatedly): the sum of the
-        query tokens' columns, one token after another, as bm25s's own numpy scorer adds them."""
+        query tokens' columns, one token after another, as bm25s's own numpy scorer adds them. ``scale`` gives
+        a factor per token (another IDF for the same term counts: :mod:`recommender.segments`)."""
         scores = np.zeros(self.n_docs, dtype=np.float32)
         for token in query_tokens:
-            if token in self._doc_freq and (token_id := self._vocab.get(token)) is not None:
+            if (token_id := self._column(token)) is not None:
                 start, end = self._indptr[token_id], self._indptr[token_id + 1]
-                scores[self._indices[start:end]] += self._data[start:end]
+                column = self._data[start:end]
+                scores[self._indices[start:end]] += column if scale is None else column * np.float32(scale(token))
         return scores
 
     def contains(self, token: str, row: int) -> bool:
         """Whether document ``row`` holds ``token`` (a binary search in the token's column of the index)."""
-        token_id = self._vocab.get(token) if token in self._doc_freq else None
+        token_id = self._column(token)
         if token_id is None:
             return False
         start, end = self._indptr[token_id], self._indptr[token_id + 1]
@@ -87,7 +89,7 @@ class LexicalIndex:
 
     def holders(self, token: str, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` hold ``token`` (one vectorised binary search for all of them)."""
-        token_id = self._vocab.get(token) if token in self._doc_freq else None
+        token_id = self._column(token)
         if token_id is None:
             return np.zeros(len(rows), dtype=bool)
         column = self._indices[self._indptr[token_id] : self._indptr[token_id + 1]]
@@ -115,7 +117,7 @@ class LexicalIndex:
         vocab = self._vocab
         rows, cols, counts = [], [], []
         for row, tokens in enumerate(queries):
-            for token, count in Counter(t for t in tokens if t in self._doc_freq).items():
+            for token, count in Counter(t for t in tokens if self._column(t) is not None).items():
                 rows.append(row)
                 cols.append(vocab[token])
                 counts.append(count)
@@ -125,12 +127,21 @@ class LexicalIndex:
         bounds = np.array([self.upper_bound(tokens) for tokens in queries], dtype=np.float64)
         return matrix, bounds
 
+    def _column(self, token: str) -> int | None:
+        """The token's column in the index, or None for a token no document holds ("" is the placeholder
+        bm25s puts in empty documents, sometimes with a column, sometimes with an id beyond the matrix)."""
+        token_id = self._vocab.get(token) if token else None
+        if token_id is None or token_id >= self._columns or self._indptr[token_id + 1] == self._indptr[token_id]:
+            return None
+        return token_id
+
     def document_frequency(self, token: str) -> int:
         """How many documents use the token."""
-        return self._doc_freq.get(token, 0)
+        token_id = self._column(token)
+        return 0 if token_id is None else int(self._indptr[token_id + 1] - self._indptr[token_id])
 
     def idf(self, token: str) -> float:
-        frequency = self._doc_freq.get(token, 0)
+        frequency = self.document_frequency(token)
         return math.log(1 + (self.n_docs - frequency + 0.5) / (frequency + 0.5))
 
     def upper_bound(self, query_tokens: Sequence[str]) -> float:
@@ -139,11 +150,11 @@ class LexicalIndex:
         In the Lucene variant each term contributes ``idf * tf / (tf + k1 * norm)``, below ``idf``; the
         bound is the sum of the query terms' IDFs (repeated terms counted repeatedly).
         """
-        return float(sum(self.idf(token) for token in query_tokens if token in self._doc_freq))
+        return float(sum(self.idf(token) for token in query_tokens if self._column(token) is not None))
 
     def is_common(self, token: str, share: float = 0.5, min_docs: int = 10) -> bool:
         """Used by more than ``share`` of the documents: no evidence of relatedness ("cells", "cancer")."""
-        return self.n_docs >= min_docs and self._doc_freq.get(token, 0) > share * self.n_docs
+        return self.n_docs >= min_docs and self.document_frequency(token) > share * self.n_docs
 
     def key_terms(
         self, tokens: Sequence[str], *, max_terms: int = 25, min_count: int = 2, max_repeat: int = 1
@@ -162,7 +173,8 @@ class LexicalIndex:
         return [token for token in ranked for _ in range(min(pool[token], max_repeat))]
 
     def save(self, folder: Path) -> None:
-        """bm25s's own files (its model, when built here), and the document frequencies."""
+        """bm25s's own files (its model, when built here). Document frequencies are the columns' lengths;
+        versions written before that also hold ``doc_freq.tsv``, which is no longer read."""
         folder.mkdir(parents=True, exist_ok=True)
         if self._model is not None:
             self._model.save(str(folder))
@@ -170,9 +182,6 @@ class LexicalIndex:
             for name, filename in _ARRAYS.items():
                 np.save(folder / filename, getattr(self, f"_{name}"))
             (folder / _VOCAB).write_text(json.dumps(self._vocab), encoding="utf-8")
-        (folder / "doc_freq.tsv").write_text(
-            "".join(f"{token}\t{count}\n" for token, count in sorted(self._doc_freq.items())), encoding="utf-8"
-        )
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
@@ -182,12 +191,8 @@ class LexicalIndex:
             vocab = json.loads((folder / _VOCAB).read_text(encoding="utf-8"))
             if not isinstance(vocab, dict):
                 raise ValueError(f"{_VOCAB} is not a JSON object")
-            doc_freq = {}
-            for line in (folder / "doc_freq.tsv").read_text(encoding="utf-8").splitlines():
-                token, _, count = line.rpartition("\t")
-                doc_freq[token] = int(count)
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read lexical index {folder}: {error}") from None
         if len(arrays["indptr"]) < 1 or len(arrays["data"]) != len(arrays["indices"]):
             raise IndexCorruptError(f"lexical index {folder} has arrays of mismatched lengths")
-        return cls(arrays, vocab, n_docs, doc_freq)
+        return cls(arrays, vocab, n_docs)

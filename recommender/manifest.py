@@ -57,6 +57,8 @@ class Manifest(BaseModel):
     tokenizer: str
     #: How the vectors were computed (backend, device, CPU features, the auto backend's calibration).
     encoder: dict[str, Any] = {}
+    #: Share of words that are symbols with a digit (recommender.symbols), measured at build time.
+    symbol_share: float | None = None
     files: dict[str, FileEntry]
 
     def write(self, folder: Path) -> None:

@@ -19,10 +19,11 @@ import typing
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
+from .hit import Hit
+
 if TYPE_CHECKING:
     import pandas
 
-    from .service import Hit
     from .themes.map import ThemeMap
 
 #: Longest cell shown in the text and HTML tables (the data itself is never cut).
@@ -99,14 +100,12 @@ class Results(Sequence["Hit"]):
         without a change: ``id``, ``title``, ``score`` (the fused score), ``dense`` and ``lexical`` (its
         parts), ``shared_terms``, ``journal``, ``year``, ``doi``, ``pmid``, ``strength`` (calibrated
         probability; NaN outside the hybrid mode), ``match`` (strong / related / weak), ``snippet``, and
-        whatever else a hit carries (see :class:`~recommender.service.Hit`). Types follow the fields':
+        whatever else a hit carries (see :class:`~recommender.hit.Hit`). Types follow the fields':
         integer fields are nullable ``Int64`` (a year is 2017, not 2017.0; a missing one ``<NA>``), float
         fields ``float64``; lists and dicts stay Python objects rather than being joined into strings, so
         nothing is lost: ``frame.explode("shared_terms")``, ``frame.snippet.str.get("text")``.
         """
         pandas = require_pandas("Results.to_pandas()")
-        from .service import Hit  # the service pulls in numpy, faiss and the retrieval stack
-
         columns = [item.name for item in dataclasses.fields(Hit)]
         rows = [[getattr(hit, name) for name in columns] for hit in self._hits]
         index = pandas.RangeIndex(1, len(rows) + 1, name="rank")

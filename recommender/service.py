@@ -26,7 +26,7 @@ from tqdm import tqdm
 from .cards import check_page, depth, first_authors, links, opening, page
 from .collection import Collections
 from .embedding import Embedder, SentenceTransformerEmbedder, light_query_config
-from .embedding_cache import EmbeddingCache, encode_cached, fingerprint
+from .embedding_cache import EmbeddingCache, fingerprint
 from .errors import (
     BusyError,
     IndexCorruptError,
@@ -42,6 +42,8 @@ from .errors import (
     StorageError,
     failure_reason,
 )
+from .hit import Hit
+from .indexing import index_papers
 from .jobs import Job, JobRunner
 from .manifest import Manifest, corpus_hash, previous_model_config
 from .model_profiles import ModelConfig, model_config
@@ -49,8 +51,9 @@ from .paper import Paper, check_reference
 from .progress import Progress
 from .query_batching import BatchingEncoder
 from .retrieval import STRENGTH_MIN_PAPERS, Filters, Ranked, RetrievalConfig, Retriever
+from .serving import Serving
 from .settings import MAX_K, Settings
-from .snapshot import BuildInputs, Snapshot, write_snapshot
+from .snapshot import Snapshot
 from .store import PaperStore
 from .strength import at_least, check_level
 from .terms_cache import TermsCache
@@ -58,7 +61,6 @@ from .themes import METHODS as THEME_METHODS
 from .themes.map import FILENAME as THEME_MAP_FILE
 from .themes.map import ThemeMap
 from .tokenizer import index_terms
-from .vector_index import set_threads
 from .versions import VersionStore, exclusive_lock, new_build_id
 
 if TYPE_CHECKING:
@@ -119,40 +121,6 @@ class IngestReport:
         return asdict(self)
 
 
-@dataclass
-class Hit:
-    """A related paper as callers see it: identity, score, the score's parts, the shared terms, and what a
-    result card shows (first authors, links out, a snippet, the paper's theme)."""
-
-    id: str
-    title: str
-    score: float
-    dense: float
-    lexical: float
-    shared_terms: list[str]
-    journal: str | None
-    year: int | None
-    doi: str | None
-    pmid: str | None
-    #: Calibrated probability of relevance and its name: strong / related / weak (None outside hybrid mode).
-    strength: float | None = None
-    match: str | None = None
-    #: The hit's sentence carrying the shared terms: {"text": ..., "highlights": [[start, end], ...]}; when no
-    #: sentence carries them, the abstract's opening without highlights.
-    snippet: dict[str, Any] | None = None
-    #: The first three authors, and how many the paper has (a card writes "et al." when more).
-    authors: list[str] = field(default_factory=list)
-    author_count: int = 0
-    pmcid: str | None = None
-    #: doi.org, PubMed and PMC pages of the paper, for the identifiers it has.
-    links: dict[str, str] = field(default_factory=dict)
-    #: The paper's theme in the index's theme map, when one has been fitted: {"id": 3, "label": "..."}.
-    theme: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class Recommender:
     """Ingest, build, related papers, search and themes for one index."""
 
@@ -174,21 +142,20 @@ class Recommender:
         self._embedders: dict[str, Embedder] = {}
         #: Query encoders that batch concurrent requests, one per loaded embedder (see :meth:`_query_embedder`).
         self._batchers: dict[str, BatchingEncoder] = {}
-        self._snapshot: Snapshot | None = None
+        #: Which version answers: loaded once, swapped when a new one is published, never a broken one.
+        self.serving = Serving(
+            self.versions,
+            check=lambda snapshot: snapshot.manifest.check_model(self._configured_model()),
+            missing=self._not_built,
+            search_threads=settings.search_threads,
+        )
         #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
         self._theme_cache: OrderedDict[ThemeKey, ThemeMap] = OrderedDict()
         self._chips: tuple[tuple[object, ...], dict[str, dict[str, Any]], ThemeMap | None] | None = None
-        self._lock = threading.RLock()  # short holds only: snapshot swaps, the embedder table, the theme cache
-        self._load_lock = threading.Lock()
+        self._lock = threading.RLock()  # short holds only: the embedder table, the theme cache
         #: Theme fits take seconds: one at a time, under their own lock, which nobody waits for — searches and
         #: version switches never need it, and a theme request that finds it taken is answered ``busy``.
         self._themes_lock = threading.RLock()
-        #: Set while a background job builds and then loads a version: requests keep the loaded one meanwhile
-        #: instead of loading the new version themselves in the gap between its publication and the job's load.
-        self._job_building = threading.Event()
-        self._failed_version: str | None = None
-        #: Why the version served is not the one ``CURRENT`` names, if it is not (reported by ready/status).
-        self._problem: str | None = None
         self.jobs = JobRunner()
         self._upload_limits = upload_limits
         self._upload_parser: UploadParser | None = None
@@ -335,33 +302,19 @@ class Recommender:
             cache = self._cache(config)
             if embeddings is not None:
                 cache.import_shards(embeddings)
-            texts = [config.document_text(paper.title, paper.abstract) for paper in papers]
-            encoded = encode_cached(texts, cache, lambda: self._embedder(config), full=full, progress=progress)
-            with progress.step("tokenize", total=len(papers), unit=" papers") as step:
-                terms = TermsCache(self.settings.cache_path).terms(
-                    [paper.text for paper in papers], index_terms, on_computed=step.advance
-                )
-                step.advance(len(papers) - step.done)
-            inputs = BuildInputs(
-                model_id=config.name,
-                max_seq_length=encoded.max_seq_length,
-                model_settings=config.settings(),
-                truncated=encoded.truncated,
-                fingerprint=cache.fingerprint,
-                embedded=encoded.embedded,
-                reused=encoded.reused,
-                index_kind=self.settings.index_kind,
-                encoder=self._encoder_facts(config),
-            )
             build_id = new_build_id()
             with self.versions.staging(build_id) as folder:
-                manifest = write_snapshot(
+                manifest = index_papers(
                     folder,
+                    papers,
+                    config,
+                    lambda: self._embedder(config),
                     build_id=build_id,
-                    papers=papers,
-                    embeddings=encoded.vectors,
-                    inputs=inputs,
-                    terms=terms,
+                    cache=cache,
+                    terms_cache=TermsCache(self.settings.cache_path),
+                    full=full,
+                    index_kind=self.settings.index_kind,
+                    encoder=lambda: self._encoder_facts(config),
                     progress=progress,
                 )
             self.versions.publish(build_id)
@@ -408,11 +361,11 @@ class Recommender:
 
     def _build_and_load(self, progress: Progress, *, full: bool = False) -> dict[str, Any]:
         """Build, then load the new version in this (background) thread so no request waits for the load."""
-        self._job_building.set()
+        self.serving.building.set()
         try:
             manifest = self.build(full=full, progress=progress)
         finally:
-            self._job_building.clear()
+            self.serving.building.clear()
         with progress.step("load", total=1) as step:
             self._current_snapshot()
             step.advance()
@@ -471,8 +424,7 @@ class Recommender:
             snapshot = Snapshot.load(self.versions.path(to))
             snapshot.manifest.check_files(self.versions.path(to), checksums=True)
             self.versions.publish(to)
-            with self._lock:
-                self._snapshot = snapshot
+            self.serving.switch_to(snapshot)
         return snapshot.manifest
 
     def _configured_model(self) -> ModelConfig | None:
@@ -887,13 +839,13 @@ class Recommender:
         except RecommenderError as error:
             raise NotReadyError(f"not ready: {error.message}") from None
         answer: dict[str, Any] = {"ready": True, "version": snapshot.manifest.build_id, "papers_indexed": snapshot.size}
-        if self._problem and snapshot.manifest.build_id != self.versions.current_id():
-            answer["problem"] = self._problem
+        if self.serving.problem and snapshot.manifest.build_id != self.versions.current_id():
+            answer["problem"] = self.serving.problem
         return answer
 
     def serving_size(self) -> int:
         """Papers in the version currently loaded (0 before one is), without touching the disk."""
-        snapshot = self._snapshot
+        snapshot = self.serving.loaded
         return snapshot.size if snapshot is not None else 0
 
     def pending_changes(self) -> bool:
@@ -948,12 +900,13 @@ class Recommender:
                 )
         except (IndexCorruptError, IndexMismatchError) as error:
             problems.append(error.message)
-        serving = self._snapshot
+        serving = self.serving.loaded
         if serving is not None and serving.manifest.build_id != info["version"]:
             info["serving"] = serving.manifest.build_id  # a fallback, or the moment before a new version loads
             info.setdefault("papers_indexed", serving.size)
-            if self._problem and self._problem not in problems:
-                problems.insert(0, self._problem)
+            problem = self.serving.problem
+            if problem and problem not in problems:
+                problems.insert(0, problem)
         if problems:
             info["problem"] = "; ".join(problems)
         return info
@@ -996,80 +949,18 @@ class Recommender:
         return filters.mask(snapshot, theme_of_row), excluded
 
     def _current_snapshot(self, *, required: bool = True) -> Snapshot:
-        """The snapshot ``CURRENT`` names, loaded once and reloaded when a new version is published."""
-        build_id = self.versions.current_id()
-        if build_id is None:
-            if not required:
-                return None  # type: ignore[return-value]
-            stored = self.store.count()
-            if stored:
-                raise IndexNotBuiltError(
-                    f"index {self.settings.index_name!r} has {stored} papers but no built version; "
-                    "run `recommender build`"
-                )
-            raise IndexNotBuiltError(
-                f"index {self.settings.index_name!r} is empty; run `recommender ingest PATH` then `recommender build`"
-            )
-        serving = self._snapshot
-        if serving is not None and serving.manifest.build_id == build_id:
-            return serving
-        if serving is not None and (self._job_building.is_set() or build_id == self._failed_version):
-            return serving  # a job will load the new version (or it failed to load): keep answering from this one
-        if serving is not None and not self._load_lock.acquire(blocking=False):
-            return serving  # the new version is being loaded by another request: keep answering
-        if serving is None:
-            self._load_lock.acquire()
-        try:
-            return self._load_current(build_id)
-        finally:
-            self._load_lock.release()
+        """The version that answers (see :class:`~recommender.serving.Serving`)."""
+        return self.serving.current(required=required)  # type: ignore[return-value]
 
-    def _load_current(self, build_id: str) -> Snapshot:
-        """Load the version ``CURRENT`` names; if it is unusable, keep serving the one already loaded."""
-        with self._lock:
-            if self._snapshot is not None and self._snapshot.manifest.build_id == build_id:
-                return self._snapshot
-        try:
-            folder = self.versions.current_path()
-            assert folder is not None
-            snapshot = Snapshot.load(folder)
-            set_threads(self.settings.search_threads)
-            snapshot.manifest.check_model(self._configured_model())
-        except (IndexCorruptError, IndexMismatchError) as error:
-            fallback = self._snapshot
-            if fallback is None and isinstance(error, IndexCorruptError):
-                fallback = self._last_good(build_id)
-            if fallback is None:
-                raise
-            log.error(
-                "index version %s is unusable, serving %s: %s", build_id, fallback.manifest.build_id, error.message
+    def _not_built(self) -> IndexNotBuiltError:
+        stored = self.store.count()
+        if stored:
+            return IndexNotBuiltError(
+                f"index {self.settings.index_name!r} has {stored} papers but no built version; run `recommender build`"
             )
-            self._failed_version = build_id
-            self._problem = (
-                f"version {build_id} is unusable ({error.message}); serving version {fallback.manifest.build_id}. "
-                "Run `recommender build` (or POST /rebuild) to publish a good version, or `recommender rollback`."
-            )
-            with self._lock:
-                self._snapshot = fallback
-            return fallback
-        with self._lock:
-            self._snapshot = snapshot
-            self._problem = None
-        return snapshot
-
-    def _last_good(self, broken: str) -> Snapshot | None:
-        """The newest kept version other than ``broken`` that loads: what a restarted server serves from when
-        ``CURRENT`` names a damaged version (``CURRENT`` itself is left for the operator or the next build)."""
-        for build_id in reversed(self.versions.list()):
-            if build_id == broken:
-                continue
-            try:
-                snapshot = Snapshot.load(self.versions.path(build_id))
-                snapshot.manifest.check_model(self._configured_model())
-            except (IndexCorruptError, IndexMismatchError):
-                continue
-            return snapshot
-        return None
+        return IndexNotBuiltError(
+            f"index {self.settings.index_name!r} is empty; run `recommender ingest PATH` then `recommender build`"
+        )
 
     def _cache(self, config: ModelConfig) -> EmbeddingCache:
         return EmbeddingCache(self.settings.cache_path / "embeddings", fingerprint(config))

@@ -21,6 +21,8 @@ DEFAULT_INDEX = "default"
 DEFAULT_K = 10
 MAX_K = 1000
 INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq")
+#: How dense and lexical scores are fused (recommender.fusion); named here so the CLI lists them without numpy.
+FUSION_METHODS = ("tmm", "zscore", "minmax", "rrf")
 
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

@@ -57,11 +57,12 @@ class Snapshot:
 
     @cached_property
     def symbol_share(self) -> float:
-        """How molecular the corpus is (:mod:`recommender.symbols`), measured once on an evenly spaced sample of
-        :data:`SHARE_SAMPLE` papers: it is computed on the first query after a new version is loaded, which must
-        stay fast (a fifth of a second here), and 200 abstracts hold some 50,000 words."""
-        step = max(1, len(self.papers) // SHARE_SAMPLE)
-        return measure_symbol_share([paper.text for paper in self.papers[::step]])
+        """How molecular the corpus is (:mod:`recommender.symbols`): measured at build time and kept in the
+        manifest, so a cold ``recommender related`` does not spend a quarter of a second on it; versions built
+        before it was recorded measure it on their first query."""
+        if self.manifest.symbol_share is not None:
+            return self.manifest.symbol_share
+        return corpus_symbol_share(self.papers)
 
     @cached_property
     def similarity_baseline(self) -> tuple[float, float]:
@@ -192,10 +193,18 @@ def write_snapshot(
         embedded=inputs.embedded,
         reused=inputs.reused,
         tokenizer=TOKENIZER_VERSION,
+        symbol_share=corpus_symbol_share(papers),
         files=file_entries(folder, names),
     )
     manifest.write(folder)
     return manifest
+
+
+def corpus_symbol_share(papers: list[Paper]) -> float:
+    """The symbol share of an evenly spaced sample of :data:`SHARE_SAMPLE` papers (200 abstracts hold some
+    50,000 words, enough for a stable share, and the sample keeps the measure fast at any corpus size)."""
+    step = max(1, len(papers) // SHARE_SAMPLE)
+    return round(measure_symbol_share([paper.text for paper in papers[::step]]), 6)
 
 
 def _read_papers(path: Path) -> list[Paper]:

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS, fake_factory, jsonl, write
+from click.testing import CliRunner
+from helpers import ANOIKIS, CAF, CORPUS, fake_factory, jsonl, write
 
+from recommender.cli import main
 from recommender.model_profiles import ModelConfig
 from recommender.service import Recommender
 from recommender.settings import Settings
@@ -86,3 +88,23 @@ def real_factory() -> Callable[[str | None, Settings], object]:
         return cache[key]
 
     return factory
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, seeds_dir, real_factory):
+    """Seeds ingested and built through the CLI into a fresh index folder; returns the folder and id map."""
+    folder = tmp_path_factory.mktemp("e2e") / "indexes"
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, ["--index-dir", str(folder), *args], obj={"embedder_factory": real_factory})
+
+    sources = [str(seeds_dir / name) for name in sorted([*ANOIKIS, *CAF])]
+    result = run("ingest", *sources, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    ids = {Path(paper["source"]).name: paper["id"] for paper in report["papers"]}
+    assert len(ids) == 4 and report["rejected"] == []
+    built = run("build", "--json")
+    assert built.exit_code == 0, built.output
+    return folder, ids, run

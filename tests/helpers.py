@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
+import socket
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from waitress import wasyncore
 
 from recommender.model_profiles import ModelConfig, model_config
 from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.tokenizer import tokenize
+from recommender.web.server import ServerLimits, make_server
+
+#: The four seeds (../shared/seeds): two papers about anoikis resistance, two about CAF signalling.
+ANOIKIS = ("000_4c2d97a96b289ffa.txt", "003_9350a2168f5ade3d.txt")
+CAF = ("001_9dd56cfd7f744d50.txt", "002_e9f508189b5e7039.txt")
 
 
 class FakeEmbedder:
@@ -147,3 +156,36 @@ def filler_papers(count: int = 45) -> list[dict]:
             }
         )
     return papers
+
+
+class Live:
+    """A real waitress server (as `recommender serve` builds it) on 127.0.0.1, served from a thread."""
+
+    def __init__(self, app, limits: ServerLimits | None = None) -> None:
+        self.server = make_server(app, host="127.0.0.1", port=0, threads=4, limits=limits)
+        self.port = self.server.effective_port
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            wasyncore.loop(timeout=0.1, use_poll=True, map=self.server._map, count=1)
+        self.server.task_dispatcher.shutdown()
+        wasyncore.close_all(self.server._map)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def connect(self, timeout: float = 5.0) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request("GET", path, headers={"Host": "localhost"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()

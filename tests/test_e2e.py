@@ -18,37 +18,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import write
+from helpers import ANOIKIS, CAF, write
 
-from recommender.cli import main
 from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.web import create_app
 
 pytestmark = pytest.mark.e2e
-ANOIKIS = ("000_4c2d97a96b289ffa.txt", "003_9350a2168f5ade3d.txt")
-CAF = ("001_9dd56cfd7f744d50.txt", "002_e9f508189b5e7039.txt")
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory, seeds_dir, real_factory):
-    """Seeds ingested and built through the CLI into a fresh index folder; returns the folder and id map."""
-    folder = tmp_path_factory.mktemp("e2e") / "indexes"
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(main, ["--index-dir", str(folder), *args], obj={"embedder_factory": real_factory})
-
-    sources = [str(seeds_dir / name) for name in sorted([*ANOIKIS, *CAF])]
-    result = run("ingest", *sources, "--json")
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    ids = {Path(paper["source"]).name: paper["id"] for paper in report["papers"]}
-    assert len(ids) == 4 and report["rejected"] == []
-    built = run("build", "--json")
-    assert built.exit_code == 0, built.output
-    return folder, ids, run
 
 
 def test_ingested_records_match_expected_fields(seeded, expected_seeds):
@@ -216,9 +192,17 @@ def test_production_server_serves_the_api(seeded):
             urllib.request.urlopen(f"{base}/papers/missing", timeout=10)
         assert missing.value.code == 404
         assert json.load(missing.value)["error"]["code"] == "not_found"
+        # The command line finds the running server of its index and lets it answer.
+        announced = list((folder / "default" / "servers").glob("*.json"))
+        assert [json.loads(path.read_text())["url"] for path in announced] == [base]
+        cli = [str(executable), "--verbose", "search", "cancer-associated fibroblasts", "-k", "1", "--json"]
+        answer = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120, check=True)
+        assert f"answered by the server at {base}" in answer.stderr
+        assert json.loads(answer.stdout)[0]["id"] in {ids[name] for name in CAF}
     finally:
         server.terminate()
         server.wait(timeout=10)
+    assert not list((folder / "default" / "servers").glob("*.json"))  # withdrawn when it stopped
 
 
 def test_kill_9_during_builds_leaves_a_loadable_index(seeded, real_factory, tmp_path):

@@ -3,13 +3,10 @@ Host headers (DNS rebinding) and made-up methods that would grow the metrics wit
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import select
-import socket
 import string
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,53 +14,19 @@ from pathlib import Path
 import pytest
 import waitress.buffers
 from click.testing import CliRunner
-from helpers import built_service, fake_factory
-from waitress import wasyncore
+from helpers import Live, built_service, fake_factory
 
 import recommender.web.server as server_module
 from recommender.cli import main
 from recommender.settings import Settings
 from recommender.web import create_app
 from recommender.web.guard import allowed_hosts, framing_problem, host_allowed
-from recommender.web.server import ServerLimits, make_server
+from recommender.web.server import ServerLimits
 
 
 @pytest.fixture()
 def app(index_dir: Path, tmp_path: Path):
     return create_app(service=built_service(index_dir, tmp_path))
-
-
-class Live:
-    """A real waitress server (as `recommender serve` builds it) on 127.0.0.1, served from a thread."""
-
-    def __init__(self, app, limits: ServerLimits | None = None) -> None:
-        self.server = make_server(app, host="127.0.0.1", port=0, threads=4, limits=limits)
-        self.port = self.server.effective_port
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            wasyncore.loop(timeout=0.1, use_poll=True, map=self.server._map, count=1)
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(self.server._map)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    def connect(self, timeout: float = 5.0) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-
-    def get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request("GET", path, headers={"Host": "localhost"})
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
 
 
 @pytest.fixture()

@@ -7,6 +7,7 @@ import pytest
 from helpers import jsonl, write
 from scipy import sparse
 
+from recommender.themes import labels
 from recommender.themes.labels import (
     MIN_COVERAGE,
     MIN_LIFT,
@@ -147,3 +148,41 @@ def test_related_papers_explain_themselves_with_names_in_consistent_case(make_se
     terms = service.related("a1", 1)[0].shared_terms
     assert "anoikis resistance" in terms and "SERPINE1" in terms  # the pair's own words, case made consistent
     assert not {"expressed", "queried", "Anoikis Resistance", "lung cancer", "cancer"} & set(terms)
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "cancer",
+        "tumor",
+        "expressed",
+        "advanced",
+        "follow",
+        "criteria",
+        "rates",
+        "can",
+        "may",
+        "all",
+        "resistance",
+        "anoikis",
+        "Tumor",
+        "the",
+        "quickly",
+        "zygotes",
+        "aachen",
+    ],
+)
+def test_parts_of_speech_are_lemminflects(word):
+    """The bisection lookup in the lexicon's lines gives what lemminflect itself gives (its lexicon and its
+    overrides; a modal counts as AUX), so reading the file directly changes no label."""
+    from lemminflect import getAllLemmas
+
+    expected = {"AUX" if tag == "MODAL" else tag for tag in getAllLemmas(word.lower())}
+    assert labels._parts_of_speech(word) == expected
+
+
+def test_the_lexicon_is_sorted_by_word():
+    """The lookup bisects the shipped lexicon: it relies on the lines being sorted by word."""
+    lines, _ = labels._lexicon()
+    words = [labels._lexicon_word(line) for line in lines]
+    assert len(words) > 50_000 and words == sorted(words)

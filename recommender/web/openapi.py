@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from .. import __version__
 from ..export import FORMATS as EXPORT_FORMATS
 from ..export import media_type
-from ..service import Hit
+from ..hit import Hit
 from .api import REPORT_TYPES
 from .schemas import (
     COLLECTION_NAME_LENGTH,

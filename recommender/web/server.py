@@ -42,6 +42,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -51,6 +52,7 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
+from .. import remote
 from ..settings import Settings
 from . import EXTENSION, SECURITY_HEADERS
 from .guard import framing_problem
@@ -252,8 +254,18 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def run_server(
     app: Flask, *, host: str, port: int, threads: int, shutdown_timeout: float, limits: ServerLimits | None = None
 ) -> None:
-    """Serve until SIGTERM/SIGINT, then stop in order (see the module docstring)."""
+    """Serve until SIGTERM/SIGINT, then stop in order (see the module docstring).
+
+    While serving, the server is announced in its index folder (:mod:`recommender.remote`), so command-line
+    queries of the same index on this machine are answered by it instead of loading the index themselves."""
     server = make_server(app, host=host, port=port, threads=threads, limits=limits)
+    service = app.extensions[EXTENSION]
+    port = getattr(server, "effective_port", port)
+    try:
+        announcement: Path | None = remote.announce(service.settings.index_path, remote.local_url(host, port))
+    except OSError as error:  # a read-only index folder: serve anyway, unannounced
+        log.warning("cannot announce the server in the index folder: %s", error)
+        announcement = None
     previous = signal.signal(signal.SIGTERM, _stop)
     adj = server.adj
     log.info(
@@ -271,6 +283,8 @@ def run_server(
     except KeyboardInterrupt:  # pragma: no cover - waitress normally handles it
         pass
     finally:
+        if announcement is not None:
+            remote.withdraw(announcement)
         signal.signal(signal.SIGTERM, previous)
     log.info("stopped accepting requests; finishing background jobs", extra={"timeout_s": shutdown_timeout})
     clean = app.extensions[EXTENSION].close(shutdown_timeout)

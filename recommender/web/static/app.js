@@ -415,15 +415,21 @@ function looksLikeReference(text) {
   return text.length <= MAX_REFERENCE && !/\s/.test(text);
 }
 
-/** A paper's record and related papers in the search view. */
-async function showPaperAndRelated(paper, seq, { focus }) {
+/** Whether the search box no longer holds `text`: the user is typing the next query, and moving the focus
+ * to this answer's heading would take their keystrokes (an Enter would go to the heading, not the form). */
+function typedSince(text) {
+  return text !== undefined && $("q").value.trim() !== text;
+}
+
+/** A paper's record and related papers in the search view (`asked`: the search box's text that opened it). */
+async function showPaperAndRelated(paper, seq, { focus, asked }) {
   const k = searchK();
   const fetchPage = async (offset, sort) => (await api(paperPath(paper.id, "/related") + relatedQuery(k, offset, sort))).data;
   const hits = await fetchPage(0, sortChoice());
   if (seq !== searchSeq) return;
   renderPaper($("paper"), paper, { marks, headingId: "paper-title" });
   showResults(hits, `Papers related to “${short(paper.title || paper.id)}”`, { fetchPage, k });
-  if (focus) $("paper-title").focus();
+  if (focus && !typedSince(asked)) $("paper-title").focus();
   announce(`${hits.length} papers related to “${short(paper.title || paper.id)}”.`);
 }
 
@@ -459,7 +465,7 @@ async function runQuery(raw, { focus = false } = {}) {
       try {
         const { data: paper } = await api(paperPath(text));
         if (seq !== searchSeq) return;
-        await showPaperAndRelated(paper, seq, { focus });
+        await showPaperAndRelated(paper, seq, { focus, asked: text });
         return;
       } catch (error) {
         if (!(error instanceof ApiError && (error.status === 404 || error.status === 400))) throw error;
@@ -471,7 +477,7 @@ async function runQuery(raw, { focus = false } = {}) {
     const hits = await fetchPage(0, sortChoice());
     if (seq !== searchSeq) return;
     $("paper").hidden = true;
-    showResults(hits, `Results for “${short(text)}”`, { focus, fetchPage });
+    showResults(hits, `Results for “${short(text)}”`, { focus: focus && !typedSince(text), fetchPage });
     announce(`${hits.length} results for “${short(text)}”.`);
   } catch (error) {
     if (seq === searchSeq) alertError(error);

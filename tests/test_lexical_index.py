@@ -1,0 +1,54 @@
+"""The BM25 index: what a query's scores and a term's statistics are, before and after a save and load."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import bm25s
+import numpy as np
+import pytest
+
+from recommender.lexical_index import LexicalIndex
+
+DOCUMENTS = [
+    ["anoikis", "resistance", "anoikis", "il-6"],
+    [],  # an empty document: bm25s gets a placeholder, no term of it is counted
+    ["stat3", "il-6", "fibroblast", "fibroblast"],
+    ["anoikis", "detachment", "stat3"],
+    ["glycolysis"],
+]
+
+
+@pytest.fixture(params=["built", "loaded"])
+def index(request, tmp_path):
+    built = LexicalIndex.build(DOCUMENTS)
+    if request.param == "built":
+        return built
+    built.save(tmp_path / "lexical")
+    return LexicalIndex.load(tmp_path / "lexical", n_docs=len(DOCUMENTS))
+
+
+def test_document_frequencies_count_the_documents_holding_a_term(index):
+    counts = Counter(token for tokens in DOCUMENTS for token in set(tokens))
+    for token, count in counts.items():
+        assert index.document_frequency(token) == count
+    assert index.document_frequency("") == 0  # the empty document's placeholder is no term
+    assert index.document_frequency("unknown") == 0
+    assert index.idf("anoikis") < index.idf("glycolysis") < index.idf("unknown")
+
+
+def test_scores_are_bm25s_scores(index):
+    model = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+    model.index([tokens or [""] for tokens in DOCUMENTS], show_progress=False)
+    for query in (["anoikis"], ["il-6", "stat3"], ["anoikis", "anoikis"], ["unknown", "glycolysis"]):
+        expected = model.get_scores(query)
+        np.testing.assert_allclose(index.scores(query), expected, rtol=1e-6)
+
+
+def test_holders_and_upper_bound(index):
+    rows = np.arange(len(DOCUMENTS))
+    assert index.holders("stat3", rows).tolist() == [False, False, True, True, False]
+    assert index.contains("anoikis", 0) and not index.contains("anoikis", 2)
+    assert not index.holders("unknown", rows).any()
+    assert index.scores(["anoikis", "il-6"]).max() <= index.upper_bound(["anoikis", "il-6"])
+    assert index.upper_bound(["unknown"]) == 0.0
