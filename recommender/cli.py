@@ -669,9 +669,13 @@ def versions(ctx: click.Context, index: str | None, model: str | None, as_json: 
             click.echo(f"{mark} {entry['id']}  UNUSABLE: {entry['problem']}")
             continue
         recall = f", recall@10 {entry['recall_at_10']:.3f}" if entry.get("recall_at_10") is not None else ""
+        delta = entry.get("delta") or {}
+        stacked = (
+            f"  (+{delta.get('papers', 0)} -{delta.get('hidden', 0)} on {entry['base']})" if entry.get("base") else ""
+        )
         click.echo(
             f"{mark} {entry['id']}  {entry['built_at']}  {entry['count']} papers  {entry['model']}  "
-            f"{entry['index_type']}{recall}"
+            f"{entry['index_type']}{recall}{stacked}"
         )
 
 

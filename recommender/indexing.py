@@ -8,17 +8,19 @@ atomically, or a temporary folder) is the caller's business.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .embedding import Embedder
 from .embedding_cache import EmbeddingCache, encode_cached
-from .manifest import Manifest
+from .manifest import Manifest, adjusted_corpus_hash
 from .model_profiles import ModelConfig
 from .paper import Paper
 from .progress import SILENT, Progress
-from .snapshot import BuildInputs, write_snapshot
+from .snapshot import BuildInputs, Snapshot, write_delta, write_snapshot
 from .terms_cache import TermsCache
 from .tokenizer import index_terms
 
@@ -79,3 +81,79 @@ def _terms(papers: Sequence[Paper], cache: TermsCache | None, progress: Progress
         terms = cache.terms(texts, index_terms, on_computed=step.advance)
         step.advance(len(papers) - step.done)
         return terms
+
+
+#: A delta version holds at most this share of its base's papers, and never more than DELTA_MAX (each new
+#: delta version rewrites the whole delta): past it, the next update is a full build (the merge).
+DELTA_SHARE = 0.05
+DELTA_MIN = 1_000
+DELTA_MAX = 20_000
+
+
+def delta_limit(base_size: int) -> int:
+    """Papers a delta on a base of ``base_size`` papers may hold before the merge."""
+    return int(min(DELTA_MAX, max(DELTA_MIN, DELTA_SHARE * base_size)))
+
+
+def index_delta(
+    folder: Path,
+    current: Snapshot,
+    added: Sequence[Paper],
+    removed: Collection[str],
+    config: ModelConfig,
+    load_embedder: Callable[[], Embedder],
+    *,
+    build_id: str,
+    cache: EmbeddingCache | None = None,
+    terms_cache: TermsCache | None = None,
+    encoder: Callable[[], dict[str, Any]] | None = None,
+    progress: Progress = SILENT,
+) -> Manifest:
+    """Write a delta version into ``folder``: ``current`` (a full version, or a delta on one) with the papers
+    ``removed`` (ids) taken out and ``added`` put in (a paper already indexed with another text is replaced).
+
+    Only the added papers are embedded, tokenized and given key terms (scored with ``current``'s statistics);
+    the delta's other papers keep theirs. The work and the files are proportional to the delta, not to the
+    base, which is not touched."""
+    base = current.base or current
+    added_ids = {paper.id for paper in added}
+    if len(added_ids) != len(added):
+        raise ValueError("added papers must have distinct ids")
+    changing = added_ids | set(removed)
+    start = current.delta_start
+    kept = [row for row in range(start, current.size) if current.papers[row].id not in changing]
+    width = base.manifest.dimension
+    new_vectors, embedded = np.zeros((0, width), dtype=np.float32), 0
+    if added:
+        texts = [config.document_text(paper.title, paper.abstract) for paper in added]
+        encoded = encode_cached(texts, cache, load_embedder, progress=progress)
+        new_vectors, embedded = np.asarray(encoded.vectors, dtype=np.float32).reshape(-1, width), encoded.embedded
+    terms = _terms(added, terms_cache, progress)
+    papers = [*(current.papers[row] for row in kept), *added]
+    kept_vectors = np.asarray(current.embeddings[np.asarray(kept, dtype=np.int64)], dtype=np.float32)
+    vectors = np.concatenate([kept_vectors.reshape(-1, width), new_vectors])
+    all_terms = [*(current.delta_terms[row - start] for row in kept), *terms]
+    key_terms = [*(current.key_terms[row] for row in kept), *(current.lexical.key_terms(tokens) for tokens in terms)]
+    hidden = sorted(set(current.hidden) | {paper_id for paper_id in changing if paper_id in base.row_of})
+    was = [
+        (paper_id, current.papers[current.row_of[paper_id]].text_hash())
+        for paper_id in changing
+        if paper_id in current.row_of
+    ]
+    corpus = adjusted_corpus_hash(current.manifest.corpus_hash, was, [(paper.id, paper.text_hash()) for paper in added])
+    if corpus is None:
+        raise ValueError("the current version predates delta versions")
+    return write_delta(
+        folder,
+        base.manifest,
+        build_id=build_id,
+        papers=papers,
+        embeddings=vectors,
+        terms=all_terms,
+        key_terms=key_terms,
+        hidden=hidden,
+        count=base.size - len(hidden) + len(papers),
+        corpus=corpus,
+        embedded=embedded,
+        encoder=encoder() if encoder is not None else dict(base.manifest.encoder),
+    )

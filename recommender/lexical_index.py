@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 #: The files of a built index, as bm25s names them (``bm25s.BM25.save``).
 _ARRAYS = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
 _VOCAB = "vocab.index.json"
+#: BM25 parameters (bm25s's defaults, Lucene's too).
+K1 = 1.2
+B = 0.75
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
 
@@ -56,7 +59,7 @@ class LexicalIndex:
         self._model = model  # the bm25s model of a build (saved with the index); None once loaded
 
     @classmethod
-    def build(cls, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+    def build(cls, documents: Sequence[Sequence[str]], *, k1: float = K1, b: float = B) -> LexicalIndex:
         import bm25s
 
         # bm25s needs at least one token per document; "" is its own placeholder for an empty document.
@@ -171,6 +174,13 @@ class LexicalIndex:
         pool = frequent if len(frequent) >= 5 else counts
         ranked = sorted(pool, key=lambda token: (-pool[token] * self.idf(token), token))[:max_terms]
         return [token for token in ranked for _ in range(min(pool[token], max_repeat))]
+
+    @staticmethod
+    def parameters(documents: Sequence[Sequence[str]]) -> dict[str, float]:
+        """What scoring more documents against this corpus needs: k1, b and the average length (bm25s counts an
+        empty document as one placeholder token)."""
+        lengths = [max(len(tokens), 1) for tokens in documents]
+        return {"avgdl": round(sum(lengths) / len(lengths), 6) if lengths else 1.0, "k1": K1, "b": B}
 
     def save(self, folder: Path) -> None:
         """bm25s's own files (its model, when built here). Document frequencies are the columns' lengths;

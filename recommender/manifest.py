@@ -59,6 +59,12 @@ class Manifest(BaseModel):
     encoder: dict[str, Any] = {}
     #: Share of words that are symbols with a digit (recommender.symbols), measured at build time.
     symbol_share: float | None = None
+    #: BM25 parameters and the corpus's average document length (what scores of added papers need).
+    bm25: dict[str, float] = {}
+    #: A delta version (recommender.segments): the base version it stacks on, and its own papers and
+    #: the base papers it hides. None for a full version.
+    base: str | None = None
+    delta: dict[str, int] = {}
     files: dict[str, FileEntry]
 
     def write(self, folder: Path) -> None:
@@ -135,12 +141,44 @@ def file_entries(folder: Path, names: Iterable[str]) -> dict[str, FileEntry]:
     return {name: FileEntry(bytes=(folder / name).stat().st_size, sha256=file_sha256(folder / name)) for name in names}
 
 
+#: Prefix of corpus hashes that are sums (older manifests hold a SHA-256 of the sorted pairs).
+SUM_HASH = "sum256:"
+_MODULUS = 1 << 256
+
+
+def _pair_value(paper_id: str, text_hash: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{paper_id}\t{text_hash}".encode()).digest(), "big")
+
+
 def corpus_hash(pairs: Iterable[tuple[str, str]]) -> str:
-    """Order-independent hash of ``(paper id, text hash)`` pairs: equal iff the indexed texts are equal."""
+    """Order-independent hash of ``(paper id, text hash)`` pairs: equal iff the indexed texts are equal.
+
+    A sum of the pairs' SHA-256 values modulo 2^256, so a delta version's hash is its base's with the hidden
+    pairs taken away and the added ones put in (:func:`adjusted_corpus_hash`), without reading the corpus."""
+    total = sum(_pair_value(paper_id, text_hash) for paper_id, text_hash in pairs) % _MODULUS
+    return f"{SUM_HASH}{total:064x}"
+
+
+def adjusted_corpus_hash(
+    recorded: str, removed: Iterable[tuple[str, str]], added: Iterable[tuple[str, str]]
+) -> str | None:
+    """The hash of a corpus after removing and adding pairs; None if ``recorded`` is an old-style hash."""
+    if not recorded.startswith(SUM_HASH):
+        return None
+    total = int(recorded[len(SUM_HASH) :], 16)
+    total -= sum(_pair_value(paper_id, text_hash) for paper_id, text_hash in removed)
+    total += sum(_pair_value(paper_id, text_hash) for paper_id, text_hash in added)
+    return f"{SUM_HASH}{total % _MODULUS:064x}"
+
+
+def same_corpus(recorded: str, pairs: Iterable[tuple[str, str]]) -> bool:
+    """Whether ``pairs`` are the corpus a manifest's ``recorded`` hash describes (either hash style)."""
+    if recorded.startswith(SUM_HASH):
+        return recorded == corpus_hash(pairs)
     digest = hashlib.sha256()
     for paper_id, text_hash in sorted(pairs):
         digest.update(f"{paper_id}\t{text_hash}\n".encode())
-    return digest.hexdigest()
+    return recorded == digest.hexdigest()
 
 
 def previous_model_config(folder: Path | None) -> ModelConfig | None:

@@ -43,9 +43,9 @@ from .errors import (
     failure_reason,
 )
 from .hit import Hit
-from .indexing import index_papers
+from .indexing import delta_limit, index_delta, index_papers
 from .jobs import Job, JobRunner
-from .manifest import Manifest, corpus_hash, previous_model_config
+from .manifest import Manifest, previous_model_config, same_corpus
 from .model_profiles import ModelConfig, model_config
 from .paper import Paper, check_reference
 from .progress import Progress
@@ -117,6 +117,10 @@ class IngestReport:
     rejected_count: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
+    def ids(self) -> list[str]:
+        """The ids of the papers stored (added, updated or unchanged), for the index update that follows."""
+        return [paper["id"] for paper in self.papers]
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -157,6 +161,8 @@ class Recommender:
         #: version switches never need it, and a theme request that finds it taken is answered ``busy``.
         self._themes_lock = threading.RLock()
         self.jobs = JobRunner()
+        #: Changes stored but not yet indexed, for the next update job (see :meth:`start_update`).
+        self._pending = PendingChanges()
         self._upload_limits = upload_limits
         self._upload_parser: UploadParser | None = None
 
@@ -293,6 +299,8 @@ class Recommender:
 
     def _build(self, *, full: bool, embeddings: Path | None, progress: Progress) -> Manifest:
         with exclusive_lock(self.settings.index_path):
+            with self._lock:  # a full build indexes what the store holds now: every pending change included
+                self._pending = PendingChanges()
             papers = list(self.store.papers())
             if not papers:
                 raise IndexNotBuiltError(
@@ -321,6 +329,71 @@ class Recommender:
             self.versions.prune(keep=self.settings.keep_versions)
         return manifest
 
+    def _publish_delta(self, progress: Progress) -> Manifest | None:
+        """Publish the pending changes as a delta version; None when a full build must do it instead (no
+        ids given, no current version, another model, a version from before deltas, or the merge is due).
+        A failure puts the changes back for the full build that follows."""
+        with self._lock:
+            pending, self._pending = self._pending, PendingChanges()
+        if pending.full or not (pending.added or pending.removed):
+            return None
+        try:
+            with exclusive_lock(self.settings.index_path):
+                return self._write_delta(pending, progress)
+        except Exception:
+            log.exception("adding papers as a delta version failed; building the whole index instead")
+            return None
+
+    def _write_delta(self, pending: PendingChanges, progress: Progress) -> Manifest | None:
+        current = self.serving.current(required=False)
+        if current is None or current.manifest.build_id != self.versions.current_id():
+            return None
+        base = current.base or current
+        config = self._build_config()
+        if not base.manifest.bm25 or config.name != base.manifest.model:
+            return None
+        if config.settings() != base.manifest.embedding_config().settings():
+            return None
+        added, removed = self._changes(current, pending)
+        if not added and not removed:
+            return current.manifest
+        changing = {paper.id for paper in added} | removed
+        in_delta = sum(1 for paper_id in changing if current.row_of.get(paper_id, -1) >= current.delta_start)
+        if current.size - current.delta_start - in_delta + len(added) > delta_limit(base.size):
+            return None  # the merge: a full build folds the delta into a new base
+        build_id = new_build_id()
+        with self.versions.staging(build_id) as folder:
+            manifest = index_delta(
+                folder,
+                current,
+                added,
+                removed,
+                config,
+                lambda: self._embedder(config),
+                build_id=build_id,
+                cache=self._cache(config),
+                terms_cache=TermsCache(self.settings.cache_path),
+                progress=progress,
+            )
+        self.versions.publish(build_id)
+        self.versions.prune(keep=self.settings.keep_versions)
+        return manifest
+
+    def _changes(self, current: Snapshot, pending: PendingChanges) -> tuple[list[Paper], set[str]]:
+        """The stored papers that ``current`` lacks or holds in another form, and the ids it must drop (removed,
+        or added and deleted since)."""
+        stored = self.store.resolve_many(sorted(pending.added))
+        added = []
+        for paper_id, paper in stored.items():
+            if paper is None or paper.id != paper_id:
+                continue
+            row = current.row_of.get(paper.id)
+            if row is None or paper != current.papers[row]:
+                added.append(paper)
+        gone = pending.removed | {paper_id for paper_id, paper in stored.items() if paper is None}
+        kept = {paper.id for paper in added}
+        return added, {paper_id for paper_id in gone if paper_id in current.row_of and paper_id not in kept}
+
     def embed_with_ray(
         self,
         inputs: Sequence[str | Path],
@@ -348,22 +421,31 @@ class Recommender:
 
     def start_rebuild(self, *, full: bool = False) -> Job:
         """Rebuild in the background; queries keep using the current version until the new one is loaded."""
+        with self._lock:
+            self._pending.full = True
         work = lambda progress: self._build_and_load(progress, full=full)  # noqa: E731
         return self.jobs.submit("rebuild", work, merge_key=_build_key(full))
 
-    def start_update(self, kind: str) -> Job:
+    def start_update(self, kind: str, *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> Job:
         """Bring the index up to date with the store in the background (after papers were added or deleted).
 
-        An update and a plain rebuild are the same work (index what the store holds when the job starts), so a
-        queued one of either absorbs this request (see :mod:`recommender.jobs`).
+        Given the ids ``added`` (stored or re-stored) and ``removed``, the update is a delta version
+        (:mod:`recommender.segments`): only those papers are embedded and written, in a time proportional to
+        them, until the delta reaches its merge threshold; then, or without ids, it is a full build. An
+        update and a plain rebuild share one queue slot (see :mod:`recommender.jobs`): a queued one absorbs
+        this request, and the changes it must cover are collected here until a job takes them.
         """
+        with self._lock:
+            self._pending.note(added, removed)
         return self.jobs.submit(kind, lambda progress: self._build_and_load(progress), merge_key=_build_key(False))
 
     def _build_and_load(self, progress: Progress, *, full: bool = False) -> dict[str, Any]:
         """Build, then load the new version in this (background) thread so no request waits for the load."""
         self.serving.building.set()
         try:
-            manifest = self.build(full=full, progress=progress)
+            manifest = None if full else self._publish_delta(progress)
+            if manifest is None:
+                manifest = self.build(full=full, progress=progress)
         finally:
             self.serving.building.clear()
         with progress.step("load", total=1) as step:
@@ -421,7 +503,7 @@ class Recommender:
                 to = older[-1]
             if to not in kept:
                 raise NotFoundError(f"no version {to!r}; see `recommender versions`")
-            snapshot = Snapshot.load(self.versions.path(to))
+            snapshot = self.serving.load_version(to)
             snapshot.manifest.check_files(self.versions.path(to), checksums=True)
             self.versions.publish(to)
             self.serving.switch_to(snapshot)
@@ -863,7 +945,7 @@ class Recommender:
             indexed = Manifest.read(current).corpus_hash
         except (IndexCorruptError, IndexMismatchError):
             return True
-        return indexed != corpus_hash(self.store.text_hashes())
+        return not same_corpus(indexed, self.store.text_hashes())
 
     def catch_up(self) -> Job | None:
         """Start a background update if the store is ahead of the index (see :meth:`pending_changes`)."""
@@ -898,6 +980,8 @@ class Recommender:
                     recall_at_10=manifest.recall_at_10,
                     encoder=manifest.encoder,
                 )
+                if manifest.base is not None:  # a delta version: papers added since the last full build
+                    info["delta"] = {"base": manifest.base, **manifest.delta}
         except (IndexCorruptError, IndexMismatchError) as error:
             problems.append(error.message)
         serving = self.serving.loaded
@@ -1157,6 +1241,22 @@ def _nothing_message(report: IngestReport) -> str:
     )
     more = f" (and {report.rejected_count - 5:,} more)" if report.rejected_count > 5 else ""
     return f"no usable paper was read: {reasons or 'no input files'}{more}"
+
+
+@dataclass
+class PendingChanges:
+    """Paper ids stored or removed since the last update job took them; ``full`` when only a full build will do."""
+
+    added: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    full: bool = False
+
+    def note(self, added: Iterable[str], removed: Iterable[str]) -> None:
+        added, removed = set(added), set(removed)
+        if not added and not removed:
+            self.full = True  # a change without ids: only a full build knows what it covers
+        self.added = (self.added - removed) | added
+        self.removed = (self.removed - added) | removed
 
 
 def _build_key(full: bool) -> str:

@@ -85,6 +85,20 @@ class Serving:
             self._snapshot = snapshot
             self.problem = None
 
+    def load_version(self, build_id: str) -> Snapshot:
+        """Load a kept version (a delta version on the loaded base reuses it: only the delta is read)."""
+        return Snapshot.load(self.versions.path(build_id), base_of=self._base_of)
+
+    def _base_of(self, build_id: str) -> Snapshot:
+        """The full version ``build_id``: the one loaded (or under the loaded delta) if it is that one."""
+        loaded = self._snapshot
+        for candidate in (loaded, loaded.base if loaded is not None else None):
+            if candidate is not None and candidate.base is None and candidate.manifest.build_id == build_id:
+                return candidate
+        if not self.versions.path(build_id).is_dir():
+            raise IndexCorruptError(f"version {build_id}, which a delta version adds to, is missing")
+        return Snapshot.load(self.versions.path(build_id))
+
     def _load(self, build_id: str) -> Snapshot:
         """Load the version ``CURRENT`` names; if it is unusable, keep serving the one already loaded."""
         with self._lock:
@@ -94,7 +108,7 @@ class Serving:
             folder = self.versions.current_path()
             if folder is None:
                 raise self._missing()
-            snapshot = Snapshot.load(folder)
+            snapshot = Snapshot.load(folder, base_of=self._base_of)
             set_threads(self._search_threads)
             self._check(snapshot)
         except (IndexCorruptError, IndexMismatchError) as error:
@@ -125,7 +139,7 @@ class Serving:
             if build_id == broken:
                 continue
             try:
-                snapshot = Snapshot.load(self.versions.path(build_id))
+                snapshot = self.load_version(build_id)
                 self._check(snapshot)
             except (IndexCorruptError, IndexMismatchError):
                 continue

@@ -8,6 +8,7 @@ new one and the service switches to it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -34,6 +35,9 @@ EMBEDDINGS = "embeddings.npy"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
 KEY_TERMS = "key_terms.jsonl"
+#: Files of a delta version only (recommender.segments): its papers' BM25 terms, and the base ids it hides.
+TERMS = "terms.jsonl"
+HIDDEN = "hidden.json"
 
 
 @dataclass
@@ -47,9 +51,19 @@ class Snapshot:
     lexical: LexicalIndex
     key_terms: list[list[str]]
     row_of: dict[str, int] = field(default_factory=dict)
+    #: A delta version's base (loaded once, shared by the deltas stacked on it), its rows' BM25 terms and
+    #: the base papers it hides; None, empty and empty for a full version.
+    base: Snapshot | None = None
+    delta_terms: list[list[str]] = field(default_factory=list)
+    hidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.row_of = {paper.id: row for row, paper in enumerate(self.papers)}
+
+    @property
+    def delta_start(self) -> int:
+        """The first row of the delta's papers (the size, for a full version)."""
+        return self.size - len(self.delta_terms)
 
     @property
     def size(self) -> int:
@@ -81,8 +95,10 @@ class Snapshot:
         return float(cosines.mean()), max(float(cosines.std()), 1e-6)
 
     @classmethod
-    def load(cls, folder: Path) -> Snapshot:
-        """Load and cross-check a version folder; any inconsistency is an :class:`IndexCorruptError`."""
+    def load(cls, folder: Path, *, base_of: Callable[[str], Snapshot] | None = None) -> Snapshot:
+        """Load and cross-check a version folder; any inconsistency is an :class:`IndexCorruptError`.
+
+        A delta version needs its base: ``base_of(build_id)`` gives it (loaded, or reused by the caller)."""
         manifest = Manifest.read(folder)
         if manifest.tokenizer != TOKENIZER_VERSION:
             raise IndexMismatchError(
@@ -90,6 +106,10 @@ class Snapshot:
                 f"{TOKENIZER_VERSION!r}; rebuild the index with `recommender build`"
             )
         manifest.check_files(folder)
+        if manifest.base is not None:
+            if base_of is None:
+                raise IndexCorruptError(f"version {folder.name} adds to version {manifest.base}, which was not given")
+            return _load_delta(folder, manifest, base_of(manifest.base))
         papers = _read_papers(folder / PAPERS)
         try:
             embeddings = np.load(folder / EMBEDDINGS, mmap_mode="r")
@@ -194,10 +214,54 @@ def write_snapshot(
         reused=inputs.reused,
         tokenizer=TOKENIZER_VERSION,
         symbol_share=corpus_symbol_share(papers),
+        bm25=LexicalIndex.parameters(terms),
         files=file_entries(folder, names),
     )
     manifest.write(folder)
     return manifest
+
+
+def _load_delta(folder: Path, manifest: Manifest, base: Snapshot) -> Snapshot:
+    """A delta version stacked on its loaded ``base``: the base's live rows, then the delta's."""
+    from .segments import Bm25Parameters, DeltaLexical, StackedLexical, StackedRows, StackedVectors, stacked_list
+
+    if base.base is not None or base.manifest.build_id != manifest.base:
+        raise IndexCorruptError(f"version {folder.name} must stack on full version {manifest.base}")
+    if not base.manifest.bm25:
+        raise IndexMismatchError(f"version {manifest.base} predates added papers; rebuild the index")
+    papers = _read_papers(folder / PAPERS)
+    terms = _read_jsonl(folder / TERMS)
+    key_terms = _read_jsonl(folder / KEY_TERMS)
+    try:
+        embeddings = np.load(folder / EMBEDDINGS)
+        hidden = json.loads((folder / HIDDEN).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(f"cannot read version {folder.name}: {error}") from None
+    if not isinstance(hidden, list) or not all(isinstance(item, str) for item in hidden):
+        raise IndexCorruptError(f"{HIDDEN} of version {folder.name} is not a list of paper ids")
+    if not len(papers) == len(terms) == len(key_terms) == len(embeddings):
+        raise IndexCorruptError(f"version {folder.name} is inconsistent: its parts differ in length")
+    if embeddings.ndim != 2 or embeddings.shape[1] != base.manifest.dimension:
+        raise IndexCorruptError(f"version {folder.name} has vectors of the wrong dimension")
+    hidden_rows = [base.row_of[paper_id] for paper_id in hidden if paper_id in base.row_of]
+    live = np.setdiff1d(np.arange(base.size, dtype=np.int64), np.asarray(hidden_rows, dtype=np.int64))
+    params = Bm25Parameters(**base.manifest.bm25)
+    snapshot = Snapshot(
+        manifest,
+        stacked_list(base.papers, live, papers),
+        StackedRows(base.embeddings, live, embeddings),  # type: ignore[arg-type]
+        StackedVectors(base.vectors, live, embeddings),  # type: ignore[arg-type]
+        StackedLexical(base.lexical, live, DeltaLexical(terms), params),
+        stacked_list(base.key_terms, live, key_terms),
+        base=base,
+        delta_terms=terms,
+        hidden=frozenset(hidden),
+    )
+    if snapshot.size != manifest.count:
+        raise IndexCorruptError(
+            f"version {folder.name} is inconsistent: manifest count {manifest.count}, {snapshot.size}"
+        )
+    return snapshot
 
 
 def corpus_symbol_share(papers: list[Paper]) -> float:
@@ -205,6 +269,52 @@ def corpus_symbol_share(papers: list[Paper]) -> float:
     50,000 words, enough for a stable share, and the sample keeps the measure fast at any corpus size)."""
     step = max(1, len(papers) // SHARE_SAMPLE)
     return round(measure_symbol_share([paper.text for paper in papers[::step]]), 6)
+
+
+def write_delta(
+    folder: Path,
+    base: Manifest,
+    *,
+    build_id: str,
+    papers: list[Paper],
+    embeddings: np.ndarray,
+    terms: list[list[str]],
+    key_terms: list[list[str]],
+    hidden: list[str],
+    count: int,
+    corpus: str,
+    embedded: int | None,
+    encoder: dict[str, Any],
+) -> Manifest:
+    """Write a delta version (recommender.segments) into ``folder``, its manifest last: the delta's papers,
+    vectors, BM25 terms and key terms, the base ids it hides, and the base's model facts."""
+    if not len(papers) == len(embeddings) == len(terms) == len(key_terms):
+        raise ValueError("papers, embeddings, terms and key terms must be row-aligned")
+    with (folder / PAPERS).open("w", encoding="utf-8") as handle:
+        for paper in papers:
+            handle.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
+    np.save(folder / EMBEDDINGS, np.ascontiguousarray(embeddings, dtype=np.float32).reshape(-1, base.dimension))
+    for name, rows in ((TERMS, terms), (KEY_TERMS, key_terms)):
+        with (folder / name).open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (folder / HIDDEN).write_text(json.dumps(hidden, ensure_ascii=False), encoding="utf-8")
+    manifest = base.model_copy(
+        update={
+            "build_id": build_id,
+            "count": count,
+            "corpus_hash": corpus,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "embedded": embedded,
+            "reused": count - (embedded or 0),  # vectors this version did not compute
+            "encoder": encoder,
+            "base": base.build_id,
+            "delta": {"papers": len(papers), "hidden": len(hidden)},
+            "files": file_entries(folder, [PAPERS, EMBEDDINGS, TERMS, KEY_TERMS, HIDDEN]),
+        }
+    )
+    manifest.write(folder)
+    return manifest
 
 
 def _read_papers(path: Path) -> list[Paper]:

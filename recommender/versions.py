@@ -16,6 +16,7 @@ The previous version is kept so a rollback is possible.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import uuid
@@ -109,6 +110,15 @@ class VersionStore:
         os.rename(staging, self.path(build_id))
         _fsync_dir(self.versions)
 
+    def base_of(self, build_id: str) -> str | None:
+        """The full version a delta version adds to (None for a full version, or an unreadable manifest)."""
+        try:
+            data = json.loads((self.path(build_id) / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        base = data.get("base") if isinstance(data, dict) else None
+        return base if isinstance(base, str) else None
+
     def publish(self, build_id: str) -> None:
         """Make ``build_id`` current in one atomic step."""
         if not self.path(build_id).is_dir():
@@ -116,11 +126,15 @@ class VersionStore:
         atomic_write_text(self.root / CURRENT, build_id + "\n")
 
     def prune(self, keep: int = 2) -> list[str]:
-        """Delete old versions (never the current one) and abandoned staging folders."""
+        """Delete old versions (never the current one, nor the base a kept delta version adds to) and
+        abandoned staging folders."""
         current = self.current_id()
+        names = self.list()
+        kept = set(names[-keep:] if keep else []) | ({current} if current else set())
+        needed = kept | {base for name in kept if (base := self.base_of(name)) is not None}
         removed = []
-        for name in self.list()[:-keep] if keep else self.list():
-            if name != current:
+        for name in names:
+            if name not in needed:
                 shutil.rmtree(self.path(name), ignore_errors=True)
                 removed.append(name)
         if self.versions.is_dir():

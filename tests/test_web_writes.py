@@ -101,6 +101,8 @@ def test_add_papers_updates_the_index_without_a_full_rebuild(client):
     body = response.get_json()
     assert body["ingest"]["added"] == 1 and body["job"]["state"] == SUCCEEDED
     assert body["job"]["result"]["embedded"] == 1 and body["job"]["result"]["reused"] == len(CORPUS)
+    assert body["job"]["result"]["delta"] == {"papers": 1, "hidden": 0}  # a delta version: the base is kept
+    assert client.get("/health").get_json()["delta"]["papers"] == 1
     related = client.get("/papers/n1/related?k=3").get_json()
     assert related[0]["id"].startswith("a")
 

@@ -301,7 +301,7 @@ def add_papers():
     """Store papers (JSON records, fields as in JSONL ingest) and update the index with them."""
     body = validate(AddPapersBody, json_body())
     report = service().ingest_records(body.papers)
-    job = service().start_update("add-papers")
+    job = service().start_update("add-papers", added=report.ids())
     return job_response(job, {"ingest": report.to_dict()}, body.wait, PAPERS_STORED)
 
 
@@ -318,7 +318,7 @@ def upload_papers():
         report = service().ingest_upload("pasted text", params.text.encode("utf-8"))
     else:
         raise InvalidInputError("send a file (multipart field 'file') or pasted text (form field 'text')")
-    job = service().start_update("upload")
+    job = service().start_update("upload", added=report.ids())
     return job_response(job, {"ingest": report.to_dict()}, params.wait, PAPERS_STORED)
 
 
@@ -327,7 +327,7 @@ def upload_papers():
 def delete_paper(paper_id: str):
     params = validate(WaitQuery, query_args())
     paper = service().delete(paper_id)
-    job = service().start_update("delete-paper")
+    job = service().start_update("delete-paper", removed=[paper.id])
     stored = "the paper was deleted from the store (the next build drops it from the index)"
     return job_response(job, {"deleted": paper.id}, params.wait, stored)
 

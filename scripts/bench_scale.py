@@ -1,0 +1,158 @@
+"""N papers end to end on this machine: ingest, build, disk, start-up, queries, additions (issue 19).
+
+The corpus is real abstracts (SciFact, Ohsumed-23, PubMedQA from ../shared/data) topped up with new abstracts
+joined from two real ones (see bench_rebuild.py), so BM25 sees real vocabulary at any N. Vectors come from a
+hashed bag-of-words encoder (384-d, deterministic, microseconds per paper) instead of the model, so nobody
+waits days for encoding: everything after ``encode()`` is what is measured, and the model's own cost is
+measured by bench_encoding.py. Steps, in one process, on a fresh index folder:
+
+1. ingest N papers (one SQLite transaction) and build (tokenize, BM25, FAISS, files, checksums);
+2. open the index as a new service and time the first ``ready()`` (what `/ready` waits for);
+3. related(id) and search(text) p50/p99 over ``--queries`` queries (single client);
+4. an addition of 10 papers, stored and searchable (ingest + delta version + load), and 100 additions of one
+   paper in a row, with search p50 before and after them;
+5. peak RSS of the process and the index folder's size, beside the raw float32 vectors' size.
+
+Themes, the map payload, 20 concurrent clients and the 1M run are not measured by this version (see README).
+
+    .venv/bin/python scripts/bench_scale.py [--n 100000] [--queries 200] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from bench_rebuild import joined, real_records, write_jsonl
+
+from recommender.model_profiles import ModelConfig
+from recommender.service import Recommender
+from recommender.settings import Settings
+
+DIMENSION = 384
+_WORD = re.compile(r"\w+")
+
+
+class HashedEmbedder:
+    """Hashed bag-of-words unit vectors: papers sharing words are close; no model, no weights."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        self.model_id = config.name
+        self.dimension = DIMENSION
+        self.max_seq_length = None
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(DIMENSION, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+            vector[int.from_bytes(digest[:2], "little") % DIMENSION] += 1.0 if digest[2] % 2 else -1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return np.array([self._vector(text) for text in texts], dtype=np.float32).reshape(len(texts), DIMENSION)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_documents(texts)
+
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        return [False] * len(texts)
+
+
+def factory(config: ModelConfig, settings: Settings) -> HashedEmbedder:
+    return HashedEmbedder(config)
+
+
+def percentiles(times: list[float]) -> str:
+    ms = sorted(1000 * t for t in times)
+    return f"p50 {statistics.median(ms):7.1f} ms   p99 {ms[min(len(ms) - 1, int(0.99 * len(ms)))]:7.1f} ms"
+
+
+def timed(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def add(service: Recommender, papers: list[dict]) -> float:
+    """Store papers and wait until a search can find them; seconds."""
+    start = time.perf_counter()
+    report = service.ingest_records(papers)
+    job = service.start_update("bench", added=report.ids())
+    if not job.wait(600) or job.state != "succeeded":
+        sys.exit(f"the update failed: {job.to_dict()}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000, help="papers in the index")
+    parser.add_argument("--queries", type=int, default=200, help="queries per latency figure")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    rng = np.random.default_rng(args.seed)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    real = real_records()
+    corpus = real[: args.n] + joined(real, max(0, args.n - len(real)), rng, "joined")
+    source = write_jsonl(workdir / "corpus.jsonl", corpus)
+    settings = Settings(index_dir=workdir / "indexes", show_progress=False)
+    rows: list[tuple[str, str]] = []
+
+    service = Recommender(settings, embedder_factory=factory)
+    rows.append(("ingest", f"{timed(lambda: service.ingest([source])):8.1f} s"))
+    rows.append(("build (hashed vectors)", f"{timed(lambda: service.build()):8.1f} s"))
+    rows.append(("peak RSS after build", f"{peak_rss_mb():8.0f} MB"))
+
+    fresh = Recommender(settings, embedder_factory=factory)
+    rows.append(("open + first ready()", f"{timed(fresh.ready):8.2f} s"))
+    ids = [corpus[int(i)]["id"] for i in rng.integers(0, len(corpus), args.queries)]
+    texts = [" ".join(corpus[int(i)]["abstract"].split()[:12]) for i in rng.integers(0, len(corpus), args.queries)]
+    rows.append(("related(id), k=10", percentiles([timed(lambda i=i: fresh.related(i, 10)) for i in ids])))
+    for text in texts[:20]:  # warm-up: the first queries fill caches (stems, spellings) later ones reuse
+        fresh.search(text, 10)
+    before = [timed(lambda t=t: fresh.search(t, 10)) for t in texts]
+    rows.append(("search(text), k=10", percentiles(before)))
+
+    extra = joined(real, 110, rng, "added")
+    rows.append(("10 papers added, searchable", f"{add(fresh, extra[:10]):8.2f} s"))
+    single = [add(fresh, [paper]) for paper in extra[10:110]]
+    rows.append(("100 single additions", percentiles(single)))
+    after = [timed(lambda t=t: fresh.search(t, 10)) for t in texts]
+    change = statistics.median(after) / statistics.median(before) - 1
+    rows.append(("search after 100 additions", f"{percentiles(after)}   ({change:+.0%} p50)"))
+    found = fresh.search(extra[109]["abstract"], 1)[0].id
+    rows.append(("last added paper found by its text", "yes" if found == extra[109]["id"] else f"no ({found})"))
+    rows.append(("peak RSS", f"{peak_rss_mb():8.0f} MB"))
+    vectors = len(corpus) * DIMENSION * 4
+    disk = folder_bytes(settings.index_path)
+    rows.append(("index folder on disk", f"{disk / 2**20:8.0f} MB ({disk / vectors:.1f}x raw vectors)"))
+    rows.append(("raw float32 vectors", f"{vectors / 2**20:8.0f} MB"))
+
+    print(f"{len(corpus):,} papers ({min(len(real), args.n):,} real abstracts), {DIMENSION}-d hashed vectors")
+    for name, value in rows:
+        print(f"{name:<36} {value}")
+
+
+if __name__ == "__main__":
+    main()
