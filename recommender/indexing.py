@@ -87,7 +87,7 @@ def _terms(papers: Sequence[Paper], cache: TermsCache | None, progress: Progress
 #: delta version rewrites the whole delta): past it, the next update is a full build (the merge).
 DELTA_SHARE = 0.05
 DELTA_MIN = 1_000
-DELTA_MAX = 20_000
+DELTA_MAX = 5_000
 
 
 def delta_limit(base_size: int) -> int:

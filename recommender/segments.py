@@ -56,33 +56,37 @@ class DeltaLexical:
 
     def __init__(self, terms: Sequence[Sequence[str]]) -> None:
         self.n_docs = len(terms)
-        self.terms = [list(tokens) for tokens in terms]
+        self.terms = terms
         self.lengths = np.array([max(len(tokens), 1) for tokens in terms], dtype=np.float32)  # as bm25s counts
-        rows: dict[str, list[int]] = {}
-        counts: dict[str, list[int]] = {}
-        for row, tokens in enumerate(terms):
-            for token, count in Counter(tokens).items():
-                rows.setdefault(token, []).append(row)
-                counts.setdefault(token, []).append(count)
-        self._postings = {
-            token: (np.asarray(found, dtype=np.int64), np.asarray(counts[token], dtype=np.float32))
-            for token, found in rows.items()
-        }
+        # Postings as CSR arrays built with numpy (a dict of arrays per token would cost a Python object per
+        # term of every delta paper at each load): token id → rows holding it and its count in each.
+        ids: dict[str, int] = {}
+        flat = np.fromiter((ids.setdefault(t, len(ids)) for tokens in terms for t in tokens), dtype=np.int64)
+        docs = np.repeat(np.arange(self.n_docs, dtype=np.int64), [len(tokens) for tokens in terms])
+        pairs, counts = np.unique(flat * max(self.n_docs, 1) + docs, return_counts=True)
+        token_ids, self._rows = pairs // max(self.n_docs, 1), pairs % max(self.n_docs, 1)
+        self._counts = counts.astype(np.float32)
+        self._indptr = np.searchsorted(token_ids, np.arange(len(ids) + 1))
+        self._ids = ids
 
     def tokens(self) -> list[str]:
-        return list(self._postings)
+        return list(self._ids)
 
     def document_frequency(self, token: str) -> int:
-        posting = self._postings.get(token)
-        return 0 if posting is None else len(posting[0])
+        token_id = self._ids.get(token)
+        return 0 if token_id is None else int(self._indptr[token_id + 1] - self._indptr[token_id])
 
     def postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows holding ``token`` and its count in each."""
-        return self._postings.get(token)
+        token_id = self._ids.get(token)
+        if token_id is None:
+            return None
+        start, end = self._indptr[token_id], self._indptr[token_id + 1]
+        return self._rows[start:end], self._counts[start:end]
 
     def contributions(self, token: str, idf: float, params: Bm25Parameters) -> tuple[np.ndarray, np.ndarray]:
         """Rows holding ``token`` and their BM25 score for it (bm25s's Lucene formula, without (k1 + 1))."""
-        posting = self._postings.get(token)
+        posting = self.postings(token)
         if posting is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         rows, counts = posting

@@ -58,7 +58,12 @@ class Snapshot:
     hidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        self.row_of = {paper.id: row for row, paper in enumerate(self.papers)}
+        if self.base is not None and not self.hidden:  # the base's rows keep their numbers: extend its map
+            self.row_of = self.base.row_of.copy()
+            start = self.base.size
+            self.row_of.update((paper.id, start + i) for i, paper in enumerate(self.papers[start:]))
+        else:
+            self.row_of = dict(zip([paper.id for paper in self.papers], range(len(self.papers)), strict=True))
 
     @property
     def delta_start(self) -> int:
@@ -243,8 +248,9 @@ def _load_delta(folder: Path, manifest: Manifest, base: Snapshot) -> Snapshot:
         raise IndexCorruptError(f"version {folder.name} is inconsistent: its parts differ in length")
     if embeddings.ndim != 2 or embeddings.shape[1] != base.manifest.dimension:
         raise IndexCorruptError(f"version {folder.name} has vectors of the wrong dimension")
-    hidden_rows = [base.row_of[paper_id] for paper_id in hidden if paper_id in base.row_of]
-    live = np.setdiff1d(np.arange(base.size, dtype=np.int64), np.asarray(hidden_rows, dtype=np.int64))
+    keep = np.ones(base.size, dtype=bool)
+    keep[[base.row_of[paper_id] for paper_id in hidden if paper_id in base.row_of]] = False
+    live = np.flatnonzero(keep)
     params = Bm25Parameters(**base.manifest.bm25)
     snapshot = Snapshot(
         manifest,

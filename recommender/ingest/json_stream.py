@@ -110,7 +110,7 @@ class _Buffer:
                 raise JsonStreamError(f"unreadable JSON ({error})") from None
             if end - self.pos > self.item_limit:
                 raise JsonItemTooLarge(f"{what} larger than {megabytes(self.item_limit)}")
-            if end >= 0 and (end < len(self.text) or self.eof):  # a number at the buffer's end may go on past it
+            if end >= 0 and (self.eof or not _may_go_on(value, self.text, end)):
                 self.pos = end
                 return value
             held = len(self.text) - self.pos
@@ -120,6 +120,20 @@ class _Buffer:
 
     def error(self, message: str) -> JsonStreamError:
         return JsonStreamError(f"not valid JSON ({message} at line {self.line()})")
+
+
+def _may_go_on(value: Any, text: str, end: int) -> bool:
+    """Whether a value decoded from a buffer may be longer in the stream: a number followed only by characters
+    that could continue it (``0`` of ``0.5`` when the buffer ends at ``0.``), or anything at the buffer's end."""
+    if end >= len(text):
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    # No slice of the rest: the buffer may hold a megabyte after the value; the first other character stops it.
+    return all(text[position] in _NUMBER_CHARACTERS for position in range(end, len(text)))
+
+
+_NUMBER_CHARACTERS = frozenset("0123456789.eE+-")
 
 
 def stream_items(stream: IO[str], list_keys: tuple[str, ...], item_limit: int, total_limit: int) -> Iterator[Any]:

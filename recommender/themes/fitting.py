@@ -59,6 +59,21 @@ def check_seed_names(names: Sequence[object]) -> tuple[str, ...]:
     return tuple(checked)
 
 
+#: Papers themes are fitted on at most; the others are assigned to the nearest theme (see ThemeWorkflow.fit).
+THEME_SAMPLE = 50_000
+
+
+class _RowsOf:
+    """``vectors[rows[i]]`` for ``i``: the vectors of some rows, indexed by position, read when asked."""
+
+    def __init__(self, vectors: Any, rows: Sequence[int]) -> None:
+        self._vectors = vectors
+        self._rows = np.asarray(rows, dtype=np.int64)
+
+    def __getitem__(self, positions: Any) -> np.ndarray:
+        return np.asarray(self._vectors[self._rows[np.asarray(positions, dtype=np.int64)]], dtype=np.float32)
+
+
 class ThemeWorkflow:
     """Themes of one index's versions (see the module docstring)."""
 
@@ -87,10 +102,40 @@ class ThemeWorkflow:
         seeds: tuple[str, ...] = (),
         previous: ThemeMap | None = None,
     ) -> ThemeMap:
-        """A new map of ``rows`` of the snapshot (all papers, or one theme's for sub-themes)."""
+        """A new map of ``rows`` of the snapshot (all papers, or one theme's for sub-themes).
+
+        Beyond :data:`THEME_SAMPLE` papers the themes are fitted on an evenly spaced sample of that many (a
+        deterministic choice) and every other paper joins the theme whose centre is nearest, drawn near it
+        on the map: the approach BERTopic's maintainers recommend for large corpora. The map records the
+        sample's size."""
         if method not in METHODS:
             raise InvalidInputError(f"unknown theme method {method!r}; choose one of {', '.join(METHODS)}")
         rows = list(rows)
+        if len(rows) > THEME_SAMPLE:
+            step = len(rows) / THEME_SAMPLE
+            sample = [rows[int(i * step)] for i in range(THEME_SAMPLE)]
+            fitted = self._fit(snapshot, sample, k, method, seeds, previous)
+            papers = [snapshot.papers[row] for row in rows]
+            extended = fitted.extend(
+                snapshot.manifest.build_id,
+                [paper.id for paper in papers],
+                {paper.id: paper.display_title for paper in papers},
+                {paper.id: paper.year for paper in papers},
+                _RowsOf(snapshot.embeddings, rows),
+            )
+            extended.sample = len(sample)
+            return extended
+        return self._fit(snapshot, rows, k, method, seeds, previous)
+
+    def _fit(
+        self,
+        snapshot: Snapshot,
+        rows: list[int],
+        k: int | None,
+        method: str,
+        seeds: tuple[str, ...],
+        previous: ThemeMap | None,
+    ) -> ThemeMap:
         papers = [snapshot.papers[row] for row in rows]
         texts = [paper.text for paper in papers]
         progress = Progress(bars=self.progress)
@@ -151,7 +196,7 @@ class ThemeWorkflow:
                     [paper.id for paper in snapshot.papers],
                     {paper.id: paper.display_title for paper in snapshot.papers},
                     {paper.id: paper.year for paper in snapshot.papers},
-                    np.asarray(snapshot.embeddings),
+                    snapshot.embeddings,
                 )
                 stored.save(self.index_path)
             return stored

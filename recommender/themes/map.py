@@ -24,6 +24,8 @@ from ..versions import atomic_write_text
 from .timeline import theme_timelines
 
 FILENAME = "themes.json"
+#: New papers assigned to themes per matrix product (bounds the memory of assigning a million).
+ASSIGN_CHUNK = 20_000
 #: Maps kept by older versions (before views, named themes and timelines) are fitted again, not read.
 FORMAT = 2
 
@@ -51,6 +53,8 @@ class ThemeMap:
     view_weight: float | None = None
     symbol_share: float | None = None
     changes: dict[str, Any] | None = None
+    #: Papers the themes were fitted on, when fewer than all (a large corpus: the rest were assigned).
+    sample: int | None = None
     format: int = FORMAT
 
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:
@@ -103,10 +107,11 @@ class ThemeMap:
             raise IndexCorruptError(f"cannot read {path}: {error}; run `recommender themes --refit`") from None
 
     def extend(
-        self, build_id: str, ids: list[str], titles: dict[str, str], years: dict[str, int | None], vectors: np.ndarray
+        self, build_id: str, ids: list[str], titles: dict[str, str], years: dict[str, int | None], vectors: Any
     ) -> ThemeMap:
-        """This map for a newer build: vanished papers dropped, new papers (``ids``, with their ``vectors``)
-        assigned to the theme whose centre is nearest, each drawn near that theme on the map."""
+        """This map for a newer build: vanished papers dropped, new papers (``ids``, with their ``vectors``, an
+        array or anything indexed by a list of rows) assigned to the theme whose centre is nearest, each drawn
+        near that theme's centre on the map (as it was before the new papers)."""
         present = set(titles)
         centres = np.asarray(self.centroids, dtype=np.float32)
         themes = []
@@ -119,14 +124,17 @@ class ThemeMap:
         usable = np.flatnonzero(np.any(centres, axis=1)) if len(centres) else np.array([], dtype=int)
         if new_ids and len(usable):
             rows = {paper_id: i for i, paper_id in enumerate(ids)}
-            similarity = vectors[[rows[paper_id] for paper_id in new_ids]] @ centres[usable].T
-            nearest = usable[np.argmax(similarity, axis=1)]
+            anchors = {theme_id: _theme_centre(themes[theme_id]["papers"], coordinates) for theme_id in usable.tolist()}
             spread = np.random.default_rng(0)
-            for paper_id, theme_id in zip(new_ids, nearest.tolist(), strict=True):
-                themes[theme_id]["papers"].append(paper_id)
-                themes[theme_id]["confidence"].append(None)
-                anchor = _theme_centre(themes[theme_id]["papers"], coordinates)
-                coordinates[paper_id] = (anchor + spread.normal(scale=0.01, size=2)).tolist()
+            for start in range(0, len(new_ids), ASSIGN_CHUNK):  # bounded memory at any number of new papers
+                chunk = new_ids[start : start + ASSIGN_CHUNK]
+                block = np.asarray(vectors[[rows[paper_id] for paper_id in chunk]], dtype=np.float32)
+                nearest = usable[np.argmax(block @ centres[usable].T, axis=1)]
+                jitter = spread.normal(scale=0.01, size=(len(chunk), 2))
+                for paper_id, theme_id, offset in zip(chunk, nearest.tolist(), jitter, strict=True):
+                    themes[theme_id]["papers"].append(paper_id)
+                    themes[theme_id]["confidence"].append(None)
+                    coordinates[paper_id] = (anchors[theme_id] + offset).round(5).tolist()
         order = {paper_id: row for row, paper_id in enumerate(ids)}
         year_list = [years.get(paper_id) for paper_id in ids]
         timelines = theme_timelines([[order[p] for p in theme["papers"]] for theme in themes], year_list)
