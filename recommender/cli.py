@@ -309,37 +309,50 @@ def _server_for(ctx: click.Context, index: str | None, model: str | None, option
 RANKING = ("fusion", "text_weight", "paper_weight")
 
 
-def _ask_server(
-    url: str, path: str, *, body: dict[str, Any] | None = None, query: dict[str, Any] | None = None
-) -> list[Hit]:
+def _hits(url: str, answer: Any) -> list[Hit]:
+    """A server's answer to a query, as hits."""
     from . import remote
     from .hit import Hit
 
-    answer = remote.request(url, path, body=body, query=query)
     if not isinstance(answer, list):
         raise remote.ServerUnavailableError(f"the server at {url} answered something other than a list of hits")
     return [Hit.from_dict(record) for record in answer if isinstance(record, dict)]
 
 
 def _answered_remotely(
-    ctx: click.Context, index: str | None, model: str | None, options: dict[str, Any], path: str, **request: Any
-) -> list[Hit] | None:
-    """Hits from a server (explicit, or found and working), or None to answer locally. A found server that
-    fails is skipped with a note on stderr; an explicit one that fails is the user's error to see."""
+    ctx: click.Context,
+    index: str | None,
+    model: str | None,
+    options: dict[str, Any],
+    path: str,
+    read: Callable[[str, Any], Any] = _hits,
+    **request: Any,
+) -> Any:
+    """A server's answer (explicit, or found and working), as ``read`` makes it, or None to answer locally. A
+    found server that fails is skipped with a note on stderr; an explicit one that fails is the user's error."""
     url = _server_for(ctx, index, model, options)
     if url is None:
         return None
     from . import remote
 
     try:
-        hits = _ask_server(url, path, **request)
+        answer = read(url, remote.request(url, path, **request))
     except remote.ServerUnavailableError as error:
         if options.get("server"):
             raise
         click.echo(f"Note: {error.message}; answering here.", err=True)
         return None
     logging.getLogger(__name__).info("answered by the server at %s", url)
-    return hits
+    return answer
+
+
+def _record(url: str, answer: Any) -> Any:
+    """A server's answer that must be a JSON object (a paper, a theme map)."""
+    from . import remote
+
+    if not isinstance(answer, dict):
+        raise remote.ServerUnavailableError(f"the server at {url} answered something other than a JSON object")
+    return answer
 
 
 def _filter_body(
@@ -934,14 +947,19 @@ def export(
 @click.argument("paper_id")
 @index_option
 @_json_option
+@_server_options
 @click.pass_context
-def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None, as_json: bool) -> None:
+def show(
+    ctx: click.Context, paper_id: str, index: str | None, model: str | None, as_json: bool, **options: Any
+) -> None:
     """Print the stored record of PAPER_ID (an id, DOI or PMID)."""
-    paper = _service(ctx, index, model).show(paper_id)
+    record = _answered_remotely(ctx, index, model, options, f"/papers/{quote(paper_id, safe='')}", _record)
+    if record is None:
+        record = _service(ctx, index, model).show(paper_id).to_dict()
     if as_json:
-        _print_json(paper.to_dict())
+        _print_json(record)
         return
-    for key, value in paper.to_dict().items():
+    for key, value in record.items():
         if value not in (None, "", []):
             click.echo(f"{key:>10}: {', '.join(value) if isinstance(value, list) else value}")
 
@@ -974,6 +992,7 @@ def show(ctx: click.Context, paper_id: str, index: str | None, model: str | None
 @_export_options("the themed papers, each tagged with its theme's label,")
 @index_option
 @_json_option
+@_server_options
 @click.pass_context
 def themes(
     ctx: click.Context,
@@ -989,8 +1008,21 @@ def themes(
     index: str | None,
     model: str | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Cluster the indexed papers into labelled themes (kept with the index; --refit to redo)."""
+    if refit or report_path or export_path:
+        if options.get("server"):
+            raise click.UsageError("--refit, --report and --export run in this process: drop --server")
+    else:  # a plain listing: a running server has the map at hand
+        query = _present({"k": k, "method": method, "within": within, "seed_themes": list(seed_themes)})
+        listed = _answered_remotely(ctx, index, model, options, "/themes", _record, query=query)
+        if listed is not None:
+            if as_json:
+                _print_json(listed)
+            else:
+                _print_themes(_theme_map(listed))
+            return
     service = _service(ctx, index, model)
     theme_map = service.themes(k, method=method, refit=refit, within=within, seed_themes=seed_themes)
     _export_also(service, export_path, export_fmt, themes=theme_map)
@@ -1003,6 +1035,16 @@ def themes(
         _print_json(theme_map.to_dict())
     elif report_path is None:
         _print_themes(theme_map)
+
+
+def _theme_map(answer: dict[str, Any]) -> ThemeMap:
+    """A theme map from the server's JSON (its fields without the centres and map coordinates)."""
+    from dataclasses import fields
+
+    from .themes.map import ThemeMap
+
+    known = {item.name for item in fields(ThemeMap)}
+    return ThemeMap(**{key: value for key, value in answer.items() if key in known})
 
 
 def _print_themes(report: ThemeMap, sample: int = 3) -> None:

@@ -81,13 +81,15 @@ def main() -> None:
         "python -c 'import sentence_transformers'": [sys.executable, "-c", "import sentence_transformers"],
         "python -c 'import recommender.cli'": [sys.executable, "-c", "import recommender.cli"],
         "recommender --help": [cli, "--help"],
-        "show": [cli, "show", paper],
+        "show --local": [cli, "show", paper, "--local"],
         "related --local": [cli, "related", paper, "--local"],
         "recommend --local": [cli, "recommend", "-p", paper, "--local"],
         "search --local": [cli, "search", query, "--local"],
-        "themes": [cli, "themes"],
+        "themes --local": [cli, "themes", "--local"],
     }
     served = {
+        "show (server found)": [cli, "show", paper],
+        "themes (server found)": [cli, "themes"],
         "related (server found)": [cli, "related", paper],
         "recommend (server found)": [cli, "recommend", "-p", paper],
         "search (server found)": [cli, "search", query],

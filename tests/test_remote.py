@@ -47,6 +47,7 @@ def cli(*args: str) -> object:
 
 
 def hits(result) -> list[dict]:
+    """The JSON a command printed (hits, a paper, a theme map), after checking it succeeded."""
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -145,3 +146,17 @@ def test_a_doi_reaches_the_server_whole(index_dir, tmp_path, calls):
         assert calls == ["/papers/10.1000%2Fj.cell%282019%2907.001/related"]
     finally:
         server.close()
+
+
+def test_show_and_themes_through_a_found_server(service, live, calls):
+    local_paper = hits(cli("show", PAPER, "--local", "--json"))
+    local_themes = hits(cli("themes", "--local", "--json"))
+    text = cli("themes", "--local").stdout
+    remote.announce(service.settings.index_path, f"http://127.0.0.1:{live.port}")
+    assert hits(cli("show", PAPER, "--json")) == local_paper
+    assert hits(cli("themes", "--json")) == local_themes
+    assert cli("themes").stdout == text  # the same report printed from the server's map
+    assert calls == [f"/papers/{PAPER}", "/themes", "/themes"]
+    assert cli("themes", "--refit", "--json").exit_code == 0 and len(calls) == 3  # a refit runs here
+    refused = cli("themes", "--refit", "--server", f"http://127.0.0.1:{live.port}")
+    assert refused.exit_code == 2 and "drop --server" in refused.stderr
