@@ -8,12 +8,13 @@ measured by bench_encoding.py. Steps, in one process, on a fresh index folder:
 
 1. ingest N papers (one SQLite transaction) and build (tokenize, BM25, FAISS, files, checksums);
 2. open the index as a new service and time the first ``ready()`` (what `/ready` waits for);
-3. related(id) and search(text) p50/p99 over ``--queries`` queries (single client);
+3. related(id) and search(text) p50/p99 over ``--queries`` queries, one client, then 20 at once (threads in
+   this process, as the server's worker threads run them);
 4. an addition of 10 papers, stored and searchable (ingest + delta version + load), and 100 additions of one
    paper in a row, with search p50 before and after them;
 5. peak RSS of the process and the index folder's size, beside the raw float32 vectors' size.
 
-Themes, the map payload, 20 concurrent clients and the 1M run are not measured by this version (see README).
+Themes, the map payload and the 1M run are not measured by this version (see README).
 
     .venv/bin/python scripts/bench_scale.py [--n 100000] [--queries 200] [--workdir DIR]
 """
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,7 @@ from recommender.service import Recommender
 from recommender.settings import Settings
 
 DIMENSION = 384
+CLIENTS = 20
 _WORD = re.compile(r"\w+")
 
 
@@ -133,6 +136,12 @@ def main() -> None:
         fresh.search(text, 10)
     before = [timed(lambda t=t: fresh.search(t, 10)) for t in texts]
     rows.append(("search(text), k=10", percentiles(before)))
+
+    with ThreadPoolExecutor(CLIENTS) as pool:  # 20 clients at once, each query timed from its start
+        crowd_related = list(pool.map(lambda i: timed(lambda: fresh.related(i, 10)), ids))
+        crowd_search = list(pool.map(lambda t: timed(lambda: fresh.search(t, 10)), texts))
+    rows.append((f"related, {CLIENTS} clients at once", percentiles(crowd_related)))
+    rows.append((f"search, {CLIENTS} clients at once", percentiles(crowd_search)))
 
     extra = joined(real, 110, rng, "added")
     rows.append(("10 papers added, searchable", f"{add(fresh, extra[:10]):8.2f} s"))
