@@ -30,7 +30,7 @@ from .ingest.fields import SYNONYMS
 from .model_profiles import BACKENDS, POOLING_MODES, PROFILES, TEXT_FORMATS
 from .settings import DEFAULT_K, FUSION_METHODS, INDEX_KINDS, MAX_K, Settings
 from .themes import METHODS as THEME_METHODS
-from .themes import REPORT_FORMATS
+from .themes import REPORT_FORMATS, REPORT_SUFFIXES
 
 if TYPE_CHECKING:  # the service (numpy, FAISS, pydantic) is imported when a command needs it
     from .hit import Hit
@@ -470,14 +470,18 @@ def ingest(
 
 
 def _print_ingest(report: IngestReport) -> None:
+    """A summary; each paper's line only with --verbose (an ingest of 1,000 papers is not 1,000 lines)."""
     click.echo(
         f"Read {report.read} papers into index '{report.index}': {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.merged} merged; {report.rejected_count} rejected. "
         f"The store now holds {report.total} papers."
     )
-    for paper in report.papers:
-        where = f" ({paper['position']})" if paper["position"] else ""
-        click.echo(f"  {paper['outcome']:<9} {paper['id']}  <- {paper['source']}{where}")
+    if click.get_current_context().find_root().params.get("verbose"):
+        for paper in report.papers:
+            where = f" ({paper['position']})" if paper["position"] else ""
+            click.echo(f"  {paper['outcome']:<9} {paper['id']}  <- {paper['source']}{where}")
+    elif report.papers:
+        click.echo("  (`recommender -v ingest ...` lists each paper; --json gives them all)")
     _print_rejections(report.to_dict())
     if report.added or report.updated or report.merged:
         click.echo("Run `recommender build` to index the new papers.", err=True)
@@ -1011,6 +1015,11 @@ def themes(
     **options: Any,
 ) -> None:
     """Cluster the indexed papers into labelled themes (kept with the index; --refit to redo)."""
+    if method == "hdbscan" and k is not None:
+        click.echo("Note: hdbscan finds the number of themes itself; --k is ignored.", err=True)
+    if report_path is not None and fmt is None and report_path.suffix.lower() not in REPORT_SUFFIXES:
+        known = ", ".join(sorted(REPORT_SUFFIXES))
+        raise click.UsageError(f"--report {report_path.name}: unknown extension; use {known} or give --format")
     if refit or report_path or export_path:
         if options.get("server"):
             raise click.UsageError("--refit, --report and --export run in this process: drop --server")
@@ -1027,7 +1036,7 @@ def themes(
     theme_map = service.themes(k, method=method, refit=refit, within=within, seed_themes=seed_themes)
     _export_also(service, export_path, export_fmt, themes=theme_map)
     if report_path is not None:
-        chosen = fmt or {".md": "md", ".json": "json", ".csv": "csv"}.get(report_path.suffix.lower(), "html")
+        chosen = fmt or REPORT_SUFFIXES[report_path.suffix.lower()]
         body = service.theme_report(k, method=method, within=within, fmt=chosen, seed_themes=seed_themes)
         report_path.write_text(body, encoding="utf-8")
         click.echo(f"Wrote {chosen} report to {report_path}", err=True)

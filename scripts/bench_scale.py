@@ -12,7 +12,8 @@ measured by bench_encoding.py. Steps, in one process, on a fresh index folder:
    this process, as the server's worker threads run them);
 4. an addition of 10 papers, stored and searchable (ingest + delta version + load), and 100 additions of one
    paper in a row, with search p50 before and after them;
-5. peak RSS of the process and the index folder's size, beside the raw float32 vectors' size.
+5. peak RSS of the building process and, measured in a fresh process (the serving half runs as a child), of
+   the serving one, and the index folder's size, beside the raw float32 vectors' size.
 
 Themes, the map payload and the 1M run are not measured by this version (see README).
 
@@ -23,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -112,55 +115,85 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="queries per latency figure")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--serve", type=Path, default=None, help=argparse.SUPPRESS)  # the serving child
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.serve is not None:
+        serve(args.serve, args.queries, args.seed)
+        return
     rng = np.random.default_rng(args.seed)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     real = real_records()
     corpus = real[: args.n] + joined(real, max(0, args.n - len(real)), rng, "joined")
     source = write_jsonl(workdir / "corpus.jsonl", corpus)
     settings = Settings(index_dir=workdir / "indexes", show_progress=False)
-    rows: list[tuple[str, str]] = []
-
     service = Recommender(settings, embedder_factory=factory)
-    rows.append(("ingest", f"{timed(lambda: service.ingest([source])):8.1f} s"))
-    rows.append(("build (hashed vectors)", f"{timed(lambda: service.build()):8.1f} s"))
-    rows.append(("peak RSS after build", f"{peak_rss_mb():8.0f} MB"))
+    print(f"{len(corpus):,} papers ({min(len(real), args.n):,} real abstracts), {DIMENSION}-d hashed vectors")
+    report("ingest", f"{timed(lambda: service.ingest([source])):8.1f} s")
+    report("build (hashed vectors)", f"{timed(lambda: service.build()):8.1f} s")
+    report("peak RSS of the building process", f"{peak_rss_mb():8.0f} MB")
+    # Serving is measured in a fresh process, so its memory is the server's, not the build's.
+    child = [
+        sys.executable,
+        __file__,
+        "--serve",
+        str(workdir),
+        "--queries",
+        str(args.queries),
+        "--seed",
+        str(args.seed),
+    ]
+    subprocess.run(child, check=True)
 
+
+def report(name: str, value: str) -> None:
+    print(f"{name:<36} {value}", flush=True)
+
+
+def serve(workdir: Path, queries: int, seed: int) -> None:
+    """The serving half, in its own process: open, queries alone and in a crowd, additions, memory."""
+    rng = np.random.default_rng(seed + 1)
+    with (workdir / "corpus.jsonl").open(encoding="utf-8") as handle:
+        corpus = [json.loads(line) for line in handle]
+    settings = Settings(index_dir=workdir / "indexes", show_progress=False)
     fresh = Recommender(settings, embedder_factory=factory)
-    rows.append(("open + first ready()", f"{timed(fresh.ready):8.2f} s"))
-    ids = [corpus[int(i)]["id"] for i in rng.integers(0, len(corpus), args.queries)]
-    texts = [" ".join(corpus[int(i)]["abstract"].split()[:12]) for i in rng.integers(0, len(corpus), args.queries)]
-    rows.append(("related(id), k=10", percentiles([timed(lambda i=i: fresh.related(i, 10)) for i in ids])))
+    report("open + first ready()", f"{timed(fresh.ready):8.2f} s")
+    report("RSS of the serving process, ready", f"{proc_status_mb('VmRSS'):8.0f} MB")
+    ids = [corpus[int(i)]["id"] for i in rng.integers(0, len(corpus), queries)]
+    texts = [" ".join(corpus[int(i)]["abstract"].split()[:12]) for i in rng.integers(0, len(corpus), queries)]
+    report("related(id), k=10", percentiles([timed(lambda i=i: fresh.related(i, 10)) for i in ids]))
     for text in texts[:20]:  # warm-up: the first queries fill caches (stems, spellings) later ones reuse
         fresh.search(text, 10)
     before = [timed(lambda t=t: fresh.search(t, 10)) for t in texts]
-    rows.append(("search(text), k=10", percentiles(before)))
-
+    report("search(text), k=10", percentiles(before))
     with ThreadPoolExecutor(CLIENTS) as pool:  # 20 clients at once, each query timed from its start
         crowd_related = list(pool.map(lambda i: timed(lambda: fresh.related(i, 10)), ids))
         crowd_search = list(pool.map(lambda t: timed(lambda: fresh.search(t, 10)), texts))
-    rows.append((f"related, {CLIENTS} clients at once", percentiles(crowd_related)))
-    rows.append((f"search, {CLIENTS} clients at once", percentiles(crowd_search)))
-
-    extra = joined(real, 110, rng, "added")
-    rows.append(("10 papers added, searchable", f"{add(fresh, extra[:10]):8.2f} s"))
+    report(f"related, {CLIENTS} clients at once", percentiles(crowd_related))
+    report(f"search, {CLIENTS} clients at once", percentiles(crowd_search))
+    extra = joined(corpus[:20000], 110, rng, "added")
+    report("10 papers added, searchable", f"{add(fresh, extra[:10]):8.2f} s")
     single = [add(fresh, [paper]) for paper in extra[10:110]]
-    rows.append(("100 single additions", percentiles(single)))
+    report("100 single additions", percentiles(single))
     after = [timed(lambda t=t: fresh.search(t, 10)) for t in texts]
     change = statistics.median(after) / statistics.median(before) - 1
-    rows.append(("search after 100 additions", f"{percentiles(after)}   ({change:+.0%} p50)"))
+    report("search after 100 additions", f"{percentiles(after)}   ({change:+.0%} p50)")
     found = fresh.search(extra[109]["abstract"], 1)[0].id
-    rows.append(("last added paper found by its text", "yes" if found == extra[109]["id"] else f"no ({found})"))
-    rows.append(("peak RSS", f"{peak_rss_mb():8.0f} MB"))
+    report("last added paper found by its text", "yes" if found == extra[109]["id"] else f"no ({found})")
     vectors = len(corpus) * DIMENSION * 4
+    peak = proc_status_mb("VmHWM")  # not ru_maxrss: Linux carries it over from the parent through fork and exec
+    report("peak RSS of the serving process", f"{peak:8.0f} MB ({peak * 2**20 / vectors:.1f}x raw vectors)")
     disk = folder_bytes(settings.index_path)
-    rows.append(("index folder on disk", f"{disk / 2**20:8.0f} MB ({disk / vectors:.1f}x raw vectors)"))
-    rows.append(("raw float32 vectors", f"{vectors / 2**20:8.0f} MB"))
+    report("index folder on disk", f"{disk / 2**20:8.0f} MB ({disk / vectors:.1f}x raw vectors)")
+    report("raw float32 vectors", f"{vectors / 2**20:8.0f} MB")
 
-    print(f"{len(corpus):,} papers ({min(len(real), args.n):,} real abstracts), {DIMENSION}-d hashed vectors")
-    for name, value in rows:
-        print(f"{name:<36} {value}")
+
+def proc_status_mb(field: str) -> float:
+    """A memory figure of this process from Linux's /proc/self/status (VmRSS: now, VmHWM: peak), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":

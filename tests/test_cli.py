@@ -175,6 +175,21 @@ def test_themes_report_file(run, corpus, tmp_path):
     assert (
         json.loads(run("themes", "--k", "2", "--method", "agglomerative", "--json").stdout)["method"] == "agglomerative"
     )
+    unknown = run("themes", "--report", str(tmp_path / "themes.xlsx"))  # was silently written as HTML
+    assert unknown.exit_code == 2 and "unknown extension" in unknown.stderr
+    assert not (tmp_path / "themes.xlsx").exists()
+    assert run("themes", "--report", str(tmp_path / "themes.xlsx"), "--format", "csv").exit_code == 0
+    assert run("themes", "--report", str(tmp_path / "t.htm")).exit_code == 0
+    density = run("themes", "--method", "hdbscan", "--k", "3")
+    assert density.exit_code == 0 and "--k is ignored" in density.stderr
+
+
+def test_ingest_prints_a_summary_and_each_paper_only_when_asked(run, corpus):
+    quiet = run("ingest", corpus)
+    assert quiet.exit_code == 0 and f"Read {len(CORPUS)} papers" in quiet.stdout
+    assert "<-" not in quiet.stdout and "-v ingest" in quiet.stdout
+    verbose = run("-v", "ingest", corpus)
+    assert verbose.stdout.count("<-") == len(CORPUS)
 
 
 def test_the_api_input_limits_hold_on_the_command_line(run, corpus):

@@ -19,6 +19,8 @@ METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
 NOISE = -1
 #: Formats of a themes report (:mod:`.report`, which needs jinja2: named here for the CLI's and API's choices).
 REPORT_FORMATS = ("html", "md", "json", "csv")
+#: Report file extensions and the format each means (any other extension needs an explicit format).
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".json": "json", ".csv": "csv"}
 
 _LAZY = {
     "SeedThemes": ".guided",
@@ -28,7 +30,17 @@ _LAZY = {
     "neighbours_for": ".model",
 }
 
-__all__ = ["METHODS", "NOISE", "REPORT_FORMATS", "SeedThemes", "Theme", "ThemeMap", "ThemeModel", "neighbours_for"]
+__all__ = [
+    "METHODS",
+    "NOISE",
+    "REPORT_FORMATS",
+    "REPORT_SUFFIXES",
+    "SeedThemes",
+    "Theme",
+    "ThemeMap",
+    "ThemeModel",
+    "neighbours_for",
+]
 
 
 def __getattr__(name: str) -> Any:
