@@ -40,6 +40,7 @@ import requests
 from lxml import etree
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
+from urllib3.exceptions import MaxRetryError, NameResolutionError
 from urllib3.util.retry import Retry
 
 from .errors import InvalidInputError, RemoteServiceError, failure_reason
@@ -123,6 +124,18 @@ def rate_limiter_for(api_key: str | None, requests_per_second: float | None = No
     return RateLimiter(rate)
 
 
+def _unresolved(error: BaseException) -> bool:
+    """Whether a requests error comes from a host name that does not resolve."""
+    seen: BaseException | None = error
+    for _ in range(8):  # requests wraps urllib3's MaxRetryError, which holds the NameResolutionError
+        if seen is None or isinstance(seen, NameResolutionError):
+            return seen is not None
+        seen = getattr(seen, "reason", None) or (
+            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        )
+    return False
+
+
 class _LimitedRetry(Retry):
     """urllib3 retry policy whose retries also pass through the rate limiter.
 
@@ -141,6 +154,14 @@ class _LimitedRetry(Retry):
         super().sleep(response)
         if self.limiter is not None:
             self.limiter.wait()
+
+    def increment(self, method: Any = None, url: Any = None, *args: Any, **kwargs: Any) -> _LimitedRetry:
+        """No retry when the host name does not resolve (no network, no DNS, a mistyped URL): waiting half a
+        minute of backoff would not change the answer."""
+        error = kwargs.get("error", args[1] if len(args) > 1 else None)
+        if isinstance(error, NameResolutionError):
+            raise MaxRetryError(kwargs.get("_pool", args[2] if len(args) > 2 else None), url, error) from error
+        return super().increment(method, url, *args, **kwargs)
 
 
 def make_session(
@@ -206,6 +227,11 @@ class _EUtilsClient:
             self.limiter.wait()
             response = self.session.send(prepared, timeout=self.timeout, **settings)
         except requests.RequestException as exc:
+            if _unresolved(exc):
+                raise RemoteServiceError(
+                    f"Could not reach NCBI E-utilities: the host of {self.base_url} does not resolve (no network "
+                    "or no DNS here?); nothing was fetched"
+                ) from None
             raise RemoteServiceError(
                 f"Could not get an answer from NCBI E-utilities ({endpoint} at {self.base_url}) after "
                 f"{self.max_retries} retries: {self._redact(str(exc))}"

@@ -617,3 +617,17 @@ def test_collection_add_fetches_missing_pmids_then_adds_them(
     assert "Fetched 2 of 2 PMIDs" in result.stderr
     assert "1000[pmid] OR 1001[pmid]" in server.fake.requests("esearch.fcgi")[0].params["term"]
     assert (tmp_path / "pubmed" / "collection-to-read").is_dir()
+
+
+def test_a_host_that_does_not_resolve_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network or no DNS: one clear error after one lookup, not half a minute of retries with backoff."""
+    lookups: list[object] = []
+
+    def no_dns(*args: object, **kwargs: object) -> object:
+        lookups.append(args[0])
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(RemoteServiceError, match="does not resolve"):
+        fetch_pubmed("asthma", tmp_path, base_url="http://eutils.example/", max_retries=5, backoff_factor=2.0)
+    assert lookups == ["eutils.example"]  # no retry
