@@ -355,24 +355,10 @@ def _record(url: str, answer: Any) -> Any:
     return answer
 
 
-def _filter_body(
-    year_min: int | None,
-    year_max: int | None,
-    journals: tuple,
-    themes: tuple,
-    exclude: tuple,
-    min_strength: str | None = None,
-) -> dict[str, Any]:
-    """The filters as the HTTP API's JSON body names them (empty ones left out)."""
-    body = {
-        "year_min": year_min,
-        "year_max": year_max,
-        "journals": list(journals),
-        "themes": list(themes),
-        "exclude": list(exclude),
-        "min_strength": min_strength,
-    }
-    return {key: value for key, value in body.items() if value not in (None, [])}
+def _filter_body(options: dict[str, Any]) -> dict[str, Any]:
+    """The filter options as the HTTP API's JSON body names them (the same names; unset ones left out)."""
+    chosen = _only(options, FILTER_NAMES)
+    return _present({name: list(value) if isinstance(value, tuple) else value for name, value in chosen.items()})
 
 
 def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -741,7 +727,7 @@ def related(
     **options: Any,
 ) -> None:
     """Papers related to PAPER_ID (an id, DOI or PMID); the paper itself is excluded."""
-    filters = _filter_body(**_only(options, FILTER_NAMES))
+    filters = _filter_body(options)
     query = {"k": k, "mode": mode, **_page(**options), **_related_query(filters)}
     path = f"/papers/{quote(paper_id, safe='')}/related"
     remote_hits = _answered_remotely(ctx, index, model, options, path, query=_present(query))
@@ -775,7 +761,7 @@ def search(
     **options: Any,
 ) -> None:
     """Papers related to free TEXT (a question, a claim or a pasted abstract)."""
-    filters = _filter_body(**_only(options, FILTER_NAMES))
+    filters = _filter_body(options)
     body = {"text": text, "k": k, "mode": mode, "filters": filters or None, **_page(**options)}
     remote_hits = _answered_remotely(ctx, index, model, options, "/search", body=_present(body))
     if remote_hits is not None:
@@ -830,7 +816,7 @@ def recommend(
     (examples are not returned)."""
     if bool(positive) == (collection is not None):
         raise click.UsageError("give --positive papers or a --collection (one of them)")
-    filters = _filter_body(**_only(options, FILTER_NAMES))
+    filters = _filter_body(options)
     body = {
         "positive": list(positive),
         "negative": list(negative),

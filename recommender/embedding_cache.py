@@ -320,7 +320,9 @@ def encode_cached(
                 computed.update(zip(chunk, vectors, strict=True))
                 cut += sum(flags)
                 step.advance(len(chunk))
-    matrix = np.stack([computed[key] if key in computed else found[key] for key in keys]).astype(np.float32)
+    rows = [computed[key] if key in computed else found[key] for key in keys]
+    width = int(facts.get("dimension") or 0)  # no texts: an empty matrix (np.stack refuses an empty list)
+    matrix = np.stack(rows).astype(np.float32) if rows else np.zeros((0, width), dtype=np.float32)
     truncated = cache.truncated_count(keys) if cache is not None else cut
     return Encoded(
         matrix,

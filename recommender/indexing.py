@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .embedding import Embedder
-from .embedding_cache import EmbeddingCache, encode_cached
+from .embedding_cache import EmbeddingCache, Encoded, encode_cached
 from .manifest import Manifest, adjusted_corpus_hash
 from .model_profiles import ModelConfig
 from .paper import Paper
@@ -44,8 +44,7 @@ def index_papers(
     Only texts the cache lacks are embedded (all of them with ``full``), and the model is loaded only then;
     ``encoder`` describes how the vectors were computed, asked after encoding (the automatic backend is
     chosen when the model loads)."""
-    texts = [config.document_text(paper.title, paper.abstract) for paper in papers]
-    encoded = encode_cached(texts, cache, load_embedder, full=full, progress=progress)
+    encoded = _encode(papers, config, cache, load_embedder, full=full, progress=progress)
     inputs = BuildInputs(
         model_id=config.name,
         max_seq_length=encoded.max_seq_length,
@@ -66,6 +65,20 @@ def index_papers(
         terms=_terms(papers, terms_cache, progress),
         progress=progress,
     )
+
+
+def _encode(
+    papers: Sequence[Paper],
+    config: ModelConfig,
+    cache: EmbeddingCache | None,
+    load_embedder: Callable[[], Embedder],
+    *,
+    full: bool = False,
+    progress: Progress,
+) -> Encoded:
+    """The papers' document vectors, as the model sees them (title and abstract in the model's format)."""
+    texts = [config.document_text(paper.title, paper.abstract) for paper in papers]
+    return encode_cached(texts, cache, load_embedder, full=full, progress=progress)
 
 
 def _terms(papers: Sequence[Paper], cache: TermsCache | None, progress: Progress) -> list[list[str]]:
@@ -123,15 +136,11 @@ def index_delta(
     start = current.delta_start
     kept = [row for row in range(start, current.size) if current.papers[row].id not in changing]
     width = base.manifest.dimension
-    new_vectors, embedded = np.zeros((0, width), dtype=np.float32), 0
-    if added:
-        texts = [config.document_text(paper.title, paper.abstract) for paper in added]
-        encoded = encode_cached(texts, cache, load_embedder, progress=progress)
-        new_vectors, embedded = np.asarray(encoded.vectors, dtype=np.float32).reshape(-1, width), encoded.embedded
+    encoded = _encode(added, config, cache, load_embedder, progress=progress)
     terms = _terms(added, terms_cache, progress)
     papers = [*(current.papers[row] for row in kept), *added]
     kept_vectors = np.asarray(current.embeddings[np.asarray(kept, dtype=np.int64)], dtype=np.float32)
-    vectors = np.concatenate([kept_vectors.reshape(-1, width), new_vectors])
+    vectors = np.concatenate([kept_vectors.reshape(-1, width), encoded.vectors.reshape(-1, width)])
     all_terms = [*(current.delta_terms[row - start] for row in kept), *terms]
     key_terms = [*(current.key_terms[row] for row in kept), *(current.lexical.key_terms(tokens) for tokens in terms)]
     hidden = sorted(set(current.hidden) | {paper_id for paper_id in changing if paper_id in base.row_of})
@@ -154,6 +163,6 @@ def index_delta(
         hidden=hidden,
         count=base.size - len(hidden) + len(papers),
         corpus=corpus,
-        embedded=embedded,
+        embedded=encoded.embedded,
         encoder=encoder() if encoder is not None else dict(base.manifest.encoder),
     )

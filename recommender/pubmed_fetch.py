@@ -125,15 +125,10 @@ def rate_limiter_for(api_key: str | None, requests_per_second: float | None = No
 
 
 def _unresolved(error: BaseException) -> bool:
-    """Whether a requests error comes from a host name that does not resolve."""
-    seen: BaseException | None = error
-    for _ in range(8):  # requests wraps urllib3's MaxRetryError, which holds the NameResolutionError
-        if seen is None or isinstance(seen, NameResolutionError):
-            return seen is not None
-        seen = getattr(seen, "reason", None) or (
-            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        )
-    return False
+    """Whether a requests error comes from a host name that does not resolve (requests wraps urllib3's
+    MaxRetryError, whose reason is the NameResolutionError)."""
+    cause = error.args[0] if error.args else None
+    return isinstance(getattr(cause, "reason", None), NameResolutionError)
 
 
 class _LimitedRetry(Retry):
@@ -155,13 +150,20 @@ class _LimitedRetry(Retry):
         if self.limiter is not None:
             self.limiter.wait()
 
-    def increment(self, method: Any = None, url: Any = None, *args: Any, **kwargs: Any) -> _LimitedRetry:
+    def increment(  # urllib3's signature
+        self,
+        method: Any = None,
+        url: Any = None,
+        response: Any = None,
+        error: Any = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> _LimitedRetry:
         """No retry when the host name does not resolve (no network, no DNS, a mistyped URL): waiting half a
         minute of backoff would not change the answer."""
-        error = kwargs.get("error", args[1] if len(args) > 1 else None)
         if isinstance(error, NameResolutionError):
-            raise MaxRetryError(kwargs.get("_pool", args[2] if len(args) > 2 else None), url, error) from error
-        return super().increment(method, url, *args, **kwargs)
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def make_session(

@@ -56,7 +56,6 @@ class DeltaLexical:
 
     def __init__(self, terms: Sequence[Sequence[str]]) -> None:
         self.n_docs = len(terms)
-        self.terms = terms
         self.lengths = np.array([max(len(tokens), 1) for tokens in terms], dtype=np.float32)  # as bm25s counts
         # Postings as CSR arrays built with numpy (a dict of arrays per token would cost a Python object per
         # term of every delta paper at each load): token id → rows holding it and its count in each.

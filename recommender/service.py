@@ -310,9 +310,8 @@ class Recommender:
             cache = self._cache(config)
             if embeddings is not None:
                 cache.import_shards(embeddings)
-            build_id = new_build_id()
-            with self.versions.staging(build_id) as folder:
-                manifest = index_papers(
+            return self._publish(
+                lambda folder, build_id: index_papers(
                     folder,
                     papers,
                     config,
@@ -325,14 +324,22 @@ class Recommender:
                     encoder=lambda: self._encoder_facts(config),
                     progress=progress,
                 )
-            self.versions.publish(build_id)
-            self.versions.prune(keep=self.settings.keep_versions)
+            )
+
+    def _publish(self, write: Callable[[Path, str], Manifest]) -> Manifest:
+        """Write a new version with ``write(folder, build_id)`` into a staging folder, publish it atomically and
+        prune old versions (the caller holds the index's exclusive lock)."""
+        build_id = new_build_id()
+        with self.versions.staging(build_id) as folder:
+            manifest = write(folder, build_id)
+        self.versions.publish(build_id)
+        self.versions.prune(keep=self.settings.keep_versions)
         return manifest
 
     def _publish_delta(self, progress: Progress) -> Manifest | None:
         """Publish the pending changes as a delta version; None when a full build must do it instead (no
         ids given, no current version, another model, a version from before deltas, or the merge is due).
-        A failure puts the changes back for the full build that follows."""
+        The changes are taken either way: the full build that follows indexes everything the store holds."""
         with self._lock:
             pending, self._pending = self._pending, PendingChanges()
         if pending.full or not (pending.added or pending.removed):
@@ -361,9 +368,8 @@ class Recommender:
         in_delta = sum(1 for paper_id in changing if current.row_of.get(paper_id, -1) >= current.delta_start)
         if current.size - current.delta_start - in_delta + len(added) > delta_limit(base.size):
             return None  # the merge: a full build folds the delta into a new base
-        build_id = new_build_id()
-        with self.versions.staging(build_id) as folder:
-            manifest = index_delta(
+        return self._publish(
+            lambda folder, build_id: index_delta(
                 folder,
                 current,
                 added,
@@ -375,9 +381,7 @@ class Recommender:
                 terms_cache=TermsCache(self.settings.cache_path),
                 progress=progress,
             )
-        self.versions.publish(build_id)
-        self.versions.prune(keep=self.settings.keep_versions)
-        return manifest
+        )
 
     def _changes(self, current: Snapshot, pending: PendingChanges) -> tuple[list[Paper], set[str]]:
         """The stored papers that ``current`` lacks or holds in another form, and the ids it must drop (removed,
