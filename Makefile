@@ -44,10 +44,12 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check recommender tests scripts
+	$(BIN)/mypy
 
 test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check recommender tests scripts
 	$(BIN)/ruff format --check recommender tests scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 clean-venv:

@@ -20,7 +20,8 @@ from .paper import Paper
 from .results import Results, Themes
 from .settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lazy names below (_LAZY), as the type checker sees them
+    from .hit import Hit
     from .service import IngestReport, Recommender
 
 __all__ = [

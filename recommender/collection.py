@@ -8,6 +8,7 @@ missing (it may come back with the next ingest) until it is removed from the col
 
 from __future__ import annotations
 
+import builtins
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -101,11 +102,11 @@ def check_name(name: object) -> str:
     """A collection name as users type it: stripped, 1-100 printable characters, no slash."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInputError("a collection name must be a non-empty string")
+    if not _NAME.match(name):  # before stripping: a control character at either end is still refused
+        raise InvalidInputError("a collection name must not contain control characters or '/'")
     name = name.strip()
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInputError(f"a collection name must be at most {MAX_NAME_LENGTH} characters")
-    if not _NAME.match(name):
-        raise InvalidInputError("a collection name must not contain control characters or '/'")
     return name
 
 
@@ -144,7 +145,8 @@ class Collections:
                 papers.append(paper)
         return Collection(info, papers, missing)
 
-    def paper_ids(self, name: str) -> list[str]:
+    # builtins.list below: in this class, `list` is the method list().
+    def paper_ids(self, name: str) -> builtins.list[str]:
         """The ids in a collection, oldest addition first."""
         with self.store.reading() as connection:
             try:
@@ -155,7 +157,7 @@ class Collections:
                 return []
         return [row[0] for row in rows]
 
-    def _infos(self, name: str | None) -> list[CollectionInfo]:
+    def _infos(self, name: str | None) -> builtins.list[CollectionInfo]:
         if not self.store.exists():
             return []
         where, params = ("WHERE c.name = ?", (name,)) if name is not None else ("", ())

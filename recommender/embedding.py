@@ -346,7 +346,7 @@ def _export_onnx(model: str, config: ModelConfig, folder: Path) -> None:
     loaded = _load_torch(model, config, "cpu", 0)
     tokenizer = getattr(loaded, "tokenizer", None)
     backend_tokenizer = getattr(tokenizer, "backend_tokenizer", None)
-    if backend_tokenizer is None:
+    if tokenizer is None or backend_tokenizer is None:
         raise ModelLoadError(f"model {model!r} has no fast tokenizer, which the onnx-int8 backend needs")
     transformer = getattr(loaded[0], "auto_model", None)
     _use_eager_attention(transformer)

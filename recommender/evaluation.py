@@ -218,7 +218,7 @@ def evaluate_retrieval(
     return {"modes": results, "queries": len(queries), "corpus": len(papers), "model": embedder.model_id}
 
 
-def clustering_scores(truth: Sequence[str], predicted: Sequence[int]) -> dict[str, float]:
+def clustering_scores(truth: Sequence[str], predicted: Sequence[int] | np.ndarray) -> dict[str, float]:
     """NMI, ARI and V-measure (scikit-learn) of a clustering against reference labels."""
     return {
         "nmi": round(float(normalized_mutual_info_score(truth, predicted)), 4),

@@ -14,13 +14,15 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import IndexCorruptError
+from .mapped import map_array, map_lines
 from .tokenizer import BOILERPLATE_TERMS
 
 if TYPE_CHECKING:
@@ -29,6 +31,12 @@ if TYPE_CHECKING:
 #: The files of a built index, as bm25s names them (``bm25s.BM25.save``).
 _ARRAYS = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
 _VOCAB = "vocab.index.json"
+#: The vocabulary again, sorted, for lookups through a memory map (:class:`SortedTerms`): the terms one per
+#: line in UTF-8 byte order, and their columns in the same order.
+_SORTED_TERMS = "vocab.sorted.txt"
+_SORTED_COLUMNS = "vocab.sorted.npy"
+#: Term lookups remembered by a loaded index (:class:`SortedTerms`).
+LOOKUP_CACHE = 1 << 16
 #: BM25 parameters (bm25s's defaults, Lucene's too).
 K1 = 1.2
 B = 0.75
@@ -42,7 +50,7 @@ class LexicalIndex:
     def __init__(
         self,
         arrays: dict[str, np.ndarray],
-        vocab: dict[str, int],
+        vocab: Mapping[str, int],
         n_docs: int,
         model: Any = None,
     ) -> None:
@@ -191,18 +199,96 @@ class LexicalIndex:
         else:  # a loaded index written elsewhere: the same arrays and vocabulary, as bm25s names them
             for name, filename in _ARRAYS.items():
                 np.save(folder / filename, getattr(self, f"_{name}"))
-            (folder / _VOCAB).write_text(json.dumps(self._vocab), encoding="utf-8")
+            (folder / _VOCAB).write_text(json.dumps(dict(self._vocab.items())), encoding="utf-8")
+        SortedTerms.write(folder, self._vocab)
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
         """A saved index, read with numpy and json (no bm25s: see the module's docstring)."""
         try:
-            arrays = {name: np.load(folder / filename, allow_pickle=False) for name, filename in _ARRAYS.items()}
-            vocab = json.loads((folder / _VOCAB).read_text(encoding="utf-8"))
-            if not isinstance(vocab, dict):
-                raise ValueError(f"{_VOCAB} is not a JSON object")
+            arrays = {name: map_array(folder / filename) for name, filename in _ARRAYS.items()}
+            vocab: Mapping[str, int]
+            if (folder / _SORTED_TERMS).is_file():
+                vocab = SortedTerms.read(folder)
+            else:  # an index written before the sorted vocabulary: bm25s's JSON, read whole
+                vocab = json.loads((folder / _VOCAB).read_text(encoding="utf-8"))
+                if not isinstance(vocab, dict):
+                    raise ValueError(f"{_VOCAB} is not a JSON object")
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read lexical index {folder}: {error}") from None
         if len(arrays["indptr"]) < 1 or len(arrays["data"]) != len(arrays["indices"]):
             raise IndexCorruptError(f"lexical index {folder} has arrays of mismatched lengths")
         return cls(arrays, vocab, n_docs)
+
+
+class SortedTerms(Mapping[str, int]):
+    """Term → column, looked up in a memory-mapped sorted file instead of a dict.
+
+    Why: a million abstracts hold millions of distinct terms (words, symbols, phrases); as a dict they cost
+    hundreds of MB and seconds of JSON parsing at every start, while a query looks up a few dozen. A lookup
+    finds the run of terms that share the term's first 8 bytes by a binary search over those prefixes as
+    integers (numpy), then bisects the few terms in the run (microseconds); iterating every term (themes,
+    stacking a delta) reads the whole file, as the dict's JSON was read before."""
+
+    def __init__(self, buffer: Any, bounds: np.ndarray, keys: np.ndarray) -> None:
+        if keys.shape != (2, len(bounds) - 1):
+            raise ValueError(f"{_SORTED_TERMS} and {_SORTED_COLUMNS} differ in length")
+        self._buffer, self._bounds = buffer, bounds
+        self._prefixes, self._columns = keys[0], keys[1]
+        # Queries reuse terms (Zipf): recent answers, misses included, skip the search.
+        self._find = lru_cache(maxsize=LOOKUP_CACHE)(self._search)
+
+    @staticmethod
+    def _prefix(term: bytes) -> int:
+        """The first 8 bytes as a big-endian integer: integers sort as the byte strings they start."""
+        return int.from_bytes(term[:8].ljust(8, b"\0"), "big")
+
+    @classmethod
+    def write(cls, folder: Path, vocab: Mapping[str, int]) -> None:
+        ordered = sorted((term.encode(), column) for term, column in vocab.items() if term)
+        if any(b"\n" in term for term, _ in ordered):
+            raise ValueError("an index term holds a line break")
+        (folder / _SORTED_TERMS).write_bytes(b"".join(term + b"\n" for term, _ in ordered))
+        keys = np.array(
+            [[cls._prefix(term) for term, _ in ordered], [column for _, column in ordered]], dtype=np.uint64
+        ).reshape(2, len(ordered))
+        np.save(folder / _SORTED_COLUMNS, keys)
+
+    @classmethod
+    def read(cls, folder: Path) -> SortedTerms:
+        buffer, bounds = map_lines(folder / _SORTED_TERMS)
+        return cls(buffer, bounds, map_array(folder / _SORTED_COLUMNS))
+
+    def _term(self, position: int) -> bytes:
+        return bytes(self._buffer[int(self._bounds[position]) : int(self._bounds[position + 1]) - 1])
+
+    def __getitem__(self, term: str) -> int:
+        column = self._find(term)
+        if column is None:
+            raise KeyError(term)
+        return column
+
+    def _search(self, term: str) -> int | None:
+        key = term.encode()
+        prefix = np.uint64(self._prefix(key))
+        low = int(np.searchsorted(self._prefixes, prefix, "left"))
+        high = int(np.searchsorted(self._prefixes, prefix, "right"))
+        while low < high:
+            middle = (low + high) // 2
+            if self._term(middle) < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(self) and self._term(low) == key:
+            return int(self._columns[low])
+        return None
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._term(position).decode() for position in range(len(self)))
+
+    def items(self) -> Iterator[tuple[str, int]]:  # type: ignore[override]  # one pass, not a lookup per term
+        columns = self._columns.tolist()
+        return ((self._term(position).decode(), int(columns[position])) for position in range(len(self)))

@@ -27,7 +27,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TextIO, TypedDict, Unpack, cast
 
 from .results import Results, Themes
 from .settings import Settings
@@ -183,13 +183,16 @@ class Library:
 
         if isinstance(ids, str):
             ids = [ids]
-        selection = {"ids": ids, "theme": theme, "collection": collection}
-        if hasattr(destination, "write"):
-            stream: TextIO = destination  # type: ignore[assignment]
-            return self._service.export(export_format(fmt, getattr(stream, "name", None)), stream, **selection)
-        path = Path(destination)  # type: ignore[arg-type]
+        if hasattr(destination, "write"):  # an open file, whatever its class: duck typing, as the docstring says
+            stream = cast(TextIO, destination)
+            return self._service.export(
+                export_format(fmt, getattr(stream, "name", None)), stream, ids=ids, theme=theme, collection=collection
+            )
+        path = Path(destination)
         chosen = export_format(fmt, path)
-        return write_export(path, lambda out: self._service.export(chosen, out, **selection))
+        return write_export(
+            path, lambda out: self._service.export(chosen, out, ids=ids, theme=theme, collection=collection)
+        )
 
     # ---------------------------------------------------------------------------------- collections
     @property
@@ -322,12 +325,13 @@ def _examples(ids: list[str], shown: int = 3) -> str:
     return ", ".join(ids) if len(ids) <= shown else f"{len(ids)} papers"
 
 
-def _flat_paths(paths: Iterable[PathLike | Iterable[PathLike]]) -> list[PathLike]:
-    """``ingest("a.ris", ["b.bib", "c.csv"])`` → three paths: notebooks often hold a list already."""
-    flat: list[PathLike] = []
+def _flat_paths(paths: Iterable[PathLike | Iterable[PathLike]]) -> list[str]:
+    """``ingest("a.ris", ["b.bib", "c.csv"])`` → three paths: notebooks often hold a list already. Each as a
+    string (:func:`os.fspath`), as ``ingest`` reads them (a glob stays a pattern)."""
+    flat: list[str] = []
     for item in paths:
         if isinstance(item, str | os.PathLike):
-            flat.append(item)
+            flat.append(os.fspath(item))
         else:
-            flat.extend(item)
+            flat.extend(os.fspath(path) for path in item)
     return flat

@@ -20,10 +20,16 @@ _DOI = re.compile(r"10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f]+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _PMID = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: \d would take Arabic-Indic "١٢٣" too
 _PMCID = re.compile(r"(?:pmcid\s*:?\s*)?(?:pmc)?\s*([0-9]{1,9})", re.IGNORECASE)
-#: Longest paper id accepted: the service refuses longer references, so a longer id could never be looked up.
-MAX_ID_LENGTH = 1000
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The paper-id rule, in one place: check_reference (every lookup), usable_id (every id stored) and
+# PAPER_ID_PATTERN (the API's request schemas and /openapi.json) all follow it.
+#: Longest paper id accepted: a longer reference is refused, so a longer id could never be looked up.
+MAX_ID_LENGTH = 1000
+#: Characters no paper id holds: C0 and C1 controls and DEL (an id is shown, typed and put in URLs).
+_ID_CONTROLS = r"\x00-\x1f\x7f-\x9f"
+_CONTROL = re.compile(f"[{_ID_CONTROLS}]")
+#: The rule as a regular expression, for request schemas: no control characters (the length is separate).
+PAPER_ID_PATTERN = f"^[^{_ID_CONTROLS}]+$"
 
 
 def clean_text(text: str | None) -> str:
@@ -88,6 +94,12 @@ def check_reference(reference: object) -> str:
     if _CONTROL.search(reference.strip()):
         raise InvalidInputError("a paper id must not contain control characters")
     return reference.strip()
+
+
+def usable_id(paper_id: str) -> bool:
+    """Whether a paper may be stored under ``paper_id``: an id :func:`check_reference` accepts as it is, so
+    the paper can be looked up by it again."""
+    return 0 < len(paper_id) <= MAX_ID_LENGTH and not _CONTROL.search(paper_id)
 
 
 def normalize_pmid(value: object) -> str | None:

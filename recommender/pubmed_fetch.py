@@ -225,6 +225,7 @@ class _EUtilsClient:
             # Prepare first and wait last, so the limiter releases the request right before it hits the wire.
             request = requests.Request("GET", self.base_url + endpoint, params={**params, **self.common})
             prepared = self.session.prepare_request(request)
+            assert prepared.url is not None  # prepare_request always sets it (the type allows None before)
             settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
             self.limiter.wait()
             response = self.session.send(prepared, timeout=self.timeout, **settings)
@@ -358,7 +359,7 @@ def _download(
     fetched, files = 0, []
     for number, retstart in enumerate(range(0, target, batch_size), start=1):
         retmax = min(batch_size, target - retstart)
-        params = {
+        params: dict[str, str | int] = {
             "db": "pubmed",
             "WebEnv": search.webenv,
             "query_key": search.query_key,
@@ -421,7 +422,7 @@ def fetch_pubmed(
     limiter = rate_limiter_for(api_key, requests_per_second)  # also validates requests_per_second
     folder = _prepare_out_dir(out_dir)
     own_session = session is None
-    http = make_session(limiter, max_retries=max_retries, backoff_factor=backoff_factor) if own_session else session
+    http = make_session(limiter, max_retries=max_retries, backoff_factor=backoff_factor) if session is None else session
     client = _EUtilsClient(
         http,
         limiter,
@@ -432,7 +433,13 @@ def fetch_pubmed(
         secret=api_key,
     )
     try:
-        search_params = {"db": "pubmed", "term": query, "usehistory": "y", "retmode": "json", "retmax": 0}
+        search_params: dict[str, str | int] = {
+            "db": "pubmed",
+            "term": query,
+            "usehistory": "y",
+            "retmode": "json",
+            "retmax": 0,
+        }
         search = parse_esearch(client.get("esearch.fcgi", search_params).content)
         target = min(search.count, max_results)
         if target == 0:

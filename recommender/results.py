@@ -248,7 +248,7 @@ class Themes(Sequence[dict[str, Any]]):
 
 def _theme_row(theme: dict[str, Any]) -> dict[str, Any]:
     """A theme's single values (and its terms and papers), without the per-paper lists or the timeline."""
-    row = {
+    row: dict[str, Any] = {
         key: value
         for key, value in theme.items()
         if key not in PER_PAPER_KEYS and (value is None or isinstance(value, str | int | float | bool))

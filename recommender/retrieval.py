@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .fusion import METHODS, fuse
+from .paper_table import NO_YEAR
 from .snapshot import Snapshot
 from .snippets import Reading, Snippet
 from .strength import CALIBRATIONS, level
@@ -121,16 +122,15 @@ class Filters:
         if not self.active:
             return None
         keep = np.ones(snapshot.size, dtype=bool)
+        columns = snapshot.columns  # arrays: the records themselves stay on disk
         if self.year_min is not None or self.year_max is not None:
-            years = np.array([paper.year or 0 for paper in snapshot.papers])
-            keep &= years > 0
+            keep &= columns.years != NO_YEAR
             if self.year_min is not None:
-                keep &= years >= self.year_min
+                keep &= columns.years >= self.year_min
             if self.year_max is not None:
-                keep &= years <= self.year_max
+                keep &= columns.years <= self.year_max
         if self.journals:
-            wanted = {journal.casefold() for journal in self.journals}
-            keep &= np.array([(paper.journal or "").casefold() in wanted for paper in snapshot.papers])
+            keep &= columns.journal_mask(self.journals)
         if self.themes:
             if theme_of_row is None:
                 raise ValueError("a theme filter needs theme assignments")
@@ -191,7 +191,9 @@ class Retriever:
         tokens = index_terms(text)
         if len(tokens) > ABSTRACT_TERMS:
             return self.snapshot.lexical.key_terms(tokens), True
-        return tokens, False
+        # Each term once: a word a claim happens to repeat is not twice the evidence (SciFact, chosen on the
+        # training claims: nDCG@10 0.7288 -> 0.7306 there, 0.7476 -> 0.7497 on the test claims).
+        return list(dict.fromkeys(tokens)), False
 
     def rank(
         self,
@@ -358,7 +360,9 @@ class Retriever:
         if not shared:
             return {}, None
         reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})
-        return self._explaining(shared, ChainMap(reading.forms, query_forms), limit), reading
+        # ChainMap writes only to its first map; typeshed still asks every map to be mutable. Spellings stays lazy.
+        forms = ChainMap(reading.forms, query_forms)  # type: ignore[arg-type]
+        return self._explaining(shared, forms, limit), reading
 
     def _explaining(self, shared: list[str], forms: Mapping[str, str], limit: int) -> dict[str, str]:
         """Shared terms, rarest first: index term → as the paper writes it (``IL-6``, ``STAT3``, "anoikis
@@ -436,7 +440,9 @@ def neighbour_graph(
     pool = min(n, max(config.candidates // 2, 2 * k))
     scores_t = snapshot.lexical.score_matrix().T.tocsr() if config.mode != "dense" else None
     retriever = Retriever(snapshot, config)
-    out_rows, out_cols, values = [], [], []
+    out_rows: list[int] = []
+    out_cols: list[int] = []
+    values: list[float] = []
     for start in range(0, n, chunk):
         block = members[start : start + chunk]
         vectors = np.asarray(snapshot.embeddings[block], dtype=np.float32)
@@ -464,7 +470,7 @@ def neighbour_graph(
             chosen = np.fromiter(candidates, dtype=np.int64)
             dense = np.asarray(snapshot.embeddings[chosen] @ vectors[i])
             lexical = lexical_block[i][chosen] if lexical_block is not None else np.zeros(len(chosen))
-            if config.mode == "dense":
+            if config.mode == "dense" or bounds is None:
                 fused = dense
             elif config.mode == "lexical":
                 fused = lexical / bounds[i] if bounds[i] > 0 else lexical

@@ -141,7 +141,7 @@ class StackedLexical(LexicalIndex):
         return float(sum(self.idf(token) for token in query_tokens if self.document_frequency(token) > 0))
 
     @cached_property
-    def _columns(self) -> tuple[dict[str, int], int]:
+    def _stacked_columns(self) -> tuple[dict[str, int], int]:
         """Token → column of :meth:`score_matrix` (the base's columns, then the delta's new tokens), and width."""
         base_terms = self.base.vocabulary()
         columns = {token: column for column, token in enumerate(base_terms) if token}
@@ -153,7 +153,7 @@ class StackedLexical(LexicalIndex):
         return columns, width
 
     def vocabulary(self) -> list[str]:
-        columns, width = self._columns
+        columns, width = self._stacked_columns
         terms = [""] * width
         for token, column in columns.items():
             terms[column] = token
@@ -163,7 +163,7 @@ class StackedLexical(LexicalIndex):
         """Documents × vocabulary, every score under the corpus's IDF (what themes' related-papers graph reads)."""
         from scipy import sparse
 
-        columns, width = self._columns
+        columns, width = self._stacked_columns
         base = self.base.score_matrix().tocsr()[self.live]
         base_terms = self.base.vocabulary()
         scale = np.ones(base.shape[1], dtype=np.float32)
@@ -190,7 +190,7 @@ class StackedLexical(LexicalIndex):
     def query_matrix(self, queries: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, np.ndarray]:
         from scipy import sparse
 
-        columns, width = self._columns
+        columns, width = self._stacked_columns
         rows, cols, counts = [], [], []
         for row, tokens in enumerate(queries):
             for token, count in Counter(t for t in tokens if t in columns).items():
@@ -317,10 +317,3 @@ class StackedVectors:
             scores, found = self.base.search(queries, k, allowed=self.live)
         rows = np.where(found >= 0, self._position[np.maximum(found, 0)], -1)
         return scores, rows
-
-
-def stacked_list(base: Sequence[Any], live: np.ndarray, delta: Sequence[Any]) -> list[Any]:
-    """The live items of ``base`` (by row) followed by ``delta``'s."""
-    if len(live) == len(base):
-        return [*base, *delta]
-    return [*(base[row] for row in live.tolist()), *delta]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Literal, overload
 
 from .errors import IndexCorruptError, IndexMismatchError, RecommenderError
 from .snapshot import Snapshot
@@ -56,6 +57,12 @@ class Serving:
     def loaded(self) -> Snapshot | None:
         """The version loaded now, without touching the disk (None before the first query)."""
         return self._snapshot
+
+    @overload
+    def current(self, *, required: Literal[True] = True) -> Snapshot: ...
+
+    @overload
+    def current(self, *, required: bool) -> Snapshot | None: ...
 
     def current(self, *, required: bool = True) -> Snapshot | None:
         """The version ``CURRENT`` names, loaded once and reloaded when a new version is published; None for an

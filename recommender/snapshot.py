@@ -8,7 +8,7 @@ new one and the service switches to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,7 +20,9 @@ import numpy as np
 from .errors import IndexCorruptError, IndexMismatchError
 from .lexical_index import LexicalIndex
 from .manifest import FORMAT_VERSION, Manifest, corpus_hash, file_entries
+from .mapped import map_array
 from .paper import Paper
+from .paper_table import COLUMNS, PaperColumns, StackedSequence, read_lists, read_papers
 from .progress import SILENT, Progress
 from .symbols import symbol_share as measure_symbol_share
 from .tokenizer import TOKENIZER_VERSION, index_terms
@@ -45,11 +47,14 @@ class Snapshot:
     """One loaded, consistent index version."""
 
     manifest: Manifest
-    papers: list[Paper]
+    #: Records read on demand (:mod:`recommender.paper_table`) when loaded from disk; a list when built here.
+    papers: Sequence[Paper]
     embeddings: np.ndarray
     vectors: VectorIndex
     lexical: LexicalIndex
-    key_terms: list[list[str]]
+    key_terms: Sequence[list[str]]
+    #: Ids, years and journals of every paper as arrays (what filters and the id lookup read).
+    columns: PaperColumns
     row_of: dict[str, int] = field(default_factory=dict)
     #: A delta version's base (loaded once, shared by the deltas stacked on it), its rows' BM25 terms and
     #: the base papers it hides; None, empty and empty for a full version.
@@ -58,12 +63,13 @@ class Snapshot:
     hidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        ids = self.columns.ids
         if self.base is not None and not self.hidden:  # the base's rows keep their numbers: extend its map
             self.row_of = self.base.row_of.copy()
             start = self.base.size
-            self.row_of.update((paper.id, start + i) for i, paper in enumerate(self.papers[start:]))
+            self.row_of.update((paper_id, start + i) for i, paper_id in enumerate(ids[start:]))
         else:
-            self.row_of = dict(zip([paper.id for paper in self.papers], range(len(self.papers)), strict=True))
+            self.row_of = dict(zip(ids, range(len(ids)), strict=True))
 
     @property
     def delta_start(self) -> int:
@@ -115,18 +121,21 @@ class Snapshot:
             if base_of is None:
                 raise IndexCorruptError(f"version {folder.name} adds to version {manifest.base}, which was not given")
             return _load_delta(folder, manifest, base_of(manifest.base))
-        papers = _read_papers(folder / PAPERS)
+        papers = read_papers(folder / PAPERS)
+        # Versions written before the columns file read every record once instead.
+        columns = PaperColumns.read(folder / COLUMNS) if (folder / COLUMNS).is_file() else PaperColumns.of(papers)
         try:
-            embeddings = np.load(folder / EMBEDDINGS, mmap_mode="r")
+            embeddings = map_array(folder / EMBEDDINGS)
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read embeddings of version {folder.name}: {error}") from None
         vectors = VectorIndex.load(
             folder / VECTORS, params=manifest.index_params, recall_at_10=manifest.recall_at_10, vectors=embeddings
         )
         lexical = LexicalIndex.load(folder / LEXICAL, n_docs=len(papers))
-        key_terms = _read_jsonl(folder / KEY_TERMS)
+        key_terms = read_lists(folder / KEY_TERMS)
         counts = {
             "papers": len(papers),
+            "paper columns": len(columns),
             "embeddings": embeddings.shape[0],
             "vectors": vectors.size,
             "key terms": len(key_terms),
@@ -135,7 +144,7 @@ class Snapshot:
             raise IndexCorruptError(f"version {folder.name} is inconsistent: manifest count {manifest.count}, {counts}")
         if embeddings.ndim != 2 or embeddings.shape[1] != manifest.dimension or vectors.dimension != manifest.dimension:
             raise IndexCorruptError(f"version {folder.name} has vectors of the wrong dimension")
-        return cls(manifest, papers, embeddings, vectors, lexical, key_terms)
+        return cls(manifest, papers, embeddings, vectors, lexical, key_terms, columns)
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,7 @@ def write_snapshot(
     with (folder / PAPERS).open("w", encoding="utf-8") as handle:
         for paper in papers:
             handle.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
+    PaperColumns.of(papers).write(folder / COLUMNS)
     np.save(folder / EMBEDDINGS, embeddings)
     with progress.step("vector index", total=len(papers), unit=" papers") as step:
         vectors = VectorIndex.build(
@@ -194,6 +204,7 @@ def write_snapshot(
                 step.advance(len(terms[start : start + 1000]))
     names = [
         PAPERS,
+        COLUMNS,
         KEY_TERMS,
         EMBEDDINGS,
         VECTORS,
@@ -228,15 +239,15 @@ def write_snapshot(
 
 def _load_delta(folder: Path, manifest: Manifest, base: Snapshot) -> Snapshot:
     """A delta version stacked on its loaded ``base``: the base's live rows, then the delta's."""
-    from .segments import Bm25Parameters, DeltaLexical, StackedLexical, StackedRows, StackedVectors, stacked_list
+    from .segments import Bm25Parameters, DeltaLexical, StackedLexical, StackedRows, StackedVectors
 
     if base.base is not None or base.manifest.build_id != manifest.base:
         raise IndexCorruptError(f"version {folder.name} must stack on full version {manifest.base}")
     if not base.manifest.bm25:
         raise IndexMismatchError(f"version {manifest.base} predates added papers; rebuild the index")
-    papers = _read_papers(folder / PAPERS)
+    papers = read_papers(folder / PAPERS)
     terms = _read_jsonl(folder / TERMS)
-    key_terms = _read_jsonl(folder / KEY_TERMS)
+    key_terms = read_lists(folder / KEY_TERMS)
     try:
         embeddings = np.load(folder / EMBEDDINGS)
         hidden = json.loads((folder / HIDDEN).read_text(encoding="utf-8"))
@@ -254,11 +265,12 @@ def _load_delta(folder: Path, manifest: Manifest, base: Snapshot) -> Snapshot:
     params = Bm25Parameters(**base.manifest.bm25)
     snapshot = Snapshot(
         manifest,
-        stacked_list(base.papers, live, papers),
+        StackedSequence(base.papers, live, papers),
         StackedRows(base.embeddings, live, embeddings),  # type: ignore[arg-type]
         StackedVectors(base.vectors, live, embeddings),  # type: ignore[arg-type]
         StackedLexical(base.lexical, live, DeltaLexical(terms), params),
-        stacked_list(base.key_terms, live, key_terms),
+        StackedSequence(base.key_terms, live, key_terms),
+        base.columns.stacked(live, PaperColumns.of(papers)),
         base=base,
         delta_terms=terms,
         hidden=frozenset(hidden),
@@ -270,7 +282,7 @@ def _load_delta(folder: Path, manifest: Manifest, base: Snapshot) -> Snapshot:
     return snapshot
 
 
-def corpus_symbol_share(papers: list[Paper]) -> float:
+def corpus_symbol_share(papers: Sequence[Paper]) -> float:
     """The symbol share of an evenly spaced sample of :data:`SHARE_SAMPLE` papers (200 abstracts hold some
     50,000 words, enough for a stable share, and the sample keeps the measure fast at any corpus size)."""
     step = max(1, len(papers) // SHARE_SAMPLE)
@@ -321,13 +333,6 @@ def write_delta(
     )
     manifest.write(folder)
     return manifest
-
-
-def _read_papers(path: Path) -> list[Paper]:
-    try:
-        return [Paper.from_dict(record) for record in _read_jsonl(path)]
-    except TypeError as error:
-        raise IndexCorruptError(f"cannot read {path}: {error}") from None
 
 
 def _read_jsonl(path: Path) -> list[Any]:

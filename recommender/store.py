@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import BusyError, RecommenderError, StorageError, failure_reason
 from .paper import Paper, merge_papers, normalize_doi, normalize_pmcid, normalize_pmid, title_key
@@ -267,7 +268,7 @@ def _free_space(path: Path) -> str:
     return f" (the disk holding it has {free // 1024} KiB free)" if free < 64 * 1024 * 1024 else ""
 
 
-def _scalar(connection: sqlite3.Connection, sql: str) -> object:
+def _scalar(connection: sqlite3.Connection, sql: str) -> Any:
     row = connection.execute(sql).fetchone()
     return row[0] if row else None
 

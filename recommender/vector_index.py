@@ -279,12 +279,12 @@ class VectorIndex:
             return _exact_rows(queries, k, np.flatnonzero(mask), self._vectors)
         selector, _keep = _bitmap_selector(mask)
         if self.kind == "flat":
-            return self._index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+            return self._index.search(queries, k, params=_selecting(selector))
         if self.kind == "hnsw":
-            storage = faiss.downcast_index(self._index.storage)
-            return storage.search(queries, k, params=faiss.SearchParameters(sel=selector))
-        nlist = int(self._index.nlist)
-        return self._index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist))
+            storage = faiss.downcast_index(_as_hnsw(self._index).storage)
+            return storage.search(queries, k, params=_selecting(selector))
+        nlist = int(faiss.extract_index_ivf(self._index).nlist)
+        return self._index.search(queries, k, params=_selecting_ivf(selector, nprobe=nlist))
 
     def _search_selected(self, queries: np.ndarray, k: int, mask: np.ndarray, count: int) -> Result:
         """Approximate search restricted to a large allowed set, search effort raised by sqrt(1 / share)."""
@@ -292,9 +292,11 @@ class VectorIndex:
         boost = min(FILTER_BOOST_MAX, math.ceil(math.sqrt(self.size / count)))
         if self.kind == "hnsw":
             ef = max(int(self.params["efSearch"]) * boost, k)
-            return self._index.search(queries, k, params=faiss.SearchParametersHNSW(sel=selector, efSearch=ef))
-        nprobe = min(int(self._index.nlist), int(self.params["nprobe"]) * boost)
-        return self._search_all(queries, k, faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))
+            # faiss 1.15.1's type stubs omit SearchParametersHNSW, which its SWIG module defines.
+            hnsw_params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)  # type: ignore[attr-defined]
+            return self._index.search(queries, k, params=hnsw_params)
+        nprobe = min(int(faiss.extract_index_ivf(self._index).nlist), int(self.params["nprobe"]) * boost)
+        return self._search_all(queries, k, _selecting_ivf(selector, nprobe=nprobe))
 
     # ------------------------------------------------------------------------------------------ persistence
 
@@ -461,9 +463,9 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
 def _apply_search_params(index: faiss.Index, kind: str, params: dict[str, Any]) -> None:
     """Set efSearch / nprobe on the FAISS object; ``None`` (not tuned yet) leaves the FAISS value."""
     if kind == "hnsw" and params.get("efSearch") is not None:
-        index.hnsw.efSearch = int(params["efSearch"])
+        _as_hnsw(index).hnsw.efSearch = int(params["efSearch"])
     if kind in ("ivf", "ivfpq") and params.get("nprobe") is not None:
-        index.nprobe = int(params["nprobe"])
+        faiss.extract_index_ivf(index).nprobe = int(params["nprobe"])
 
 
 def _describe_faiss(index: faiss.Index, path: Path) -> tuple[str, dict[str, Any]]:
@@ -475,7 +477,8 @@ def _describe_faiss(index: faiss.Index, path: Path) -> tuple[str, dict[str, Any]
         return "flat", {}
     if isinstance(index, faiss.IndexHNSWFlat):
         hnsw = index.hnsw
-        return "hnsw", {"M": hnsw.nb_neighbors(1), "efConstruction": hnsw.efConstruction, "efSearch": hnsw.efSearch}
+        m = hnsw.nb_neighbors(1)  # type: ignore[attr-defined]  # in FAISS, not in its 1.15.1 type stubs
+        return "hnsw", {"M": m, "efConstruction": hnsw.efConstruction, "efSearch": hnsw.efSearch}
     if isinstance(index, faiss.IndexIVFFlat):
         return "ivf", {"nlist": index.nlist, "nprobe": index.nprobe}
     if isinstance(index, faiss.IndexIVFPQ):
@@ -494,7 +497,31 @@ def _allowed_mask(allowed: np.ndarray, n: int) -> np.ndarray:
 def _bitmap_selector(mask: np.ndarray) -> tuple[faiss.IDSelector, np.ndarray]:
     """A FAISS selector over the rows set in ``mask``, and the bitmap it points into (keep it alive meanwhile)."""
     bitmap = np.packbits(mask, bitorder="little")
-    return faiss.IDSelectorBitmap(bitmap), bitmap
+    # FAISS's Python wrapper takes the array alone (and keeps a reference to it); faiss 1.15.1's type stubs list
+    # only the C++ (n, pointer) form, which fails when given an array.
+    return faiss.IDSelectorBitmap(bitmap), bitmap  # type: ignore[call-arg, arg-type]
+
+
+def _as_hnsw(index: faiss.Index) -> faiss.IndexHNSW:
+    """An index of kind ``hnsw`` as its class (what the builders and ``faiss.read_index`` give)."""
+    assert isinstance(index, faiss.IndexHNSW), type(index)
+    return index
+
+
+def _selecting(selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """Search parameters restricting a search to ``selector``'s rows (what ``SearchParameters(sel=...)``
+    does: FAISS's wrapper keeps a reference to the selector when it is assigned)."""
+    params = faiss.SearchParameters()
+    params.sel = selector
+    return params
+
+
+def _selecting_ivf(selector: faiss.IDSelector, *, nprobe: int) -> faiss.SearchParametersIVF:
+    """IVF search parameters: ``selector``'s rows, ``nprobe`` lists probed."""
+    params = faiss.SearchParametersIVF()
+    params.sel = selector
+    params.nprobe = nprobe
+    return params
 
 
 def _exact_rows(queries: np.ndarray, k: int, rows: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

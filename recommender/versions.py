@@ -15,6 +15,7 @@ The previous version is kept so a rollback is possible.
 
 from __future__ import annotations
 
+import builtins
 import fcntl
 import json
 import os
@@ -125,7 +126,7 @@ class VersionStore:
             raise IndexCorruptError(f"cannot publish missing version {build_id}")
         atomic_write_text(self.root / CURRENT, build_id + "\n")
 
-    def prune(self, keep: int = 2) -> list[str]:
+    def prune(self, keep: int = 2) -> builtins.list[str]:  # builtins: the method list() is in scope
         """Delete old versions (never the current one, nor the base a kept delta version adds to) and
         abandoned staging folders."""
         current = self.current_id()

@@ -158,7 +158,7 @@ def serve(workdir: Path, queries: int, seed: int) -> None:
     settings = Settings(index_dir=workdir / "indexes", show_progress=False)
     fresh = Recommender(settings, embedder_factory=factory)
     report("open + first ready()", f"{timed(fresh.ready):8.2f} s")
-    report("RSS of the serving process, ready", f"{proc_status_mb('VmRSS'):8.0f} MB")
+    report("RSS of the serving process, ready", resident())
     ids = [corpus[int(i)]["id"] for i in rng.integers(0, len(corpus), queries)]
     texts = [" ".join(corpus[int(i)]["abstract"].split()[:12]) for i in rng.integers(0, len(corpus), queries)]
     report("related(id), k=10", percentiles([timed(lambda i=i: fresh.related(i, 10)) for i in ids]))
@@ -183,9 +183,17 @@ def serve(workdir: Path, queries: int, seed: int) -> None:
     vectors = len(corpus) * DIMENSION * 4
     peak = proc_status_mb("VmHWM")  # not ru_maxrss: Linux carries it over from the parent through fork and exec
     report("peak RSS of the serving process", f"{peak:8.0f} MB ({peak * 2**20 / vectors:.1f}x raw vectors)")
+    report("RSS of the serving process, end", resident())
     disk = folder_bytes(settings.index_path)
     report("index folder on disk", f"{disk / 2**20:8.0f} MB ({disk / vectors:.1f}x raw vectors)")
     report("raw float32 vectors", f"{vectors / 2**20:8.0f} MB")
+
+
+def resident() -> str:
+    """The resident set now, split: anonymous memory (the process's own) and mapped file pages (vectors,
+    postings and records read through memory maps: shared page cache the kernel may drop and re-read)."""
+    anonymous, mapped = proc_status_mb("RssAnon"), proc_status_mb("RssFile")
+    return f"{proc_status_mb('VmRSS'):8.0f} MB (anonymous {anonymous:.0f} MB, mapped files {mapped:.0f} MB)"
 
 
 def proc_status_mb(field: str) -> float:

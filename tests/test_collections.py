@@ -41,7 +41,7 @@ def test_collection_rules_give_clear_errors(make_service, tmp_path):
     service.collections.create("reading list")
     with pytest.raises(ConflictError, match="already exists"):
         service.collections.create("Reading List")
-    for bad in ("", "   ", "a/b", "tab\there", "x" * 101):
+    for bad in ("", "   ", "a/b", "tab\there", "x" * 101, "2ü\x0b", "\x1fname"):  # control chars at an end too
         with pytest.raises(InvalidInputError):
             service.collections.create(bad)
     with pytest.raises(NotFoundError, match="no collection"):

@@ -137,7 +137,7 @@ def has_control(text: str) -> bool:
 def check_paper(paper: Paper) -> None:
     """The invariants every reader's paper must hold, as the rest of the system relies on them."""
     assert isinstance(paper, Paper)
-    # Identity (paper.assign_id): a non-empty, clean id the API can look up (service._check_reference).
+    # Identity (paper.assign_id): a non-empty, clean id the API can look up (paper.check_reference).
     assert isinstance(paper.id, str) and paper.id and paper.id == clean_text(paper.id)
     assert len(paper.id) <= MAX_ID_LENGTH and not has_control(paper.id), paper.id
     # Text fields are clean_text'd strings; the abstract is never empty (records.to_paper).

@@ -12,8 +12,9 @@ import pytest
 from helpers import RIS_RECORD, built_service, fake_factory, jsonl
 
 from recommender.errors import BusyError, ParseTimeoutError, QueueFullError, TooLargeError
+from recommender.ingesting import MAX_LISTED_REJECTIONS
 from recommender.jobs import MAX_QUEUED, MAX_WAITERS, JobRunner
-from recommender.service import MAX_LISTED_REJECTIONS, Recommender
+from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.upload_parser import UploadLimits
 from recommender.web import create_app
@@ -143,7 +144,7 @@ def _upload(data: bytes):
 # -------------------------------------------------------------------------------------------- themes
 def _wrap_fits(service: Recommender, around) -> None:
     """Every theme fit of ``service`` goes through ``around(fit, snapshot, rows, k, method, ...)``."""
-    make_workflow = service._theme_workflow
+    make_workflow = service.theme_maps.workflow
 
     def workflow():
         made = make_workflow()
@@ -151,7 +152,7 @@ def _wrap_fits(service: Recommender, around) -> None:
         made.fit = lambda *args, **kwargs: around(fit, *args, **kwargs)  # type: ignore[method-assign]
         return made
 
-    service._theme_workflow = workflow  # type: ignore[method-assign]
+    service.theme_maps.workflow = workflow  # type: ignore[method-assign]
 
 
 def _slow_fits(service: Recommender, release: threading.Event, started: threading.Event, fits: list) -> None:

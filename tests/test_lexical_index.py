@@ -52,3 +52,26 @@ def test_holders_and_upper_bound(index):
     assert not index.holders("unknown", rows).any()
     assert index.scores(["anoikis", "il-6"]).max() <= index.upper_bound(["anoikis", "il-6"])
     assert index.upper_bound(["unknown"]) == 0.0
+
+
+def test_the_sorted_vocabulary_finds_every_term_as_the_dict_did(tmp_path):
+    """A loaded index looks terms up by bisection in its memory-mapped sorted vocabulary: every term of a
+    varied vocabulary (symbols, phrases, non-ASCII, prefixes of each other) maps to bm25s's own column."""
+    words = ["il-6", "il-6r", "il", "stat3", "tgf-β", "tgfb", "anoikis resistance", "anoikis", "ζ", "a", "zz", "é"]
+    documents = [words[i:] + words[: i % 3] for i in range(len(words))]
+    built = LexicalIndex.build(documents)
+    built.save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical", n_docs=len(documents))
+    assert loaded.vocabulary() == built.vocabulary()
+    for word in [*words, "unknown", "il-", "", "zzz", "\u0000"]:
+        assert loaded.document_frequency(word) == built.document_frequency(word)
+        np.testing.assert_array_equal(loaded.scores([word]), built.scores([word]))
+
+
+def test_an_index_saved_before_the_sorted_vocabulary_still_loads(tmp_path):
+    built = LexicalIndex.build(DOCUMENTS)
+    built.save(tmp_path / "lexical")
+    for name in ("vocab.sorted.txt", "vocab.sorted.npy"):
+        (tmp_path / "lexical" / name).unlink()
+    loaded = LexicalIndex.load(tmp_path / "lexical", n_docs=len(DOCUMENTS))
+    np.testing.assert_array_equal(loaded.scores(["anoikis", "stat3"]), built.scores(["anoikis", "stat3"]))

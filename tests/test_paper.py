@@ -1,6 +1,21 @@
 """Identity rules of the normalised record: stable ids, DOI/PMID normalisation, merging."""
 
-from recommender.paper import Paper, assign_id, content_id, merge_papers, normalize_doi, normalize_pmid
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from recommender.errors import InvalidInputError
+from recommender.paper import (
+    MAX_ID_LENGTH,
+    Paper,
+    assign_id,
+    check_reference,
+    content_id,
+    merge_papers,
+    normalize_doi,
+    normalize_pmid,
+    usable_id,
+)
+from recommender.web.schemas import PaperId
 
 
 def test_doi_is_lower_cased_and_stripped_of_prefixes_and_punctuation():
@@ -54,3 +69,23 @@ def test_merge_keeps_id_fills_gaps_and_unions_lists():
     assert merged.abstract == "a much longer abstract"
     assert merged.authors == ["A B", "C D"]
     assert merged.keywords == ["k1", "k2"]
+
+
+def test_one_paper_id_rule_for_lookups_stored_ids_and_the_api_schema():
+    """check_reference, usable_id and the API's PaperId schema agree on every sample (one rule, in paper.py)."""
+    schema = TypeAdapter(PaperId)
+    samples = ["doi:10.1/x", "pmid:5", "h:ab12", "x" * MAX_ID_LENGTH, "x" * (MAX_ID_LENGTH + 1), "a\x00b", "a\x1fb"]
+    samples += ["a\x7fb", "a\x85b", "a\x9fb", "café", "a b", ""]
+    for sample in samples:
+        try:
+            looked_up = check_reference(sample) == sample
+        except InvalidInputError:
+            looked_up = False
+        try:
+            schema.validate_python(sample)
+            in_schema = True
+        except ValidationError:
+            in_schema = False
+        assert looked_up == usable_id(sample) == in_schema, repr(sample)
+    with pytest.raises(InvalidInputError):
+        check_reference("a\x85b")  # a C1 control: refused at lookup as at ingest (it was only refused at ingest)

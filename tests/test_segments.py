@@ -157,7 +157,7 @@ def test_a_failed_delta_falls_back_to_a_full_build(service, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk trouble while writing the delta")
 
-    monkeypatch.setattr("recommender.service.index_delta", broken)
+    monkeypatch.setattr("recommender.updates.index_delta", broken)
     service.ingest_records([NEW])
     folder = update(service, added=["n1"])
     assert manifest_of(folder)["base"] is None

@@ -11,7 +11,14 @@ command that only looks up field names or identifiers (``recommender related``, 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ imports them
+    from .reading import MAX_PAGE_BYTES as MAX_PAGE_BYTES
+    from .reading import MAX_PDF_BYTES as MAX_PDF_BYTES
+    from .reading import READERS as READERS
+    from .reading import expand_paths, read_file, read_paths, read_records
+    from .records import RawRecord, Rejected
 
 _LAZY = {
     "RawRecord": ".records",

@@ -107,8 +107,13 @@ def read_bibtex(path: Path) -> Iterator[RawRecord | Rejected]:
     converter = LatexNodes2Text()
     for entry in library.entries:
         values = {name.lower(): field.value for name, field in entry.fields_dict.items()}
-        yield RawRecord(bibtex_fields(values, converter), f"entry {entry.key} (line {entry.start_line + 1})")
+        yield RawRecord(bibtex_fields(values, converter), f"entry {entry.key} ({_line(entry.start_line)})")
     for block in library.failed_blocks:
-        yield Rejected(f"unreadable BibTeX entry: {block.error}", f"line {block.start_line + 1}")
+        yield Rejected(f"unreadable BibTeX entry: {block.error}", _line(block.start_line))
     if not library.entries and not library.failed_blocks:
         yield Rejected("no BibTeX entries found")
+
+
+def _line(start_line: int | None) -> str:
+    """Where a block starts, counting from 1 (the parser numbers lines from 0; a block it read always has one)."""
+    return "line ?" if start_line is None else f"line {start_line + 1}"

@@ -18,12 +18,15 @@ import re
 import sqlite3
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .fields import canonical_key
 from .html_page import looks_like_html
 from .identifiers import is_results_page, looks_like_identifier_list
 from .zotero_sqlite import SQLITE_MAGIC, is_zotero_library
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 SNIFF_BYTES = 65536
 _MB = 1024 * 1024
@@ -69,6 +72,7 @@ class _CappedGzip(io.RawIOBase):
     """A gzip stream that raises :class:`InputTooLarge` once more than ``limit`` bytes were decompressed."""
 
     def __init__(self, handle: IO[bytes], limit: int) -> None:
+        self._handle = handle
         self._gzip = gzip.GzipFile(fileobj=handle, mode="rb")
         self._limit = limit
         self._read = 0
@@ -88,13 +92,11 @@ class _CappedGzip(io.RawIOBase):
         return self._read
 
     def close(self) -> None:
-        self._gzip.close()
-        fileobj = self._gzip.fileobj
-        if fileobj is not None:
-            fileobj.close()
+        self._gzip.close()  # which leaves a file object it was given open
+        self._handle.close()
         super().close()
 
-    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+    def readinto(self, target: WriteableBuffer, /) -> int:
         if self._read > self._limit:
             raise self._too_large()
         count = self._gzip.readinto(target)
@@ -153,6 +155,11 @@ class _LineDecoder(io.RawIOBase):
         self._buffer = b""
         self._number = 0
 
+    @property
+    def name(self) -> str:
+        """The file's name, as the text stream's ``name`` (TextIOWrapper asks its buffer for it)."""
+        return str(getattr(self._binary, "name", ""))
+
     def readable(self) -> bool:
         return True
 
@@ -160,7 +167,7 @@ class _LineDecoder(io.RawIOBase):
         self._binary.close()
         super().close()
 
-    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+    def readinto(self, target: WriteableBuffer, /) -> int:
         while not self._buffer:
             line = self._binary.readline(MAX_LINE_BYTES + 1)
             if not line:
@@ -169,8 +176,9 @@ class _LineDecoder(io.RawIOBase):
             if len(line) > MAX_LINE_BYTES:
                 raise InputTooLarge(f"line {self._number} is longer than {megabytes(MAX_LINE_BYTES)}")
             self._buffer = decode(line).encode("utf-8")
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
+        with memoryview(target) as view:
+            size = min(view.nbytes, len(self._buffer))
+            view[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
 

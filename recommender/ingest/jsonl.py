@@ -101,7 +101,7 @@ def _open_chunked_text(path: Path) -> IO[str]:
     binary = open_binary(path)
     utf16 = binary.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     binary.seek(0)
-    return io.TextIOWrapper(binary, encoding="utf-16" if utf16 else "utf-8-sig", errors="replace")  # type: ignore[arg-type]
+    return io.TextIOWrapper(binary, encoding="utf-16" if utf16 else "utf-8-sig", errors="replace")
 
 
 def read_objects(values: Any) -> Iterator[RawRecord | Rejected]:

@@ -6,13 +6,10 @@ broken line never costs the rest of the file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..paper import MAX_ID_LENGTH, Paper, assign_id, clean_text, normalize_pmcid, utf8_safe
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from ..paper import MAX_ID_LENGTH, Paper, assign_id, clean_text, normalize_pmcid, usable_id, utf8_safe
 
 #: Longest text fields accepted, in characters (after clean-up); a record with a longer one is rejected.
 MAX_ABSTRACT_CHARS = 100_000
@@ -56,8 +53,8 @@ def to_paper(record: RawRecord, source: str) -> Paper | Rejected:
         reason = "no abstract" + (f" (title: {title[:80]!r})" if title else "")
         return Rejected(reason, record.position)
     paper_id = assign_id(fields.get("id"), fields.get("doi"), fields.get("pmid"), title, abstract)
-    if len(paper_id) > MAX_ID_LENGTH or _CONTROL.search(paper_id):
-        # Such an id could not be looked up (the service refuses longer references) or shown safely.
+    if not usable_id(paper_id):
+        # Such an id could not be looked up (check_reference refuses it) or shown safely.
         reason = f"unusable id {paper_id[:80]!r}: at most {MAX_ID_LENGTH} characters, no control characters"
         return Rejected(reason, record.position)
     where = utf8_safe(f"{source}:{record.position}" if record.position else source)  # file names may not be UTF-8

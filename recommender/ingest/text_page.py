@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,8 +300,8 @@ def _unglue_labels(line: str) -> list[str]:
     if len(parts) == 1:
         return [line]
     out = [parts[0]]
-    for label, rest in zip(parts[1::2], parts[2::2], strict=True):
-        out.extend([label, rest.strip()] if rest.strip() else [label])
+    for label, text in zip(parts[1::2], parts[2::2], strict=True):
+        out.extend([label, text.strip()] if text.strip() else [label])
     return out
 
 
@@ -917,7 +918,7 @@ def _find_year(lines: list[str], citation_year: int | None) -> int | None:
     return max(year for year, score in scores.items() if score == best)
 
 
-def _find_doi(lines: list[str], after: list[str] = ()) -> str | None:
+def _find_doi(lines: list[str], after: Sequence[str] = ()) -> str | None:
     """The paper's DOI: a labelled one before an unlabelled one, never one on a line about a correction or a
     comment when there is another; a "DOI ..." line after the references (Springer's "About this article")
     before an unlabelled one."""
@@ -1275,7 +1276,7 @@ def journal_evidence(page: PageLines, title: str | None, abstract_lines: list[in
             found.add(name, weight / 2 if index in far else weight, index)
 
     for index in title_lines:
-        before, after = _around_title(page.text[index], title or "")
+        _, after = _around_title(page.text[index], title or "")
         after = _without_leading_names(after)
         head, rest = journal_head(re.sub(r"^\W*in:\s*", "", after, flags=re.IGNORECASE))
         if head and CITATION_TAIL.match(rest):
@@ -1309,16 +1310,17 @@ def journal_evidence(page: PageLines, title: str | None, abstract_lines: list[in
             following = segments[position + 1] if position + 1 < len(segments) else ""
             if len(segments) > 1 and (re.match(rf"^{_YEAR}\b", following) or VOLUME_LINE.match(following)):
                 add(segment, 1.5, index)
-        if ISSN_MENTION.search(line) and not DOI_ANY.search(line):
-            before = journal_name(journal_head(line[: ISSN_MENTION.search(line).start()])[0])
-            if before:  # "World Journal of Oncology, ISSN 1920-4531"
-                add(before, 2.0, index)
+        issn = ISSN_MENTION.search(line)
+        if issn and not DOI_ANY.search(line):
+            named = journal_name(journal_head(line[: issn.start()])[0])
+            if named:  # "World Journal of Oncology, ISSN 1920-4531"
+                add(named, 2.0, index)
             elif usable(previous) and index - previous <= 2:  # the name on the line above "Print version ISSN ..."
                 add(page.text[previous], 2.0, previous)
         for pattern in (PUBLISHED_IN, OJS_ISSUE):
-            match = pattern.search(line[:600])
-            if match:
-                add(journal_head(match.group("value"))[0], 1.5, index)
+            published = pattern.search(line[:600])
+            if published:
+                add(journal_head(published.group("value"))[0], 1.5, index)
         previous = index
     _standalone_evidence(page, title, window, add)
     _preprint_evidence(page, window, found)
@@ -1750,8 +1752,8 @@ def author_candidates(
             names, end, lines = _author_run(page, start, window, common)
             consumed.update(range(start, end))
             score(names, index, 3.0 + (lines >= 2))
-        elif label or inline:
-            value = (label or inline).group("value")  # type: ignore[union-attr]
+        elif labelled := label or inline:
+            value = labelled.group("value")
             score(parse_person_list(value, common) or _line_names(value, common), index, 3.0)
         else:
             names, end, lines = _author_run(page, index, window, common)

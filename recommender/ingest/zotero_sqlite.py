@@ -241,7 +241,7 @@ def _collection_paths(connection: sqlite3.Connection, tables: set[str]) -> dict[
     for ident in collections:
         parts: list[str] = []
         current: int | None = ident
-        seen: set[int] = set()
+        seen: set[int | None] = set()  # CAST(... AS INTEGER) answers None for a NULL id
         while current in collections and current not in seen and len(parts) < MAX_COLLECTION_DEPTH:
             seen.add(current)
             name, current = collections[current]

@@ -3,7 +3,8 @@
 One module a concept: :mod:`.views` (the two views and their per-corpus weight), :mod:`.model` (the estimator),
 :mod:`.labels` (the label rule), :mod:`.guided` (named themes), :mod:`.timeline` (themes over time),
 :mod:`.matching` (old themes to new after a refit), :mod:`.map` (the fitted map kept with an index),
-:mod:`.report` (shareable reports) and :mod:`.fitting` (the workflow the façade delegates to).
+:mod:`.report` (shareable reports), :mod:`.fitting` (the workflow) and :mod:`.maps` (the maps as requests
+get them: from memory, one fit at a time, chips on result cards; what the façade delegates to).
 
 The names below are imported on first use (PEP 562): the estimator needs scikit-learn, a 2-3 s import that
 a command answering from a built index (``recommender related``) must not pay for the label rule alone.
@@ -12,7 +13,12 @@ a command answering from a built index (``recommender related``) must not pay fo
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ imports them
+    from .guided import SeedThemes
+    from .map import ThemeMap
+    from .model import Theme, ThemeModel, neighbours_for
 
 #: Clustering methods (the estimator's, :class:`.model.ThemeModel`) and the label of a paper in no theme.
 METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")

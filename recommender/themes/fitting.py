@@ -1,12 +1,12 @@
 """The theme workflow for an index version: fit, keep, extend, refit, divide, and draw.
 
-:class:`ThemeWorkflow` is what the façade (:class:`recommender.service.Recommender`) and the evaluation call:
+:class:`ThemeWorkflow` is what the façade's theme maps (:mod:`.maps`) and the evaluation call:
 it builds the related-papers graph of a snapshot's papers, reads their index terms (from the build's terms
 cache), embeds named themes, fits a :class:`~.model.ThemeModel`, and turns it into a :class:`~.map.ThemeMap`
 with timelines. The kept map (``themes.json``) answers later requests, is brought up to new builds by placing
 new papers in their nearest theme, and is refitted on request with the old themes as a warm start and a
-report of which new theme continues which old one. Concurrency (one fit at a time, the in-memory cache) stays
-with the façade.
+report of which new theme continues which old one. Concurrency (one fit at a time, the in-memory cache) is
+:mod:`.maps`'s.
 """
 
 from __future__ import annotations

@@ -338,7 +338,7 @@ def _contexts(run: Sequence[str], start: int, size: int) -> list[tuple[str, ...]
 
 def _unique(terms: Sequence[str]) -> list[str]:
     seen: set[str] = set()
-    unique = []
+    unique: list[str] = []
     for term in terms:
         lower = term.lower()
         if lower not in seen and not any(lower in other.lower().split(" ") for other in unique if " " in other):

@@ -42,7 +42,7 @@ def match(
     renumber = _renumber(new_ids, pairs)
     sizes_new = {theme: sum(1 for value in new.values() if value == theme) for theme in new_ids}
     sizes_old = {theme: sum(1 for value in old.values() if value == theme) for theme in old_ids}
-    themes = []
+    themes: list[dict[str, Any]] = []
     for theme in new_ids:
         previous = pairs.get(theme)
         shared = sum(1 for paper in shared_papers if new[paper] == theme and old[paper] == previous)

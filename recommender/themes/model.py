@@ -123,7 +123,7 @@ class ThemeModel:
         are the papers' index terms (tokenised from ``texts`` if not given); ``seeds`` are named themes;
         ``previous`` warm-starts from an earlier map's themes.
         """
-        vectors = np.asarray(embeddings, dtype=np.float32)
+        vectors: np.ndarray = np.asarray(embeddings, dtype=np.float32)
         n = len(vectors)
         self._check(n, texts, seeds, previous)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -306,11 +306,11 @@ class ThemeModel:
             changed = False
             for row in np.flatnonzero(labels < 0):
                 start, end = affinity.indptr[row], affinity.indptr[row + 1]
-                votes: Counter[int] = Counter()
+                votes: dict[int, float] = {}  # theme → summed weight of the edges into it
                 for column, weight in zip(affinity.indices[start:end], affinity.data[start:end], strict=True):
                     theme = int(labels[column])
                     if theme >= 0 and allowed[row, theme]:
-                        votes[theme] += float(weight)
+                        votes[theme] = votes.get(theme, 0.0) + float(weight)
                 closeness = (self.space_[row] @ centres.T) / typical
                 closeness[~allowed[row]] = -np.inf
                 if votes:

@@ -30,7 +30,7 @@ def theme_timelines(members: Sequence[Sequence[int]], years: Sequence[int | None
     recent = sorted(year for year, count in corpus.items() if count >= MIN_YEAR_PAPERS)[-TREND_YEARS:]
     timelines = []
     for rows in members:
-        counts = Counter(years[row] for row in rows if years[row] is not None)
+        counts = Counter(year for year in (years[row] for row in rows) if year is not None)
         share = {year: counts[year] / corpus[year] for year in sorted(counts)}
         in_window = sum(counts.get(year, 0) for year in recent)
         slope, trend = (

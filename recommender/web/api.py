@@ -127,15 +127,22 @@ def search():
 def recommend():
     body = validate(RecommendBody, json_body())
     filters = body.filters.to_filters() if body.filters else None
-    page = {"offset": body.offset, "sort": body.sort}
     if (body.collection is None) == (not body.positive):
         raise InvalidInputError("give positive example papers or a collection (one of them)")
     if body.collection is not None:
         hits = service().recommend_collection(
-            body.collection, body.k, negative=body.negative, mode=body.mode, filters=filters, **page
+            body.collection,
+            body.k,
+            negative=body.negative,
+            mode=body.mode,
+            filters=filters,
+            offset=body.offset,
+            sort=body.sort,
         )
     else:
-        hits = service().recommend(body.positive, body.negative, body.k, mode=body.mode, filters=filters, **page)
+        hits = service().recommend(
+            body.positive, body.negative, body.k, mode=body.mode, filters=filters, offset=body.offset, sort=body.sort
+        )
     return jsonify([hit.to_dict() for hit in hits])
 
 
@@ -177,8 +184,9 @@ def theme_report():
 def export():
     """Stored papers as a file for a reference manager (all, ``ids``, or one ``theme`` tagged with its label)."""
     args = query_args()
-    if isinstance(args.get("theme"), list) and len(args["theme"]) == 1:  # one theme here, not a filter list
-        args["theme"] = args["theme"][0]
+    theme = args.get("theme")
+    if isinstance(theme, list) and len(theme) == 1:  # one theme here, not a filter list
+        args["theme"] = theme[0]
     params = validate(ExportQuery, args)
     out = io.StringIO()
     service().export(

@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import current_app, request
 
 from ..errors import ForbiddenError, UnauthorizedError
 
-View = TypeVar("View", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _bearer(header: str | None) -> str | None:
@@ -29,7 +30,9 @@ def _bearer(header: str | None) -> str | None:
 
 def _matches(token: str, configured: str | None) -> bool:
     """Constant-time comparison, so response times do not reveal how much of a guessed token was right."""
-    return bool(configured) and hmac.compare_digest(token.encode(), configured.encode())  # type: ignore[union-attr]
+    if not configured:
+        return False
+    return hmac.compare_digest(token.encode(), configured.encode())
 
 
 def check_write_token(configured: str | None, header: str | None) -> None:
@@ -69,13 +72,13 @@ def read_access() -> None:
     check_read_token(settings.read_token, settings.api_token, request.headers.get("Authorization"))
 
 
-def write_access(view: View) -> View:
+def write_access(view: Callable[P, R]) -> Callable[P, R]:
     """Decorator for write endpoints."""
 
     @functools.wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         service = current_app.extensions["recommender"]
         check_write_token(service.settings.api_token, request.headers.get("Authorization"))
         return view(*args, **kwargs)
 
-    return guarded  # type: ignore[return-value]
+    return guarded

@@ -23,11 +23,11 @@ from .schemas import (
     COLLECTION_NAME_LENGTH,
     COLLECTION_NAME_PATTERN,
     JOB_ID_PATTERN,
-    PAPER_ID_PATTERN,
     AddPapersBody,
     CollectionBody,
     CollectionPapersBody,
     ExportQuery,
+    PaperId,
     RebuildBody,
     RecommendBody,
     RelatedQuery,
@@ -82,7 +82,7 @@ PAPER_ID = {
     "in": "path",
     "required": True,
     "description": "a paper id, DOI or PMID (URL-encoded)",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": PAPER_ID_PATTERN},
+    "schema": TypeAdapter(PaperId).json_schema(),  # the paper-id rule of the request bodies
 }
 COLLECTION = {
     "name": "name",
@@ -108,7 +108,7 @@ CHANGE = {
     },
 }
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": JOB_ID_PATTERN}}
-WRITE = [{"bearerAuth": []}]
+WRITE: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 UPLOAD = {
     "type": "object",
     "properties": {

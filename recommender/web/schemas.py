@@ -1,8 +1,11 @@
 """Request schemas: every body and query string the API accepts, as pydantic models.
 
-They are the single source of the input rules: :mod:`.api` validates requests with them and :mod:`.openapi`
-publishes them as JSON Schema in ``/openapi.json``. Unknown fields are refused (``extra="forbid"``), so a
-typo ("txt" for "text") is a 400 naming the field rather than a silently ignored parameter.
+They are the single source of the requests' shapes: :mod:`.api` validates requests with them and
+:mod:`.openapi` publishes them as JSON Schema in ``/openapi.json``. Their limits are the ones the core
+enforces, read from where they are defined (:mod:`recommender.checks`, the paper-id rule of
+:mod:`recommender.paper`, :mod:`recommender.collection`, ...), so the API and the CLI refuse alike.
+Unknown fields are refused (``extra="forbid"``), so a typo ("txt" for "text") is a 400 naming the field
+rather than a silently ignored parameter.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..cards import MAX_OFFSET, SORTS, YEAR_POOL
+from ..checks import MAX_EXAMPLES, MAX_QUERY_CHARS, MAX_YEAR, MIN_YEAR
 from ..collection import MAX_COLLECTION_PAPERS, MAX_NOTE_LENGTH
 from ..collection import MAX_NAME_LENGTH as COLLECTION_NAME_LENGTH
 from ..collection import NAME_PATTERN as COLLECTION_NAME_PATTERN
 from ..export import FORMATS as EXPORT_FORMATS
 from ..ingest.identifiers import MAX_TEXT_CHARS
+from ..paper import MAX_ID_LENGTH, PAPER_ID_PATTERN
 from ..retrieval import MODES, Filters
-from ..service import MAX_EXAMPLES, MAX_QUERY_CHARS
 from ..settings import DEFAULT_K, MAX_K
 from ..themes import METHODS as THEME_METHODS
 from ..themes import REPORT_FORMATS
@@ -28,8 +32,6 @@ from ..upload_parser import MAX_PAPERS_PER_REQUEST
 MAX_EXCLUDE = 10000
 MAX_EXPORT_IDS = 10000
 MAX_THEMES = 1000
-#: A paper id, DOI or PMID: up to 1,000 characters, no control characters.
-PAPER_ID_PATTERN = r"^[^\x00-\x1F\x7F]+$"
 #: A job id as ``POST /rebuild`` and the write endpoints return it.
 JOB_ID_PATTERN = r"^[0-9a-f]{16}$"
 #: A version id as ``GET /versions`` lists it (UTC build time and a random suffix).
@@ -49,11 +51,12 @@ class _StrictBody(BaseModel):
 
 
 Mode = Annotated[str, Field(pattern="^(" + "|".join(MODES) + ")$", description="ranking: " + ", ".join(MODES))]
-Year = Annotated[int, Field(ge=1000, le=3000)]
+Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
 Strength = Annotated[
     str, Field(pattern="^(strong|related)$", description="drop hits weaker than this calibrated strength")
 ]
-PaperId = Annotated[str, Field(min_length=1, max_length=1000, pattern=PAPER_ID_PATTERN)]
+#: A paper id, DOI or PMID, by the paper-id rule of :mod:`recommender.paper`.
+PaperId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=PAPER_ID_PATTERN)]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="skip this many hits (the next pages of a list)")]
 Sort = Annotated[
     str,

@@ -162,6 +162,8 @@ class HardenedChannel(HTTPChannel):
 
     parser_class = _Parser
     error_task_class = _JsonErrorTask
+    #: The request still being received (HTTPChannel's attribute, declared for the type checker).
+    request: _Parser | None
     header_timeout = 10.0
     body_timeout = 120.0
 
