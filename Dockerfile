@@ -26,6 +26,7 @@ RUN useradd --create-home --uid 10001 recommender \
 USER recommender
 VOLUME ["/data"]
 EXPOSE 8000
+# /ready, not /health: /health answers 200 while no index is loaded; /ready only when queries can be answered.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=4)"
 CMD ["recommender", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .fileio import atomic_write_text
+
 log = logging.getLogger(__name__)
 
 #: Least cosine between a candidate's vector and fp32's, on every calibration text (issue 18: >= 0.999).
@@ -154,8 +156,6 @@ class ChoiceRecord:
             data = data if isinstance(data, dict) else {}
             data[key] = choice.to_dict()
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(f".{self.path.name}.partial")
-            partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
-            partial.replace(self.path)
+            atomic_write_text(self.path, json.dumps(data, indent=2))
         except (OSError, ValueError) as error:
             log.warning("could not record the backend choice in %s: %s", self.path, error)

@@ -8,7 +8,6 @@ missing (it may come back with the next ingest) until it is removed from the col
 
 from __future__ import annotations
 
-import builtins
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -121,12 +120,12 @@ class Collections:
         self.store = store
 
     # ------------------------------------------------------------------------------------------ reads
-    def list(self) -> list[CollectionInfo]:
+    def infos(self) -> list[CollectionInfo]:
         """Every collection, by name."""
-        return self._infos(None)
+        return self._select(None)
 
     def info(self, name: str) -> CollectionInfo:
-        found = self._infos(check_name(name))
+        found = self._select(check_name(name))
         if not found:
             raise NotFoundError(f"no collection {name.strip()!r}; see `recommender collection list`")
         return found[0]
@@ -145,8 +144,7 @@ class Collections:
                 papers.append(paper)
         return Collection(info, papers, missing)
 
-    # builtins.list below: in this class, `list` is the method list().
-    def paper_ids(self, name: str) -> builtins.list[str]:
+    def paper_ids(self, name: str) -> list[str]:
         """The ids in a collection, oldest addition first."""
         with self.store.reading() as connection:
             try:
@@ -157,7 +155,7 @@ class Collections:
                 return []
         return [row[0] for row in rows]
 
-    def _infos(self, name: str | None) -> builtins.list[CollectionInfo]:
+    def _select(self, name: str | None) -> list[CollectionInfo]:
         if not self.store.exists():
             return []
         where, params = ("WHERE c.name = ?", (name,)) if name is not None else ("", ())

@@ -29,6 +29,7 @@ import numpy as np
 from .embedding import model_location
 from .embedding_cache import SHARD_FORMAT, SHARD_MANIFEST, fingerprint, text_key
 from .errors import InvalidInputError, NothingIngestedError, RecommenderError, RemoteServiceError
+from .fileio import atomic_write_text
 from .ingest import expand_paths
 from .ingest.fields import fields_from_mapping
 from .ingest.records import RawRecord, to_paper
@@ -303,6 +304,4 @@ def _written(out: Path) -> tuple[int, int, int]:
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest last and atomically (temp file + rename): its presence means the shards are whole."""
-    temporary = out / f"{SHARD_MANIFEST}.tmp"
-    temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, out / SHARD_MANIFEST)
+    atomic_write_text(out / SHARD_MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -279,6 +279,11 @@ class Encoded:
     max_seq_length: int | None
 
 
+def _missing(first_row: dict[str, int], found: dict[str, np.ndarray], texts: Sequence[str]) -> list[str]:
+    """The keys still to embed, longest text first (batches of similar length pad little)."""
+    return sorted((key for key in first_row if key not in found), key=lambda key: -len(texts[first_row[key]]))
+
+
 def encode_cached(
     texts: Sequence[str],
     cache: EmbeddingCache | None,
@@ -299,16 +304,19 @@ def encode_cached(
     first_row: dict[str, int] = {}
     for row, key in enumerate(keys):
         first_row.setdefault(key, row)
-    missing = sorted((key for key in first_row if key not in found), key=lambda key: -len(texts[first_row[key]]))
+    facts = cache.facts() if cache is not None else {}
+    if facts.get("dimension"):  # vectors of another width (a model changed under the same name) are stale
+        found = {key: vector for key, vector in found.items() if vector.shape[0] == facts["dimension"]}
+    missing = _missing(first_row, found, texts)
     computed: dict[str, np.ndarray] = {}
     cut = 0
-    facts = cache.facts() if cache is not None else {}
     if missing:
         embedder = load_embedder()
         facts = {"dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length}
         if cache is not None:
             cache.save_facts(facts)
         found = {key: vector for key, vector in found.items() if vector.shape[0] == embedder.dimension}
+        missing = _missing(first_row, found, texts)
         with progress.step("embed", total=len(missing), unit=" papers") as step:
             for start in range(0, len(missing), chunk_size):
                 chunk = missing[start : start + chunk_size]

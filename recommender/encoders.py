@@ -82,7 +82,7 @@ class Encoders:
         """The model the newest readable manifest recorded, read leniently, ``CURRENT``'s first."""
         current = self.versions.current_id()
         candidates = [current] if current else []
-        candidates += [build_id for build_id in reversed(self.versions.list()) if build_id != current]
+        candidates += [build_id for build_id in reversed(self.versions.build_ids()) if build_id != current]
         for build_id in candidates:
             folder = self.versions.path(build_id)
             if folder.is_dir() and (config := previous_model_config(folder)) is not None:

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, TextIO
 from rispy import RisWriter
 
 from .errors import InvalidInputError
+from .fileio import atomic_writer
 from .paper import Paper, clean_text
 
 FORMATS = ("ris", "bibtex", "csv", "csl-json", "medline")
@@ -501,11 +502,5 @@ def export_format(fmt: str | None, name: str | os.PathLike[str] | None) -> str:
 def write_export(path: Path, write: Callable[[TextIO], int]) -> int:
     """Run ``write`` into a temporary file beside ``path`` and move it into place: a reader never sees half
     an export, and a failed export leaves an earlier file of that name as it was."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:  # newline="": CSV writes its own
-            count = write(handle)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
+    with atomic_writer(path, newline="") as handle:  # newline="": CSV writes its own line ends
+        return write(handle)

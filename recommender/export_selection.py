@@ -18,13 +18,13 @@ from .paper import check_reference
 from .store import PaperStore
 
 if TYPE_CHECKING:
-    from .themes.map import ThemeMap
+    from .themes.fitted import FittedThemes
 
 #: The ids a selection picks, in order, and the tags it adds to each.
 Selection = tuple[list[str], dict[str, list[str]]]
 
 
-def theme_selection(theme_map: ThemeMap, theme: int) -> Selection:
+def theme_selection(theme_map: FittedThemes, theme: int) -> Selection:
     """One theme's papers, tagged with its label."""
     found = [item for item in theme_map.themes if item["id"] == theme]
     if not found:
@@ -32,7 +32,7 @@ def theme_selection(theme_map: ThemeMap, theme: int) -> Selection:
     return list(found[0]["papers"]), {paper_id: [str(found[0]["label"])] for paper_id in found[0]["papers"]}
 
 
-def map_selection(theme_map: ThemeMap) -> Selection:
+def map_selection(theme_map: FittedThemes) -> Selection:
     """Every themed paper of a map, theme by theme, tagged with its theme's label."""
     ids = [paper_id for theme in theme_map.themes for paper_id in theme["papers"]]
     return ids, {paper_id: [str(theme["label"])] for theme in theme_map.themes for paper_id in theme["papers"]}

@@ -197,7 +197,7 @@ class Library:
     # ---------------------------------------------------------------------------------- collections
     @property
     def collections(self) -> Collections:
-        """Named sets of papers kept with the index: ``.add(name, ids)``, ``.get(name)``, ``.list()``,
+        """Named sets of papers kept with the index: ``.add(name, ids)``, ``.get(name)``, ``.infos()``,
         ``.remove(name, ids)``, ``.delete(name)`` (see :class:`~recommender.collection.Collections`)."""
         return self._service.collections
 

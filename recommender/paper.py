@@ -156,10 +156,6 @@ class Paper:
         words = self.abstract.split()
         return " ".join(words[:14]) + (" …" if len(words) > 14 else "")
 
-    @property
-    def first_author(self) -> str | None:
-        return self.authors[0] if self.authors else None
-
     def text_hash(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 

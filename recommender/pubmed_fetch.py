@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 from urllib3.util.retry import Retry
 
 from .errors import InvalidInputError, RemoteServiceError, failure_reason
+from .fileio import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -298,22 +297,6 @@ def count_records(document: bytes) -> int:
     return sum(1 for child in root if child.tag in RECORD_TAGS)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either absent or complete, never half-written."""
-    # Same folder (os.replace is only atomic within one file system); a dot name no *.xml glob picks up.
-    # Not tempfile.mkstemp: its 0600 mode would make the finished files unreadable to other users.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with temporary.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def _validate(
     query: str, *, max_results: int, batch_size: int, timeout: float, max_retries: int, backoff: float
 ) -> None:
@@ -374,7 +357,7 @@ def _download(
             log.warning("PubMed efetch batch at retstart=%d held no records; stopping early", retstart)
             break
         path = folder / FILE_PATTERN.format(number)
-        _atomic_write_bytes(path, document)
+        atomic_write_bytes(path, document)
         files.append(path)
         fetched += records
         bar.update(records)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInputError, RecommenderError
+from .fileio import atomic_write_text
 
 SERVERS = "servers"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -60,9 +61,7 @@ def announce(index_path: Path, url: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_host()}-{os.getpid()}.json"
     record = {"url": url, "pid": os.getpid(), "host": _host(), "started": time.time()}
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record), encoding="utf-8")
-    temporary.replace(path)  # a reader sees the whole announcement or none
+    atomic_write_text(path, json.dumps(record))  # a reader sees the whole announcement or none
     return path
 
 

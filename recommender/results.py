@@ -2,7 +2,7 @@
 
 :class:`Results` is a sequence of the service's :class:`~recommender.service.Hit` objects (typed attributes
 kept) that prints as a table and turns into a pandas DataFrame; :class:`Themes` wraps a fitted
-:class:`~recommender.themes.map.ThemeMap` the same way. Both are views over what the service answered: no
+:class:`~recommender.themes.fitted.FittedThemes` the same way. Both are views over what the service answered: no
 ranking or clustering happens here, so the CLI, the HTTP API and a notebook always see the same results.
 
 This module imports neither the service nor pandas at import time: ``import recommender`` stays light, and
@@ -24,7 +24,7 @@ from .hit import Hit
 if TYPE_CHECKING:
     import pandas
 
-    from .themes.map import ThemeMap
+    from .themes.fitted import FittedThemes
 
 #: Longest cell shown in the text and HTML tables (the data itself is never cut).
 MAX_CELL = 72
@@ -145,14 +145,14 @@ class Themes(Sequence[dict[str, Any]]):
 
     Each theme has ``id``, ``label``, ``terms``, ``size``, ``papers`` (most representative first),
     ``titles``, ``confidence`` (per paper), ``seed`` (the name of a named theme, else None), ``label_rule``
-    and ``timeline`` (see :mod:`recommender.themes.map`). ``map`` is the whole
-    :class:`~recommender.themes.map.ThemeMap` (``k``, ``silhouette``, ``unassigned`` and its reasons,
+    and ``timeline`` (see :mod:`recommender.themes.fitted`). ``map`` is the whole
+    :class:`~recommender.themes.fitted.FittedThemes` (``k``, ``silhouette``, ``unassigned`` and its reasons,
     ``hierarchy``, ``similarity``, ...).
     """
 
     __slots__ = ("map",)
 
-    def __init__(self, theme_map: ThemeMap) -> None:
+    def __init__(self, theme_map: FittedThemes) -> None:
         self.map = theme_map
 
     def __len__(self) -> int:

@@ -100,6 +100,7 @@ class RetrievalConfig:
 @dataclass(frozen=True)
 class Filters:
     """Which papers may be returned: a year range, journals, themes, an exclude list and a least strength.
+    Fields left at their defaults filter nothing, so ``Filters()`` and ``None`` mean the same.
 
     Applied inside the search (the dense and lexical candidate pools are drawn from allowed papers only),
     so ``k`` results come back even when most of the corpus is filtered out.

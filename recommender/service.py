@@ -39,7 +39,7 @@ from .store import PaperStore
 from .terms_cache import TermsCache
 from .themes import METHODS as THEME_METHODS
 from .themes import REPORT_FORMATS
-from .themes.map import ThemeMap
+from .themes.fitted import FittedThemes
 from .themes.maps import ThemeMaps
 from .updates import Updates
 from .versions import VersionStore
@@ -379,7 +379,7 @@ class Recommender:
         refit: bool = False,
         within: int | None = None,
         seed_themes: Sequence[str] = (),
-    ) -> ThemeMap:
+    ) -> FittedThemes:
         """The index's themes: ``k`` of them (chosen automatically when ``None``) by ``method``, with the
         named ``seed_themes`` first. The workflow is :class:`~recommender.themes.fitting.ThemeWorkflow`.
 
@@ -424,7 +424,7 @@ class Recommender:
         ids: Sequence[str] = (),
         theme: int | None = None,
         collection: str | None = None,
-        themes: ThemeMap | None = None,
+        themes: FittedThemes | None = None,
         theme_k: int | None = None,
         theme_method: str = "spectral",
         theme_seeds: Sequence[str] = (),

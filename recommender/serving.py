@@ -142,7 +142,7 @@ class Serving:
     def _last_good(self, broken: str) -> Snapshot | None:
         """The newest kept version other than ``broken`` that loads: what a restarted server serves from when
         ``CURRENT`` names a damaged version (``CURRENT`` itself is left for the operator or the next build)."""
-        for build_id in reversed(self.versions.list()):
+        for build_id in reversed(self.versions.build_ids()):
             if build_id == broken:
                 continue
             try:

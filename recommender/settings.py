@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,73 +138,76 @@ class Settings:
         return Path(self.cache_dir) if self.cache_dir is not None else Path(self.index_dir) / ".cache"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Defaults, then ``RECOMMENDER_*`` variables, then explicit overrides (``None`` means "not given")."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``RECOMMENDER_*`` variables (:data:`ENVIRONMENT`), then explicit overrides (``None``
+        means "not given"). An empty variable counts as unset."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        if env.get("RECOMMENDER_INDEX_DIR"):
-            values["index_dir"] = Path(env["RECOMMENDER_INDEX_DIR"])
-        if env.get("RECOMMENDER_INDEX"):
-            values["index_name"] = env["RECOMMENDER_INDEX"]
-        if env.get("RECOMMENDER_MODEL"):
-            values["model"] = env["RECOMMENDER_MODEL"]
-        if env.get("RECOMMENDER_DEVICE"):
-            values["device"] = env["RECOMMENDER_DEVICE"]
-        if env.get("RECOMMENDER_QUERY_BATCHING"):
-            switch = env["RECOMMENDER_QUERY_BATCHING"].strip().lower()
-            values["query_batching"] = switch not in ("0", "false", "no", "off")
-        if env.get("RECOMMENDER_BATCH_SIZE"):
-            values["batch_size"] = _int_env(env, "RECOMMENDER_BATCH_SIZE")
-        if env.get("RECOMMENDER_THREADS"):
-            values["threads"] = _int_env(env, "RECOMMENDER_THREADS")
-        if env.get("RECOMMENDER_CACHE_DIR"):
-            values["cache_dir"] = Path(env["RECOMMENDER_CACHE_DIR"])
-        if env.get("RECOMMENDER_INDEX_KIND"):
-            values["index_kind"] = env["RECOMMENDER_INDEX_KIND"]
-        if env.get("RECOMMENDER_KEEP_VERSIONS"):
-            values["keep_versions"] = _int_env(env, "RECOMMENDER_KEEP_VERSIONS")
-        if env.get("RECOMMENDER_API_TOKEN"):
-            values["api_token"] = env["RECOMMENDER_API_TOKEN"]
-        if env.get("RECOMMENDER_READ_TOKEN"):
-            values["read_token"] = env["RECOMMENDER_READ_TOKEN"]
-        if env.get("RECOMMENDER_RATE_LIMIT"):
-            values["rate_limit"] = env["RECOMMENDER_RATE_LIMIT"]
-        if env.get("RECOMMENDER_MAX_UPLOAD_MB"):
-            values["max_upload_bytes"] = int(_float_env(env, "RECOMMENDER_MAX_UPLOAD_MB") * 1024 * 1024)
-        if env.get("RECOMMENDER_ALLOWED_HOSTS"):
-            values["allowed_hosts"] = tuple(h.strip() for h in env["RECOMMENDER_ALLOWED_HOSTS"].split(",") if h.strip())
-        if env.get("RECOMMENDER_CONNECTION_LIMIT"):
-            values["connection_limit"] = _int_env(env, "RECOMMENDER_CONNECTION_LIMIT")
-        for key in ("channel_timeout", "header_timeout", "body_timeout"):
-            name = f"RECOMMENDER_{key.upper()}"
-            if env.get(name):
-                values[key] = _float_env(env, name)
-        if env.get("RECOMMENDER_UPLOAD_PARSE_SECONDS"):
-            values["upload_parse_seconds"] = _float_env(env, "RECOMMENDER_UPLOAD_PARSE_SECONDS")
-        if env.get("RECOMMENDER_UPLOAD_MEMORY_MB"):
-            values["upload_memory_bytes"] = int(_float_env(env, "RECOMMENDER_UPLOAD_MEMORY_MB") * 1024 * 1024)
-        if env.get("RECOMMENDER_FUSION"):
-            values["fusion"] = env["RECOMMENDER_FUSION"]
-        for key in ("text_weight", "paper_weight"):
-            name = f"RECOMMENDER_{key.upper()}"
-            if env.get(name):
-                values[key] = _float_env(env, name)
+        for variable, name, parse in ENVIRONMENT:
+            if env.get(variable):
+                values[name] = parse(variable, env[variable])
         values.update({key: value for key, value in overrides.items() if value is not None})
-        return cls(**values)  # type: ignore[arg-type]
-
-    def with_index(self, name: str) -> Settings:
-        return replace(self, index_name=name)
+        return cls(**values)  # type: ignore[arg-type]  # field types are checked by __post_init__
 
 
-def _float_env(env: os._Environ[str] | dict[str, str], key: str) -> float:
+def _text(variable: str, value: str) -> str:
+    return value
+
+
+def _path(variable: str, value: str) -> Path:
+    return Path(value)
+
+
+def _number(variable: str, value: str) -> float:
     try:
-        return float(env[key])
+        return float(value)
     except ValueError:
-        raise InvalidInputError(f"{key} must be a number, got {env[key]!r}") from None
+        raise InvalidInputError(f"{variable} must be a number, got {value!r}") from None
 
 
-def _int_env(env: os._Environ[str] | dict[str, str], key: str) -> int:
+def _integer(variable: str, value: str) -> int:
     try:
-        return int(env[key])
+        return int(value)
     except ValueError:
-        raise InvalidInputError(f"{key} must be an integer, got {env[key]!r}") from None
+        raise InvalidInputError(f"{variable} must be an integer, got {value!r}") from None
+
+
+def _switch(variable: str, value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _megabytes(variable: str, value: str) -> int:
+    return int(_number(variable, value) * 1024 * 1024)
+
+
+def _hosts(variable: str, value: str) -> tuple[str, ...]:
+    return tuple(host.strip() for host in value.split(",") if host.strip())
+
+
+#: Every setting read from the environment: (variable, field, parser). The README's settings table lists them.
+ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
+    ("RECOMMENDER_INDEX_DIR", "index_dir", _path),
+    ("RECOMMENDER_INDEX", "index_name", _text),
+    ("RECOMMENDER_MODEL", "model", _text),
+    ("RECOMMENDER_DEVICE", "device", _text),
+    ("RECOMMENDER_QUERY_BATCHING", "query_batching", _switch),
+    ("RECOMMENDER_BATCH_SIZE", "batch_size", _integer),
+    ("RECOMMENDER_THREADS", "threads", _integer),
+    ("RECOMMENDER_CACHE_DIR", "cache_dir", _path),
+    ("RECOMMENDER_INDEX_KIND", "index_kind", _text),
+    ("RECOMMENDER_KEEP_VERSIONS", "keep_versions", _integer),
+    ("RECOMMENDER_API_TOKEN", "api_token", _text),
+    ("RECOMMENDER_READ_TOKEN", "read_token", _text),
+    ("RECOMMENDER_RATE_LIMIT", "rate_limit", _text),
+    ("RECOMMENDER_MAX_UPLOAD_MB", "max_upload_bytes", _megabytes),
+    ("RECOMMENDER_ALLOWED_HOSTS", "allowed_hosts", _hosts),
+    ("RECOMMENDER_CONNECTION_LIMIT", "connection_limit", _integer),
+    ("RECOMMENDER_CHANNEL_TIMEOUT", "channel_timeout", _number),
+    ("RECOMMENDER_HEADER_TIMEOUT", "header_timeout", _number),
+    ("RECOMMENDER_BODY_TIMEOUT", "body_timeout", _number),
+    ("RECOMMENDER_UPLOAD_PARSE_SECONDS", "upload_parse_seconds", _number),
+    ("RECOMMENDER_UPLOAD_MEMORY_MB", "upload_memory_bytes", _megabytes),
+    ("RECOMMENDER_FUSION", "fusion", _text),
+    ("RECOMMENDER_TEXT_WEIGHT", "text_weight", _number),
+    ("RECOMMENDER_PAPER_WEIGHT", "paper_weight", _number),
+)

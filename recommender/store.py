@@ -209,9 +209,6 @@ class StoreWriter:
         """Remove a paper by its id; ``False`` if there was none."""
         return self._connection.execute("DELETE FROM papers WHERE id = ?", (paper_id,)).rowcount > 0
 
-    def upsert_many(self, papers: Iterable[Paper]) -> list[Upsert]:
-        return [self.upsert(paper) for paper in papers]
-
     def _find(self, paper: Paper) -> Paper | None:
         queries: list[tuple[str, tuple[object, ...]]] = [("id = ?", (paper.id,))]
         if paper.doi:

@@ -260,7 +260,7 @@ class Updates:
         """Every kept version, oldest first, with its manifest facts and whether it is current."""
         current = self.versions.current_id()
         listed = []
-        for build_id in self.versions.list():
+        for build_id in self.versions.build_ids():
             entry: dict[str, Any] = {"id": build_id, "current": build_id == current}
             try:
                 manifest = Manifest.read(self.versions.path(build_id))
@@ -275,7 +275,7 @@ class Updates:
         """Make ``to`` current again, else the newest version older than the current one; the target is
         loaded and checked first."""
         with exclusive_lock(self.settings.index_path):
-            kept = self.versions.list()
+            kept = self.versions.build_ids()
             current = self.versions.current_id()
             if current not in kept:
                 current = None  # CURRENT is damaged or names a removed version: every kept one is "older"

@@ -230,10 +230,6 @@ class VectorIndex:
     def dimension(self) -> int:
         return int(self._index.d)
 
-    def describe(self) -> dict[str, Any]:
-        """What the manifest records: ``{"index_type", "index_params", "recall_at_10"}``."""
-        return {"index_type": self.kind, "index_params": dict(self.params), "recall_at_10": self.recall_at_10}
-
     def search(
         self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

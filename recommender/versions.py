@@ -15,7 +15,6 @@ The previous version is kept so a rollback is possible.
 
 from __future__ import annotations
 
-import builtins
 import fcntl
 import json
 import os
@@ -27,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import BusyError, IndexCorruptError
+from .fileio import atomic_write_text, fsync_dir, fsync_tree
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -35,34 +35,6 @@ _TMP_PREFIX = ".tmp-"
 
 def new_build_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + uuid.uuid4().hex[:6]
-
-
-def fsync_tree(folder: Path) -> None:
-    """Flush every file and the folder itself, so a rename publishes data that is really on disk."""
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see either the old or the new content, never a mix."""
-    temporary = path.with_name(f"{_TMP_PREFIX}{path.name}.{uuid.uuid4().hex[:8]}")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
 
 
 class VersionStore:
@@ -91,7 +63,7 @@ class VersionStore:
             raise IndexCorruptError(f"CURRENT names version {build_id}, which does not exist; rebuild the index")
         return folder
 
-    def list(self) -> list[str]:
+    def build_ids(self) -> list[str]:
         if not self.versions.is_dir():
             return []
         return sorted(p.name for p in self.versions.iterdir() if p.is_dir() and not p.name.startswith(_TMP_PREFIX))
@@ -109,7 +81,7 @@ class VersionStore:
             raise
         fsync_tree(staging)
         os.rename(staging, self.path(build_id))
-        _fsync_dir(self.versions)
+        fsync_dir(self.versions)
 
     def base_of(self, build_id: str) -> str | None:
         """The full version a delta version adds to (None for a full version, or an unreadable manifest)."""
@@ -126,11 +98,11 @@ class VersionStore:
             raise IndexCorruptError(f"cannot publish missing version {build_id}")
         atomic_write_text(self.root / CURRENT, build_id + "\n")
 
-    def prune(self, keep: int = 2) -> builtins.list[str]:  # builtins: the method list() is in scope
+    def prune(self, keep: int = 2) -> list[str]:
         """Delete old versions (never the current one, nor the base a kept delta version adds to) and
         abandoned staging folders."""
         current = self.current_id()
-        names = self.list()
+        names = self.build_ids()
         kept = set(names[-keep:] if keep else []) | ({current} if current else set())
         needed = kept | {base for name in kept if (base := self.base_of(name)) is not None}
         removed = []

@@ -98,7 +98,7 @@ def main() -> None:
             subprocess.run([*RECOMMENDER, "ingest", str(write_jsonl(folder / f"add-{run}.jsonl", added))], env=env,
                            check=True, capture_output=True)  # fmt: skip
             full = run % 2 == 0
-            known_before = set(Recommender(settings).versions.list())
+            known_before = set(Recommender(settings).versions.build_ids())
             delay = rng.uniform(0.2, durations[full] * 1.1)
             process = run_build(env, full)
             time.sleep(delay)
@@ -106,7 +106,7 @@ def main() -> None:
             if not finished:
                 os.kill(process.pid, signal.SIGKILL)
             process.wait()
-            known = set(Recommender(settings).versions.list()) | known_before
+            known = set(Recommender(settings).versions.build_ids()) | known_before
             ok, version = check(settings, base[0]["id"], known)
             switched = "new version" if version not in known_before else "previous version"
             state = "finished before the kill" if finished else f"killed after {delay:5.1f} s"

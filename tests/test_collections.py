@@ -32,7 +32,7 @@ def test_a_collection_keeps_papers_in_order_resolved_by_id_doi_or_pmid(make_serv
     assert [paper.id for paper in found.papers] == ["c1", "a1", "a2"]
     assert found.info.name == "Anoikis review" and found.info.size == 3
     assert service.collections.remove("anoikis review", ["c1", "h1"]).changed == ["c1"]
-    assert [info.name for info in service.collections.list()] == ["Anoikis review"]
+    assert [info.name for info in service.collections.infos()] == ["Anoikis review"]
 
 
 def test_collection_rules_give_clear_errors(make_service, tmp_path):

@@ -13,14 +13,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import ray
 
 from recommender.distributed import document_text, embed_with_ray
 from recommender.embedding import SentenceTransformerEmbedder
-from recommender.embedding_cache import SHARD_MANIFEST, EmbeddingCache, fingerprint, iter_shards, text_key
+from recommender.embedding_cache import SHARD_MANIFEST, EmbeddingCache, fingerprint, text_key
 from recommender.errors import InvalidInputError, ModelLoadError
 from recommender.ingest import read_paths
 from recommender.model_profiles import model_config
@@ -137,17 +135,6 @@ def test_incomplete_shards_are_refused(shards: tuple[Path, dict], tmp_path: Path
     with pytest.raises(InvalidInputError, match="incomplete"):
         cache.import_shards(folder)
     assert cache.count() == 0
-
-
-@pytest.mark.parametrize(
-    ("vectors", "message"),
-    [([[0.6, 0.8], [3.0, 4.0]], "normalised"), ([[0.6, 0.8], [1.0]], "different lengths")],
-)
-def test_foreign_shard_rows_are_refused(tmp_path: Path, vectors: list[list[float]], message: str) -> None:
-    table = pa.table({"key": ["a", "b"], "vector": pa.array(vectors, pa.list_(pa.float32()))})
-    pq.write_table(table, tmp_path / "part.parquet")
-    with pytest.raises(InvalidInputError, match=message):
-        list(iter_shards(tmp_path))
 
 
 def test_bad_inputs_are_refused_before_ray_starts(corpus: Path, tmp_path: Path) -> None:

@@ -213,14 +213,14 @@ def test_kill_9_during_builds_leaves_a_loadable_index(seeded, real_factory, tmp_
     executable = Path(sys.executable).with_name("recommender")
     env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(copy), "HF_HUB_OFFLINE": "1"}
     settings = Settings(index_dir=copy, show_progress=False)
-    before = set(Recommender(settings).versions.list())
+    before = set(Recommender(settings).versions.build_ids())
     for delay in (0.5, 2.0, 3.5, 5.0, 8.0):
         build = subprocess.Popen([str(executable), "build", "--full"], env=env, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         build.kill()
         build.wait()
         service = Recommender(settings, embedder_factory=real_factory)
-        assert service.versions.current_id() in set(service.versions.list()) | before
+        assert service.versions.current_id() in set(service.versions.build_ids()) | before
         anoikis = ids[ANOIKIS[0]]
         assert [hit.id for hit in service.related(anoikis, 1)] == [ids[ANOIKIS[1]]]
         assert len(service.search("fibroblast IL-6 signalling", 2)) == 2

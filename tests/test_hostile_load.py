@@ -1,5 +1,6 @@
 """Hostile load on the service: uploads parsed where they cannot stall anything, theme floods, job floods,
-waiting writes, deep JSON. Each test reproduces an attack that made the service unavailable before."""
+deep JSON. Each test reproduces an attack that made the service unavailable before (the job queue's own
+bounds and the cap on waiting writes are tested in test_jobs.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from pathlib import Path
 import pytest
 from helpers import RIS_RECORD, built_service, fake_factory, jsonl
 
-from recommender.errors import BusyError, ParseTimeoutError, QueueFullError, TooLargeError
+from recommender.errors import BusyError, ParseTimeoutError, TooLargeError
 from recommender.ingesting import MAX_LISTED_REJECTIONS
-from recommender.jobs import MAX_QUEUED, MAX_WAITERS, JobRunner
 from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.upload_parser import UploadLimits
@@ -86,7 +86,9 @@ def test_other_requests_answer_while_an_upload_is_parsed(index_dir: Path, tmp_pa
         probes.append(time.monotonic() - started)
         time.sleep(0.02)
     worker.join(60)
-    assert probes and max(probes) < 1.0
+    # A parse holding the GIL would stall a probe for the whole parse (about 3 s); alone, probes take at most
+    # ~0.3 s, but inside the full suite's large process a garbage-collection pause once took 1.2 s.
+    assert probes and max(probes) < 2.0
 
 
 def test_an_upload_over_the_paper_limit_is_refused_whole(index_dir: Path, tmp_path: Path) -> None:
@@ -200,35 +202,6 @@ def test_several_fitted_maps_are_kept(built: Recommender) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- jobs
-def _blocked_runner() -> tuple[JobRunner, threading.Event]:
-    runner, release = JobRunner(), threading.Event()
-    running = threading.Event()
-
-    def block(progress):
-        running.set()
-        release.wait(30)
-
-    runner.submit("block", block)
-    assert running.wait(10)
-    return runner, release
-
-
-def test_identical_queued_jobs_merge_and_the_queue_is_bounded() -> None:
-    runner, release = _blocked_runner()
-    try:
-        jobs = {runner.submit("rebuild", lambda progress: None, merge_key="build").id for _ in range(300)}
-        assert len(jobs) == 1
-        assert runner.get(jobs.pop()).requests == 300
-        for index in range(MAX_QUEUED - 1):
-            runner.submit("other", lambda progress: None, merge_key=f"k{index}")
-        with pytest.raises(QueueFullError) as caught:
-            runner.submit("one too many", lambda progress: None)
-        assert caught.value.retry_after
-    finally:
-        release.set()
-        runner.close(10)
-
-
 def test_300_rebuild_requests_queue_one_build_and_an_addition_joins_it(index_dir: Path, tmp_path: Path) -> None:
     service = _service(index_dir, tmp_path)
     client = create_app(service=service).test_client()
@@ -246,29 +219,6 @@ def test_300_rebuild_requests_queue_one_build_and_an_addition_joins_it(index_dir
     job = service.jobs.get(ids.pop())
     assert job.wait(60) and job.state == "succeeded"
     assert client.get("/papers/new1/related?k=2").status_code == 200
-
-
-def test_waiting_writes_are_capped_so_readers_keep_threads() -> None:
-    runner, release = _blocked_runner()
-    job = runner.submit("queued", lambda progress: None)
-    results: list[float] = []
-
-    def waiter() -> None:
-        began = time.monotonic()
-        runner.wait(job, 5)
-        results.append(time.monotonic() - began)
-
-    threads = [threading.Thread(target=waiter) for _ in range(MAX_WAITERS + 3)]
-    try:
-        for thread in threads:
-            thread.start()
-        time.sleep(1.0)
-        assert len(results) == 3 and max(results) < 0.5  # the ones past the cap answered at once
-    finally:
-        release.set()
-        for thread in threads:
-            thread.join(10)
-        runner.close(10)
 
 
 # ------------------------------------------------------------------------------------------- bodies

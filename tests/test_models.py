@@ -11,7 +11,7 @@ from helpers import CORPUS, jsonl, write
 
 from recommender.cli import main
 from recommender.embedding import model_location
-from recommender.errors import IndexMismatchError, InvalidInputError, ModelLoadError
+from recommender.errors import InvalidInputError, ModelLoadError
 from recommender.model_profiles import PROFILES, model_config
 from recommender.settings import DEFAULT_MODEL, Settings
 
@@ -89,24 +89,3 @@ def test_index_records_and_enforces_model_settings(tmp_path, real_factory):
     assert mismatch.exit_code == 1 and "different settings" in mismatch.stderr
     rebuilt = run("build", "--json")  # sticky: the same settings again
     assert json.loads(rebuilt.stdout)["model_settings"]["max_seq_length"] == 32
-
-
-def test_manifest_mismatch_names_the_setting():
-    from recommender.manifest import FORMAT_VERSION, Manifest
-
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        build_id="b",
-        model=DEFAULT_MODEL,
-        model_settings=model_config(None).settings(),
-        dimension=384,
-        count=1,
-        corpus_hash="x",
-        built_at="t",
-        index_type="flat-ip",
-        tokenizer="t",
-        files={},
-    )
-    manifest.check_model(model_config(None))
-    with pytest.raises(IndexMismatchError, match="max_seq_length"):
-        manifest.check_model(model_config(None, max_seq_length=64))

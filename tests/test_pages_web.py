@@ -19,7 +19,7 @@ from helpers import fake_factory
 from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.web import create_app
-from recommender.web.pages import PAGE_POLICY
+from recommender.web.ui import PAGE_POLICY
 
 REPO = Path(__file__).resolve().parents[1]
 WEB = REPO / "recommender" / "web"

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from lxml import etree
 
-from recommender import pubmed_fetch
+from recommender import fileio, pubmed_fetch
 from recommender.errors import InvalidInputError, RemoteServiceError
 from recommender.pubmed_fetch import FetchResult, RateLimiter, fetch_pubmed, rate_limiter_for
 
@@ -253,7 +253,7 @@ def test_interrupted_write_leaves_no_partial_file(
     def crash(src: object, dst: object) -> None:
         raise OSError("disk went away")
 
-    monkeypatch.setattr(pubmed_fetch.os, "replace", crash)
+    monkeypatch.setattr(fileio.os, "replace", crash)
     with pytest.raises(OSError, match="disk went away"):
         fetch()
     assert list((tmp_path / "out").iterdir()) == []

@@ -12,7 +12,7 @@ from helpers import CORPUS, FakeEmbedder, jsonl, write
 
 from recommender import snapshot as snapshot_module
 from recommender.cli import main
-from recommender.embedding_cache import EmbeddingCache, encode_cached, fingerprint, text_key
+from recommender.embedding_cache import fingerprint
 from recommender.errors import InvalidInputError, NotFoundError, StaleIndexError, StorageError
 from recommender.model_profiles import model_config
 from recommender.progress import Progress
@@ -86,40 +86,6 @@ def test_other_model_settings_mean_a_full_reembed(service, model):
     assert manifest.embedding_fingerprint != fingerprint(model_config(None))
 
 
-def test_fingerprint_changes_with_every_setting_that_changes_vectors():
-    base = fingerprint(model_config(None))
-    assert fingerprint(model_config(None)) == base
-    for change in ({"max_seq_length": 128}, {"document_prefix": "passage: "}, {"pooling": "cls"}):
-        assert fingerprint(model_config(None, **change)) != base
-    assert fingerprint(model_config("some/other-model")) != base
-
-
-def test_an_interrupted_embedding_keeps_the_chunks_it_finished(tmp_path):
-    texts = [f"text number {i} about anoikis" for i in range(10)]
-    cache = EmbeddingCache(tmp_path, "fp")
-    model = FakeEmbedder()
-
-    class Failing(FakeEmbedder):
-        def encode_documents(self, batch, *, progress=False):
-            if self.calls == 2:
-                raise KeyboardInterrupt
-            return super().encode_documents(batch)
-
-    with pytest.raises(KeyboardInterrupt):
-        encode_cached(texts, cache, lambda: Failing(), chunk_size=3)
-    assert cache.count() == 6
-    result = encode_cached(texts, cache, lambda: model, chunk_size=3)
-    assert (result.embedded, result.reused) == (4, 6)
-    assert np.allclose(result.vectors, model.encode_documents(texts))
-
-
-def test_duplicate_texts_are_embedded_once(tmp_path):
-    model = FakeEmbedder()
-    result = encode_cached(["same text", "same text", "other"], EmbeddingCache(tmp_path, "fp"), lambda: model)
-    assert model.encoded == 2 and result.vectors.shape == (3, model.dimension)
-    assert np.allclose(result.vectors[0], result.vectors[1])
-
-
 def test_a_build_that_embeds_nothing_does_not_load_the_model(service, make_service, model):
     service.build()
     loads = []
@@ -189,7 +155,7 @@ def test_only_the_configured_number_of_versions_is_kept(make_service, model, tmp
     service = make_service(factory=lambda config, settings: model)
     service.ingest([write(tmp_path / "c.jsonl", jsonl(CORPUS))])
     ids = [service.build().build_id for _ in range(4)]
-    assert service.versions.list() == ids[-2:]
+    assert service.versions.build_ids() == ids[-2:]
 
 
 def test_failed_build_keeps_serving_and_the_next_one_reuses_the_embeddings(service, model, monkeypatch, tmp_path):
@@ -203,7 +169,7 @@ def test_failed_build_keeps_serving_and_the_next_one_reuses_the_embeddings(servi
         patch.setattr(snapshot_module.LexicalIndex, "save", full_disk)
         with pytest.raises(StorageError, match="No space left on device"):
             service.build()
-    assert service.related("a1", 2) and len(service.versions.list()) == 1
+    assert service.related("a1", 2) and len(service.versions.build_ids()) == 1
     manifest = service.build()
     assert manifest.embedded == 0 and manifest.count == len(CORPUS) + 1
 
@@ -245,11 +211,6 @@ def test_cli_build_refuses_shards_of_another_model(index_dir, tmp_path):
     result = runner.invoke(main, ["build", "--embeddings", str(shards)], obj=obj)
     assert result.exit_code == 1 and "made with model 'other'" in result.output
     assert "Traceback" not in result.output
-
-
-def test_text_key_is_the_hash_of_the_text():
-    assert text_key("abc") == text_key("abc") != text_key("abd")
-    assert len(text_key("x")) == 64
 
 
 @pytest.mark.parametrize("kind", ["hnsw", "ivf", "ivfpq"])

@@ -8,7 +8,7 @@ import pytest
 from helpers import CORPUS, built_service, filler_papers
 
 from recommender.errors import InvalidInputError
-from recommender.retrieval import FEEDBACK_MIN_PAPERS, Filters, RetrievalConfig, Retriever
+from recommender.retrieval import FEEDBACK_MIN_PAPERS, Filters, Retriever
 from recommender.snippets import MAX_CHARS, best_snippet, sentences
 from recommender.strength import CALIBRATIONS, RELATED, STRONG, at_least, level
 from recommender.tokenizer import index_terms
@@ -113,15 +113,6 @@ def test_feedback_and_strength_need_a_corpus_of_fifty_papers(pd_service, tmp_pat
         small.search("anoikis", filters=Filters(min_strength="related"))
     assert Retriever.reads_as_paper(" ".join(CORPUS[0]["abstract"] for _ in range(4)))
     assert not Retriever.reads_as_paper("anoikis resistance in lung cancer")
-
-
-def test_the_paper_weight_follows_how_molecular_the_corpus_is(pd_service):
-    snapshot = pd_service._current_snapshot()
-    automatic = Retriever(snapshot, RetrievalConfig()).paper_weight()
-    assert 0.1 <= automatic <= 0.6
-    assert Retriever(snapshot, RetrievalConfig(paper_weight=0.3)).paper_weight() == 0.3
-    mean, spread = snapshot.similarity_baseline
-    assert np.isfinite(mean) and spread > 0
 
 
 def test_http_hits_carry_strength_and_snippet_and_min_strength_is_validated(pd_service):

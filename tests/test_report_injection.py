@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from recommender.paper import Paper
-from recommender.themes.map import ThemeMap
+from recommender.themes.fitted import FittedThemes
 from recommender.themes.report import render
 
 IMG = "<img src=x onerror=alert(1)>"
@@ -40,7 +40,7 @@ UNASSIGNED = Paper(id="=unassigned()", title="-unassigned title")
 
 
 @pytest.fixture()
-def report_input() -> tuple[ThemeMap, dict[str, Paper]]:
+def report_input() -> tuple[FittedThemes, dict[str, Paper]]:
     ids = [paper.id for paper in PAPERS]
     themes = [
         {"id": 0, "label": f"=HYPERLINK(\"x\") {IMG}", "size": 5, "terms": ["`code`", IMG, "-minus"],
@@ -49,7 +49,7 @@ def report_input() -> tuple[ThemeMap, dict[str, Paper]]:
          "papers": ids[5:]},
     ]  # fmt: skip
     coordinates = {paper_id: [float(i), float(i % 3)] for i, paper_id in enumerate([*ids, UNASSIGNED.id])}
-    theme_map = ThemeMap(
+    theme_map = FittedThemes(
         build_id="b1", model="fake", method="spectral", requested_k=2, k=2, papers=len(ids) + 1, silhouette=0.5,
         themes=themes, unassigned=[UNASSIGNED.id], hierarchy=[{"left": 0, "right": 1, "distance": 0.4}],
         similarity=[[1.0, 0.2], [0.2, 1.0]], coordinates=coordinates,

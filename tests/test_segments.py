@@ -173,7 +173,7 @@ def test_delta_versions_load_cold_roll_back_and_keep_their_base(service, make_se
         paper = new_paper(f"p{i}", f"Extra paper {i}", "Peritoneal metastasis of gastric cancer cells.")
         service.ingest_records([paper])
         update(service, added=[paper["id"]])
-    kept = service.versions.list()
+    kept = service.versions.build_ids()
     assert base_id in kept and delta_id not in kept and len(kept) == 3
     cold = make_service()
     assert cold.search("PFKFB3 glycolysis spheroids", 1)[0].id == "n1"

@@ -144,6 +144,6 @@ def test_build_publishes_a_new_version_and_keeps_the_previous(built):
     first = built.versions.current_id()
     manifest = built.build()
     assert built.versions.current_id() == manifest.build_id != first
-    assert first in built.versions.list()
+    assert first in built.versions.build_ids()
     assert manifest.count == len(CORPUS) and manifest.dimension == 256
     assert np.isclose(np.linalg.norm(np.load(built.versions.current_path() / "embeddings.npy"), axis=1), 1).all()

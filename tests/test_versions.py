@@ -34,7 +34,7 @@ def test_a_build_that_fails_midway_leaves_the_current_version_serving(built, mon
     with pytest.raises(StorageError, match=r"No space left on device.*stays current"):
         built.build()
     assert built.versions.current_id() == current
-    assert built.versions.list() == [current]
+    assert built.versions.build_ids() == [current]
     assert not list(built.versions.versions.glob(".tmp-*"))
     assert built.related("a1", 2)
 
@@ -77,7 +77,7 @@ def test_only_one_build_at_a_time(built):
 def test_old_versions_are_pruned_to_current_and_previous(built):
     built.build()
     built.build()
-    versions = built.versions.list()
+    versions = built.versions.build_ids()
     assert len(versions) == 2 and versions[-1] == built.versions.current_id()
 
 

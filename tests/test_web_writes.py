@@ -8,8 +8,7 @@ import time
 import pytest
 from helpers import CORPUS, FakeEmbedder, built_service, fake_factory
 
-from recommender.errors import InvalidInputError
-from recommender.jobs import FAILED, SUCCEEDED, JobRunner
+from recommender.jobs import FAILED, SUCCEEDED
 from recommender.service import Recommender
 from recommender.web import create_app
 
@@ -177,24 +176,6 @@ def test_versions_and_rollback_over_http(client):
     response = client.post("/rollback", json={}, headers=AUTH)
     assert response.status_code == 200 and response.get_json()["current"] == first
     assert client.get("/health").get_json()["version"] == first
-
-
-def test_job_runner_records_failures_without_dying():
-    runner = JobRunner()
-
-    def bad(progress):
-        raise InvalidInputError("nope")
-
-    def crash(progress):
-        raise RuntimeError("boom")
-
-    jobs = [runner.submit("bad", bad), runner.submit("crash", crash), runner.submit("ok", lambda progress: 42)]
-    for job in jobs:
-        assert job.wait(5)
-    assert jobs[0].error == {"code": "invalid_input", "message": "nope"} and jobs[0].state == FAILED
-    assert jobs[1].error["code"] == "internal_error" and "boom" not in jobs[1].error["message"]
-    assert jobs[2].result == 42 and jobs[2].state == SUCCEEDED
-    assert runner.close(5)
 
 
 def test_ready_reports_the_loaded_version(client):

@@ -39,7 +39,7 @@ def collection() -> None:
 @click.pass_context
 def list_(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
     """List the collections with their sizes."""
-    infos = service_of(ctx, index, model).collections.list()
+    infos = service_of(ctx, index, model).collections.infos()
     if as_json:
         print_json([info.to_dict() for info in infos])
         return

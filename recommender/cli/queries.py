@@ -117,11 +117,11 @@ def _query_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def _filters(options: dict[str, Any]) -> Filters | None:
-    """The filter options as the façade takes them (None when nothing is filtered)."""
+def _filters(options: dict[str, Any]) -> Filters:
+    """The filter options as the façade takes them (options left out filter nothing)."""
     from ..retrieval import Filters
 
-    chosen = Filters(
+    return Filters(
         options["year_min"],
         options["year_max"],
         tuple(options["journals"]),
@@ -129,7 +129,6 @@ def _filters(options: dict[str, Any]) -> Filters | None:
         tuple(options["exclude"]),
         options["min_strength"],
     )
-    return None if chosen == Filters() else chosen
 
 
 def _filter_body(options: dict[str, Any]) -> dict[str, Any]:

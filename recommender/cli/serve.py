@@ -23,11 +23,12 @@ from .common import index_option, service_of, settings_of
 )
 @click.option(
     "--log-format",
-    type=click.Choice(["json", "text"]),
-    default="json",
+    type=click.Choice(["auto", "json", "text"]),
+    default="auto",
     show_default=True,
     envvar="RECOMMENDER_LOG_FORMAT",
-    help="request and error logs on stderr: one JSON object per line, or plain text. Env: RECOMMENDER_LOG_FORMAT.",
+    help="request and error logs on stderr: one JSON object per line, or plain text; auto: text on a terminal, "
+    "JSON otherwise (log collectors). Env: RECOMMENDER_LOG_FORMAT.",
 )
 @click.option(
     "--shutdown-timeout",

@@ -18,7 +18,7 @@ from .common import export_also, export_options, index_option, json_option, prin
 from .remote_answers import answered_remotely, present, read_record, server_options
 
 if TYPE_CHECKING:
-    from ..themes import ThemeMap
+    from ..themes import FittedThemes
 
 
 @click.command()
@@ -100,17 +100,17 @@ def themes(
         print_themes(theme_map)
 
 
-def _theme_map(answer: dict[str, Any]) -> ThemeMap:
+def _theme_map(answer: dict[str, Any]) -> FittedThemes:
     """A theme map from the server's JSON (its fields without the centres and map coordinates)."""
     from dataclasses import fields
 
-    from ..themes.map import ThemeMap
+    from ..themes.fitted import FittedThemes
 
-    known = {item.name for item in fields(ThemeMap)}
-    return ThemeMap(**{key: value for key, value in answer.items() if key in known})
+    known = {item.name for item in fields(FittedThemes)}
+    return FittedThemes(**{key: value for key, value in answer.items() if key in known})
 
 
-def print_themes(report: ThemeMap, sample: int = 3) -> None:
+def print_themes(report: FittedThemes, sample: int = 3) -> None:
     """A theme map for a terminal: how it was made, then each theme with its terms, years and first papers."""
     chosen = "" if report.silhouette is None else f" (chosen by silhouette {report.silhouette:.3f})"
     click.echo(f"{report.k} themes over {report.papers} papers{chosen}:")

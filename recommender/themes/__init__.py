@@ -16,8 +16,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ imports them
+    from .fitted import FittedThemes
     from .guided import SeedThemes
-    from .map import ThemeMap
     from .model import Theme, ThemeModel, neighbours_for
 
 #: Clustering methods (the estimator's, :class:`.model.ThemeModel`) and the label of a paper in no theme.
@@ -27,10 +27,12 @@ NOISE = -1
 REPORT_FORMATS = ("html", "md", "json", "csv")
 #: Report file extensions and the format each means (any other extension needs an explicit format).
 REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".json": "json", ".csv": "csv"}
+#: The media type of each report format (HTTP answers and the OpenAPI document).
+REPORT_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application/json", "csv": "text/csv"}
 
 _LAZY = {
     "SeedThemes": ".guided",
-    "ThemeMap": ".map",
+    "FittedThemes": ".fitted",
     "Theme": ".model",
     "ThemeModel": ".model",
     "neighbours_for": ".model",
@@ -41,9 +43,10 @@ __all__ = [
     "NOISE",
     "REPORT_FORMATS",
     "REPORT_SUFFIXES",
+    "REPORT_TYPES",
+    "FittedThemes",
     "SeedThemes",
     "Theme",
-    "ThemeMap",
     "ThemeModel",
     "neighbours_for",
 ]

@@ -2,7 +2,7 @@
 
 :class:`ThemeWorkflow` is what the façade's theme maps (:mod:`.maps`) and the evaluation call:
 it builds the related-papers graph of a snapshot's papers, reads their index terms (from the build's terms
-cache), embeds named themes, fits a :class:`~.model.ThemeModel`, and turns it into a :class:`~.map.ThemeMap`
+cache), embeds named themes, fits a :class:`~.model.ThemeModel`, and turns it into a :class:`~.map.FittedThemes`
 with timelines. The kept map (``themes.json``) answers later requests, is brought up to new builds by placing
 new papers in their nearest theme, and is refitted on request with the old themes as a warm start and a
 report of which new theme continues which old one. Concurrency (one fit at a time, the in-memory cache) is
@@ -24,8 +24,8 @@ from ..progress import Progress
 from ..retrieval import RetrievalConfig, neighbour_graph
 from ..snapshot import Snapshot
 from ..tokenizer import index_terms
+from .fitted import FittedThemes
 from .guided import MAX_NAME_LENGTH, MAX_SEED_THEMES, SeedThemes
-from .map import ThemeMap
 from .matching import match
 from .model import METHODS, ThemeModel, neighbours_for
 from .timeline import theme_timelines
@@ -100,8 +100,8 @@ class ThemeWorkflow:
         k: int | None,
         method: str,
         seeds: tuple[str, ...] = (),
-        previous: ThemeMap | None = None,
-    ) -> ThemeMap:
+        previous: FittedThemes | None = None,
+    ) -> FittedThemes:
         """A new map of ``rows`` of the snapshot (all papers, or one theme's for sub-themes).
 
         Beyond :data:`THEME_SAMPLE` papers the themes are fitted on an evenly spaced sample of that many (a
@@ -134,8 +134,8 @@ class ThemeWorkflow:
         k: int | None,
         method: str,
         seeds: tuple[str, ...],
-        previous: ThemeMap | None,
-    ) -> ThemeMap:
+        previous: FittedThemes | None,
+    ) -> FittedThemes:
         papers = [snapshot.papers[row] for row in rows]
         texts = [paper.text for paper in papers]
         progress = Progress(bars=self.progress)
@@ -166,7 +166,7 @@ class ThemeWorkflow:
         return SeedThemes(seeds, vectors, tuple(tuple(index_terms(name)) for name in seeds))
 
     @staticmethod
-    def _previous_labels(previous: ThemeMap | None, papers: Sequence[Any], k: int | None) -> np.ndarray | None:
+    def _previous_labels(previous: FittedThemes | None, papers: Sequence[Any], k: int | None) -> np.ndarray | None:
         """Each paper's theme in the earlier map (-1 if new), when the refit should start from it: same number
         of themes asked for, and the corpus changed by at most :data:`KEEP_K_CHANGE`."""
         if previous is None or previous.seed_themes:
@@ -183,7 +183,7 @@ class ThemeWorkflow:
     # -------------------------------------------------------------------------------- the kept map
     def current(
         self, snapshot: Snapshot, k: int | None, method: str, refit: bool, seeds: tuple[str, ...] = ()
-    ) -> ThemeMap:
+    ) -> FittedThemes:
         """The kept map (extended to new papers) if it answers the request, else a new one, kept.
 
         A refit of a kept map for the same request starts from its themes and reports the matching."""
@@ -204,15 +204,15 @@ class ThemeWorkflow:
         fitted.save(self.index_path)
         return fitted
 
-    def stored(self) -> ThemeMap | None:
+    def stored(self) -> FittedThemes | None:
         """The kept theme map; a damaged one is only a lost cache: logged, then fitted again."""
         try:
-            return ThemeMap.load(self.index_path)
+            return FittedThemes.load(self.index_path)
         except IndexCorruptError as error:
             log.warning("ignoring the kept theme map: %s", error.message)
             return None
 
-    def sub_themes(self, snapshot: Snapshot, within: int, k: int | None, method: str) -> ThemeMap:
+    def sub_themes(self, snapshot: Snapshot, within: int, k: int | None, method: str) -> FittedThemes:
         """Themes inside one theme of the map the user last saw (the kept one, brought up to this build)."""
         stored = self.stored()
         if stored is not None:
@@ -234,7 +234,7 @@ class ThemeWorkflow:
 
 def to_theme_map(
     model: ThemeModel, snapshot: Snapshot, rows: Sequence[int], k: int | None, method: str, seeds: tuple[str, ...]
-) -> ThemeMap:
+) -> FittedThemes:
     """A fitted model as the map the API returns and the index keeps."""
     papers = [snapshot.papers[row] for row in rows]
     timelines = theme_timelines([theme.rows for theme in model.themes_], [paper.year for paper in papers])
@@ -253,7 +253,7 @@ def to_theme_map(
         }
         for theme, timeline in zip(model.themes_, timelines, strict=True)
     ]
-    return ThemeMap(
+    return FittedThemes(
         build_id=snapshot.manifest.build_id,
         model=snapshot.manifest.model,
         method=method,
@@ -274,7 +274,7 @@ def to_theme_map(
     )
 
 
-def renumber_after_refit(theme_map: ThemeMap, previous: ThemeMap) -> ThemeMap:
+def renumber_after_refit(theme_map: FittedThemes, previous: FittedThemes) -> FittedThemes:
     """New theme ids follow the old ones they continue (Hungarian matching); ``changes`` reports it."""
     fixed = len(theme_map.seed_themes)
     renumber, report = match(
@@ -304,7 +304,7 @@ def _renumbered(node: int, renumber: dict[int, int]) -> int:
     return renumber.get(node, node) if node < len(renumber) else node
 
 
-def theme_points(theme_map: ThemeMap, snapshot: Snapshot) -> dict[str, Any]:
+def theme_points(theme_map: FittedThemes, snapshot: Snapshot) -> dict[str, Any]:
     """The 2-D theme map as columns (one entry per paper), for drawing: id, x, y, theme, year, journal, title.
 
     Columns rather than one object per paper keep 20,000 papers to a compact answer; journals are given once in

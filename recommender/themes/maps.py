@@ -24,8 +24,8 @@ from ..snapshot import Snapshot
 from ..terms_cache import TermsCache
 from ..tokenizer import index_terms
 from . import METHODS
-from .map import FILENAME as THEME_MAP_FILE
-from .map import ThemeMap
+from .fitted import FILENAME as THEME_MAP_FILE
+from .fitted import FittedThemes
 
 if TYPE_CHECKING:
     from .fitting import EncodeNames, ThemeWorkflow
@@ -54,8 +54,8 @@ class ThemeMaps:
         self.retrieval = retrieval
         self._encode_names = encode_names
         #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
-        self._cache: OrderedDict[ThemeKey, ThemeMap] = OrderedDict()
-        self._chips: tuple[tuple[object, ...], Chips, ThemeMap | None] | None = None
+        self._cache: OrderedDict[ThemeKey, FittedThemes] = OrderedDict()
+        self._chips: tuple[tuple[object, ...], Chips, FittedThemes | None] | None = None
         self._lock = threading.Lock()  # short holds only: the cache and the chips
         #: Theme fits take seconds: one at a time, under their own lock, which nobody waits for — searches and
         #: version switches never need it, and a theme request that finds it taken is answered ``busy``.
@@ -70,7 +70,7 @@ class ThemeMaps:
         refit: bool = False,
         within: int | None = None,
         seed_themes: Sequence[str] = (),
-    ) -> ThemeMap:
+    ) -> FittedThemes:
         """The map of ``snapshot`` that a request names (see :meth:`recommender.service.Recommender.themes`):
         from memory when fitted already, else fitted now unless another fit runs (:class:`BusyError`)."""
         check_theme_k(k, snapshot.size)
@@ -106,7 +106,7 @@ class ThemeMaps:
         finally:
             self._fit_lock.release()
 
-    def _cached(self, key: ThemeKey) -> ThemeMap | None:
+    def _cached(self, key: ThemeKey) -> FittedThemes | None:
         with self._lock:
             fitted = self._cache.get(key)
             if fitted is not None:
@@ -140,13 +140,13 @@ class ThemeMaps:
             theme_of_row[[snapshot.row_of[paper_id] for paper_id in theme["papers"]]] = theme["id"]
         return theme_of_row
 
-    def points(self, snapshot: Snapshot, theme_map: ThemeMap) -> dict[str, Any]:
+    def points(self, snapshot: Snapshot, theme_map: FittedThemes) -> dict[str, Any]:
         """The 2-D map as columns, for drawing (see :func:`recommender.themes.fitting.theme_points`)."""
         from .fitting import theme_points
 
         return theme_points(theme_map, snapshot)
 
-    def report(self, snapshot: Snapshot, theme_map: ThemeMap, fmt: str) -> str:
+    def report(self, snapshot: Snapshot, theme_map: FittedThemes, fmt: str) -> str:
         """The themes as a shareable report (HTML, Markdown, JSON or CSV; see :mod:`.report`)."""
         from .report import render
 
@@ -172,7 +172,7 @@ class ThemeMaps:
                 return self._chips[1]
         if fitted is None:
             try:  # the kept map read directly: the theme workflow would import scikit-learn (seconds)
-                fitted = ThemeMap.load(self.settings.index_path)
+                fitted = FittedThemes.load(self.settings.index_path)
             except IndexCorruptError:
                 fitted = None
             if fitted is None or not fitted.matches(None, "spectral", snapshot.manifest.model):

@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..export import csv_cell
 from ..paper import Paper
 from . import REPORT_FORMATS
-from .map import ThemeMap
+from .fitted import FittedThemes
 
 FORMATS = REPORT_FORMATS
 PALETTE = [
@@ -103,7 +103,7 @@ def markdown_code(text: object) -> str:
     return f"{fence}{text}{fence}"
 
 
-def render(theme_map: ThemeMap, papers: dict[str, Paper], fmt: str = "html", *, title: str = "the index") -> str:
+def render(theme_map: FittedThemes, papers: dict[str, Paper], fmt: str = "html", *, title: str = "the index") -> str:
     """The report in one of :data:`FORMATS`; ``papers`` gives titles, journals and links by id."""
     if fmt == "json":
         return json.dumps(theme_map.to_dict(), indent=2, ensure_ascii=False)
@@ -126,7 +126,7 @@ def _listed(theme: dict[str, Any], papers: dict[str, Paper]) -> list[dict[str, A
     return listed
 
 
-def _merge_names(theme_map: ThemeMap) -> list[str]:
+def _merge_names(theme_map: FittedThemes) -> list[str]:
     """The hierarchy as sentences: "[2] joins [5] (distance 0.31)", groups named by their members."""
     labels = {theme["id"]: f"[{theme['id']}]" for theme in theme_map.themes}
     names = dict(labels)
@@ -138,7 +138,7 @@ def _merge_names(theme_map: ThemeMap) -> list[str]:
     return lines
 
 
-def _html(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
+def _html(theme_map: FittedThemes, papers: dict[str, Paper], title: str) -> str:
     colours = {theme["id"]: PALETTE[i % len(PALETTE)] for i, theme in enumerate(theme_map.themes)}
     theme_of = theme_map.theme_of()
     points = theme_map.coordinates
@@ -170,7 +170,7 @@ def _html(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
     )  # fmt: skip
 
 
-def corpus_years(theme_map: ThemeMap) -> list[int]:
+def corpus_years(theme_map: FittedThemes) -> list[int]:
     """Every year from the earliest to the latest any theme has a paper in (the shared axis of the charts)."""
     found = [int(year) for theme in theme_map.themes for year in (theme.get("timeline") or {}).get("counts", {})]
     if not found:
@@ -210,7 +210,7 @@ def years_text(theme: dict[str, Any]) -> str:
     return ", ".join(f"{year}: {count}" for year, count in counts.items())
 
 
-def _markdown(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
+def _markdown(theme_map: FittedThemes, papers: dict[str, Paper], title: str) -> str:
     clean = markdown_text
     lines = [
         f"# Themes of {clean(title)}",
@@ -235,7 +235,7 @@ def _markdown(theme_map: ThemeMap, papers: dict[str, Paper], title: str) -> str:
     return "\n".join(lines)
 
 
-def _csv(theme_map: ThemeMap, papers: dict[str, Paper]) -> str:
+def _csv(theme_map: FittedThemes, papers: dict[str, Paper]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 

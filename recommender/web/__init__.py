@@ -17,7 +17,7 @@ from .auth import read_access
 from .errors import register_error_handlers
 from .guard import install_host_check
 from .limits import body_cap, install_rate_limit
-from .pages import pages
+from .ui import ui
 
 EXTENSION = "recommender"
 #: Sent with every answer: browsers must not guess types (a JSON body with markup in it stays JSON), and an
@@ -52,6 +52,6 @@ def create_app(settings: Settings | None = None, *, service: Recommender | None 
     app.before_request(read_access)
     app.after_request(_security_headers)
     app.register_blueprint(api)
-    app.register_blueprint(pages)  # GET /: the web page for people (its own CSP)
+    app.register_blueprint(ui)  # GET /: the web page for people (its own CSP)
     register_error_handlers(app)
     return app

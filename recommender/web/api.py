@@ -19,7 +19,9 @@ from ..errors import InvalidInputError, NotFoundError, RecommenderError, http_st
 from ..export import file_extension, media_type
 from ..jobs import FAILED, Job
 from ..service import Recommender
+from ..themes import REPORT_TYPES
 from .auth import write_access
+from .openapi import document
 from .schemas import (
     JOB_ID_PATTERN,
     AddPapersBody,
@@ -81,8 +83,6 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
 @api.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API (inputs from the same models that validate requests)."""
-    from .openapi import document  # built from the routes and schemas; imported late to avoid a cycle
-
     return jsonify(document())
 
 
@@ -164,7 +164,6 @@ def theme_map():
 
 # The report needs nothing from anywhere: no scripts, no fetches, only its own inline styles.
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-REPORT_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application/json", "csv": "text/csv"}
 
 
 @api.get("/themes/report")
@@ -216,7 +215,7 @@ def export():
 @api.get("/collections")
 def collections():
     """Every collection with its size."""
-    return jsonify([info.to_dict() for info in service().collections.list()])
+    return jsonify([info.to_dict() for info in service().collections.infos()])
 
 
 @api.post("/collections")

@@ -48,7 +48,7 @@ def check_write_token(configured: str | None, header: str | None) -> None:
 
 #: Endpoints that answer without a token even when reads are protected: liveness/readiness probes, metrics
 #: scrapers and the API description carry no corpus data.
-OPEN_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi", "metrics", "static", "pages.index"})
+OPEN_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi", "metrics", "static", "ui.index"})
 
 
 def check_read_token(read_token: str | None, write_token: str | None, header: str | None) -> None:

@@ -52,10 +52,11 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(fmt: str = "json", *, verbose: bool = False) -> None:
-    """Send logs to stderr as JSON lines (``fmt="json"``) or text; the package's own at INFO, others at WARNING."""
+def configure_logging(fmt: str = "auto", *, verbose: bool = False) -> None:
+    """Send logs to stderr as JSON lines (``fmt="json"``) or text; the package's own at INFO, others at WARNING.
+    ``auto``: text for a person at a terminal (``make run``), JSON for a log collector reading a pipe or file."""
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
+    if fmt == "json" or (fmt == "auto" and not sys.stderr.isatty()):
         handler.setFormatter(
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",

@@ -18,7 +18,7 @@ from .. import __version__
 from ..export import FORMATS as EXPORT_FORMATS
 from ..export import media_type
 from ..hit import Hit
-from .api import REPORT_TYPES
+from ..themes import REPORT_TYPES
 from .schemas import (
     COLLECTION_NAME_LENGTH,
     COLLECTION_NAME_PATTERN,

@@ -123,8 +123,8 @@ class RelatedQuery(_Strict):
     offset: Offset = 0
     sort: Sort = "relevance"
 
-    def to_filters(self) -> Filters | None:
-        filters = Filters(
+    def to_filters(self) -> Filters:
+        return Filters(
             self.year_min,
             self.year_max,
             tuple(self.journal),
@@ -132,7 +132,6 @@ class RelatedQuery(_Strict):
             tuple(self.exclude),
             self.min_strength,
         )
-        return filters if filters != Filters() else None
 
 
 class ThemesQuery(_Strict):

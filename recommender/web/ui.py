@@ -2,7 +2,7 @@
 
 ``GET /`` serves one HTML shell (a Jinja template) and its own scripts and styles from the app's ``static``
 folder; the page then talks to the JSON API of :mod:`.api` with ``fetch``. The shell holds no corpus data, so
-it loads without a token even when reads are protected (``pages.index`` is in ``auth.OPEN_ENDPOINTS``); every
+it loads without a token even when reads are protected (``ui.index`` is in ``auth.OPEN_ENDPOINTS``); every
 paper, title and theme arrives as JSON and is put on the page as text nodes, never parsed as markup.
 
 The app's default Content-Security-Policy (``default-src 'none'``) would block the page's own scripts, so
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-pages = Blueprint("pages", __name__)
+ui = Blueprint("ui", __name__)
 
 #: The page's policy: only its own origin for code, styles and API calls; ``data:`` images (the empty favicon).
 PAGE_POLICY = "; ".join(
@@ -31,7 +31,7 @@ PAGE_POLICY = "; ".join(
 )
 
 
-@pages.get("/")
+@ui.get("/")
 def index() -> Response:
     """The single-page UI. A search in the address bar (``/?q=...``) is read by the script from the URL, never
     echoed into the HTML, so a hostile ``q`` cannot become markup."""

@@ -1,11 +1,11 @@
-"""Uploading files or pasted text over HTTP, and the 2-D theme map endpoint."""
+"""Uploading files or pasted text over HTTP (POST /papers/upload): any format, stored and indexed, and the errors."""
 
 from __future__ import annotations
 
 import io
 
 import pytest
-from helpers import CORPUS, RIS_RECORD, built_service
+from helpers import RIS_RECORD, built_service
 
 from recommender.web import create_app
 
@@ -52,16 +52,3 @@ def test_upload_errors(client):
     assert junk.status_code == 400 and junk.get_json()["error"]["code"] == "nothing_ingested"
     unknown = client.post("/papers/upload", data={"text": "abc", "colour": "red"}, headers=AUTH)
     assert unknown.status_code == 400 and "colour" in unknown.get_json()["error"]["message"]
-
-
-def test_the_theme_map_gives_one_point_per_paper(client):
-    answer = client.get("/themes/map?k=3")
-    assert answer.status_code == 200
-    points = answer.get_json()
-    n = len(points["id"])
-    assert n == len(CORPUS)
-    assert all(len(points[column]) == n for column in ("x", "y", "theme", "year", "journal", "title"))
-    assert {theme["id"] for theme in points["themes"]} >= set(points["theme"]) - {-1}
-    assert all(theme["representatives"] for theme in points["themes"])
-    assert all(-1 <= j < len(points["journals"]) for j in points["journal"])
-    assert client.get("/themes/map?within=0").status_code == 400

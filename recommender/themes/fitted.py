@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexCorruptError
-from ..versions import atomic_write_text
+from ..fileio import atomic_write_text
 from .timeline import theme_timelines
 
 FILENAME = "themes.json"
@@ -31,7 +31,7 @@ FORMAT = 2
 
 
 @dataclass
-class ThemeMap:
+class FittedThemes:
     """Themes of an index, with everything a report needs."""
 
     build_id: str
@@ -90,7 +90,7 @@ class ThemeMap:
         atomic_write_text(Path(index_path) / FILENAME, json.dumps(self.to_dict(full=True), ensure_ascii=False))
 
     @classmethod
-    def load(cls, index_path: Path) -> ThemeMap | None:
+    def load(cls, index_path: Path) -> FittedThemes | None:
         """The kept map, or ``None`` when there is none or it was kept in an older format (fitted again)."""
         path = Path(index_path) / FILENAME
         if not path.exists():
@@ -108,7 +108,7 @@ class ThemeMap:
 
     def extend(
         self, build_id: str, ids: list[str], titles: dict[str, str], years: dict[str, int | None], vectors: Any
-    ) -> ThemeMap:
+    ) -> FittedThemes:
         """This map for a newer build: vanished papers dropped, new papers (``ids``, with their ``vectors``, an
         array or anything indexed by a list of rows) assigned to the theme whose centre is nearest, each drawn
         near that theme's centre on the map (as it was before the new papers)."""
@@ -142,7 +142,7 @@ class ThemeMap:
             theme["size"] = len(theme["papers"])
             theme["titles"] = [titles[p] for p in theme["papers"]]
             theme["timeline"] = timeline
-        return ThemeMap(
+        return FittedThemes(
             **{
                 **{f.name: getattr(self, f.name) for f in fields(self)},
                 "build_id": build_id,
