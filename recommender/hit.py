@@ -6,7 +6,8 @@ server (:mod:`recommender.remote`) without importing what a local answer needs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -46,6 +47,39 @@ class Hit:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Hit:
         """A hit from :meth:`to_dict`'s JSON (a server's answer); fields it does not know are ignored, so a
-        newer server's extra fields do not break an older command line."""
-        known = {item.name for item in fields(cls)}
-        return cls(**{key: value for key, value in record.items() if key in known})
+        newer server's extra fields do not break an older command line. A field of the wrong type, or a
+        missing one, is a ``ValueError``: the answer comes from another process, which may be anything that
+        wrote an announcement in the index folder, and must not crash the printing."""
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name not in record:
+                if item.default is MISSING and item.default_factory is MISSING:
+                    raise ValueError(f"a hit without {item.name!r}")
+                continue
+            value = record[item.name]
+            if not _CHECKS[str(item.type)](value):
+                raise ValueError(f"a hit whose {item.name!r} is not {item.type}")
+            values[item.name] = value
+        return cls(**values)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+#: A check per field type written in :class:`Hit` (a test keeps every field covered).
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda value: isinstance(value, str),
+    "float": _number,
+    "int": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "str | None": lambda value: value is None or isinstance(value, str),
+    "int | None": lambda value: value is None or (isinstance(value, int) and not isinstance(value, bool)),
+    "float | None": lambda value: value is None or _number(value),
+    "list[str]": _strings,
+    "dict[str, str]": lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+    "dict[str, Any] | None": lambda value: value is None or isinstance(value, dict),
+}

@@ -160,3 +160,72 @@ def test_show_and_themes_through_a_found_server(service, live, calls):
     assert cli("themes", "--refit", "--json").exit_code == 0 and len(calls) == 3  # a refit runs here
     refused = cli("themes", "--refit", "--server", f"http://127.0.0.1:{live.port}")
     assert refused.exit_code == 2 and "drop --server" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        [{"id": "x"}],  # fields missing
+        [
+            {
+                "id": "x",
+                "title": "t",
+                "score": "high",
+                "dense": 0.1,
+                "lexical": 0.2,
+                "shared_terms": [],
+                "journal": None,
+                "year": None,
+                "doi": None,
+                "pmid": None,
+            }
+        ],  # a score that is no number
+        [
+            {
+                "id": 1,
+                "title": "t",
+                "score": 1.0,
+                "dense": 0.1,
+                "lexical": 0.2,
+                "shared_terms": [3],
+                "journal": None,
+                "year": "2020",
+                "doi": None,
+                "pmid": None,
+            }
+        ],
+    ],
+)
+def test_a_server_answering_malformed_hits_is_not_trusted(service, monkeypatch, answer):
+    """Whatever wrote an announcement in the index folder may answer anything: a malformed hit is a note and a
+    local answer, never a traceback."""
+    monkeypatch.setattr(remote, "find", lambda index_path: "http://127.0.0.1:9")
+    monkeypatch.setattr(remote, "request", lambda url, path, **request: answer)
+    result = cli("related", PAPER, "--json")
+    assert result.exit_code == 0 and "answered something unreadable" in result.stderr
+    assert json.loads(result.stdout)[0]["id"] != "x"
+
+
+def test_every_hit_field_type_is_checked():
+    from dataclasses import fields
+
+    from recommender.hit import _CHECKS, Hit
+
+    assert {str(item.type) for item in fields(Hit)} <= set(_CHECKS)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"k": 1, "papers": 2, "themes": [{"id": "one", "label": 3}]},
+        {"k": "two", "papers": 2, "themes": []},
+        {"unexpected": True},
+    ],
+)
+def test_a_server_answering_a_malformed_theme_listing_is_not_trusted(service, monkeypatch, answer):
+    monkeypatch.setattr(remote, "find", lambda index_path: "http://127.0.0.1:9")
+    monkeypatch.setattr(remote, "request", lambda url, path, **request: answer)
+    result = cli("themes", "--k", "2")
+    assert result.exit_code == 0, result.output
+    assert "answered something unreadable" in result.stderr
+    assert "themes over" in result.stdout  # the local listing

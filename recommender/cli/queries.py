@@ -369,7 +369,7 @@ def show(
         return
     for key, value in found.items():
         if value not in (None, "", []):
-            click.echo(f"{key:>10}: {', '.join(value) if isinstance(value, list) else value}")
+            click.echo(f"{key:>10}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
 
 
 #: This module's commands, registered on the root group by the package.

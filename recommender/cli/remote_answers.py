@@ -100,6 +100,11 @@ def answered_remotely(
 
     try:
         answer = read(url, remote.request(url, path, **request))
+    except (TypeError, ValueError, KeyError) as error:  # a malformed answer: not trusted, as an unreachable one
+        if options.get("server"):
+            raise remote.ServerUnavailableError(f"the server at {url} answered something unreadable: {error}") from None
+        click.echo(f"Note: the server at {url} answered something unreadable ({error}); answering here.", err=True)
+        return None
     except remote.ServerUnavailableError as error:
         if options.get("server"):
             raise

@@ -79,7 +79,7 @@ def themes(
             raise click.UsageError("--refit, --report and --export run in this process: drop --server")
     else:  # a plain listing: a running server has the map at hand
         query = present({"k": k, "method": method, "within": within, "seed_themes": list(seed_themes)})
-        listed = answered_remotely(ctx, index, model, options, "/themes", read_record, query=query)
+        listed = answered_remotely(ctx, index, model, options, "/themes", _read_themes, query=query)
         if listed is not None:
             if as_json:
                 print_json(listed)
@@ -100,6 +100,13 @@ def themes(
         print_themes(theme_map)
 
 
+def _read_themes(url: str, answer: Any) -> dict[str, Any]:
+    """A server's theme listing, checked to be one (its shape, as :func:`_theme_map` reads it)."""
+    record = read_record(url, answer)
+    _theme_map(record)
+    return record
+
+
 def _theme_map(answer: dict[str, Any]) -> FittedThemes:
     """A theme map from the server's JSON (its fields without the centres and map coordinates)."""
     from dataclasses import fields
@@ -107,7 +114,23 @@ def _theme_map(answer: dict[str, Any]) -> FittedThemes:
     from ..themes.fitted import FittedThemes
 
     known = {item.name for item in fields(FittedThemes)}
-    return FittedThemes(**{key: value for key, value in answer.items() if key in known})
+    found = FittedThemes(**{key: value for key, value in answer.items() if key in known})
+    if not (isinstance(found.k, int) and isinstance(found.papers, int) and isinstance(found.themes, list)):
+        raise ValueError("a theme map of an unexpected shape")
+    for theme in found.themes:  # what the listing prints: a server's answer is not trusted
+        if not (
+            isinstance(theme, dict)
+            and isinstance(theme.get("id"), int)
+            and isinstance(theme.get("label"), str)
+            and isinstance(theme.get("size"), int)
+            and all(_strings(theme.get(key, [])) for key in ("terms", "papers", "titles"))
+        ):
+            raise ValueError("a theme of an unexpected shape")
+    return found
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def print_themes(report: FittedThemes, sample: int = 3) -> None:
