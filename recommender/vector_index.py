@@ -19,7 +19,8 @@ Index kinds, chosen by corpus size (``kind="auto"``):
 Every approximate index measures its recall@10 against exact search when it is built, on a sample of corpus rows
 held out of the index until measured, and unless the search parameter (``efSearch`` / ``nprobe``) is given,
 raises it until a recall target is met. The parameters that
-were actually used, search parameters included, are in :attr:`VectorIndex.params` for the manifest.
+were actually used, search parameters included, are in :attr:`VectorIndex.params` for the manifest. The choice
+of kind, the default parameters and the recall arithmetic need no FAISS: they are in :mod:`recommender.index_params`.
 """
 
 from __future__ import annotations
@@ -34,27 +35,23 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import IndexCorruptError, InvalidInputError
+from .index_params import (
+    AUTO_FLAT_MAX,
+    PLATEAU_GAIN,
+    RECALL_K,
+    SEARCH_HEADROOM,
+    SEARCH_PARAM,
+    check_params,
+    choose_kind,
+    default_params,
+    held_out_rows,
+    plateaued,
+    recall_of,
+    results_without,
+    rows_of,
+    search_param_steps,
+)
 
-KINDS = ("flat", "hnsw", "ivf", "ivfpq")
-#: ``auto`` uses exact search up to this many vectors. Flat single-query latency is linear in the corpus size;
-#: measured by scripts/bench_ann.py (384-d, one core): 2.6 ms at 50k, 5.6 ms at 100k, 10.8 ms at 200k, ~55 ms
-#: at 1M. At 100k exact search still answers in ~6 ms, leaving room for concurrent requests on two cores; below
-#: it HNSW would cost tens of seconds of build time and 1-3% of recall to save a few milliseconds.
-AUTO_FLAT_MAX = 100_000
-#: Recall@10 the search parameter is tuned to reach on held-out corpus vectors, when it is not given.
-RECALL_TARGET = 0.98
-#: The tuned efSearch / nprobe is then multiplied by this. Held-out corpus vectors can be easier queries than
-#: text or papers unlike the corpus: in scripts/bench_ann.py at 1M vectors, efSearch tuned to 0.98 on held-out
-#: corpus vectors (48) gave only 0.946 on held-out real abstracts, 2x that (96) 0.973, for ~1.7x the latency of
-#: an already sub-millisecond search.
-SEARCH_HEADROOM = 2
-#: Corpus rows held out of the index while it is built, then used as queries to measure its recall (at most a
-#: tenth of the corpus; half tune the search parameter, half report). They are added once measured.
-RECALL_SAMPLE = 1_000
-RECALL_K = 10
-#: Tuning stops raising the search parameter once three steps together gained less recall than this (an IVF-PQ
-#: index without re-ranking levels off below the target: probing more lists does not fix quantisation error).
-PLATEAU_GAIN = 0.005
 #: Filtered searches over at most this many allowed rows are answered exactly (FAISS scans the rows with a bitmap
 #: test and computes only the allowed ones). Measured on the 1M-vector HNSW index of scripts/bench_ann.py, one
 #: thread: 5k allowed rows exact 6 ms vs graph search with a selector 8 ms at recall 0.92; 10k: 11 ms vs 5 ms at
@@ -71,16 +68,7 @@ TRAIN_PER_LIST = 40
 #: The score FAISS reports for a missing neighbour (row -1), kept for the exact paths computed here.
 MISSING_SCORE = float(np.finfo(np.float32).min)
 
-_EF_STEPS = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
-_NPROBE_STEPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
-_SEARCH_PARAM = {"hnsw": "efSearch", "ivf": "nprobe", "ivfpq": "nprobe"}
 Result = tuple[np.ndarray, np.ndarray]
-_ALLOWED_PARAMS: dict[str, set[str]] = {
-    "flat": set(),
-    "hnsw": {"M", "efConstruction", "efSearch", "recall_target"},
-    "ivf": {"nlist", "nprobe", "recall_target"},
-    "ivfpq": {"nlist", "m", "nbits", "nprobe", "rerank", "recall_target"},
-}
 
 
 class VectorIndex:
@@ -135,7 +123,7 @@ class VectorIndex:
         kind = choose_kind(n, auto_flat_max) if kind == "auto" else kind
         given = dict(params or {})
         resolved = default_params(kind, n, d)
-        _check_params(kind, given)
+        check_params(kind, given)
         resolved.update({name: value for name, value in given.items() if value is not None})
         index = _BUILDERS[kind](vectors, resolved, seed)
         with tqdm(total=n, desc=f"building {kind} index", unit="vec", disable=not progress or bool(on_added)) as bar:
@@ -143,11 +131,11 @@ class VectorIndex:
             if kind == "flat":
                 _add_rows(index, kind, vectors, np.arange(n), report)
                 return cls(index, kind, resolved)
-            held_out, rest = _held_out_rows(n, seed)
+            held_out, rest = held_out_rows(n, seed)
             _add_rows(index, kind, vectors, rest, report)
             attached = vectors if resolved.get("rerank") else None
             built = cls(index, kind, resolved, vectors=attached)
-            tune = given.get(_SEARCH_PARAM[kind]) is None
+            tune = given.get(SEARCH_PARAM[kind]) is None
             built.recall_at_10 = built._measure_recall(vectors, held_out, rest, tune=tune)
             _add_rows(index, kind, vectors, held_out, report)
         if kind == "hnsw":  # HNSW numbers entries in insertion order: move the held-out rows back in place
@@ -170,24 +158,26 @@ class VectorIndex:
             return 1.0
         queries = vectors[held_out]
         _, exact = faiss.knn(queries, vectors, min(len(vectors), k + len(held_out)), metric=faiss.METRIC_INNER_PRODUCT)
-        exact = _without(exact, held_out, k)
+        exact = results_without(exact, held_out, k)
         ids = rest if self.kind == "hnsw" else None  # HNSW positions -> rows (IVF lists store row numbers)
         report = np.arange(len(held_out)) >= (len(held_out) // 2 if tune else 0)
         if tune:
             self._tune(queries[~report], exact[~report], k, ids)
-        return _recall(_rows_of(self._search_all(queries[report], k)[1], ids), exact[report])
+        return recall_of(rows_of(self._search_all(queries[report], k)[1], ids), exact[report])
 
     def _tune(self, queries: np.ndarray, exact: np.ndarray, k: int, ids: np.ndarray | None) -> None:
         """Set efSearch / nprobe to :data:`SEARCH_HEADROOM` x the smallest value whose recall reaches the target."""
-        name = _SEARCH_PARAM[self.kind]
+        name = SEARCH_PARAM[self.kind]
         tried: list[tuple[int, float]] = []
-        for value in self._search_param_steps():
+        for value in search_param_steps(self.kind, self.params):
             self._set_search_param(name, value)
-            tried.append((value, _recall(_rows_of(self._search_all(queries, k)[1], ids), exact)))
-            if tried[-1][1] >= self.params["recall_target"] or _plateaued([recall for _, recall in tried]):
+            tried.append((value, recall_of(rows_of(self._search_all(queries, k)[1], ids), exact)))
+            if tried[-1][1] >= self.params["recall_target"] or plateaued([recall for _, recall in tried]):
                 break
         if tried[-1][1] >= self.params["recall_target"]:
-            self._set_search_param(name, min(tried[-1][0] * SEARCH_HEADROOM, self._search_param_steps()[-1]))
+            self._set_search_param(
+                name, min(tried[-1][0] * SEARCH_HEADROOM, search_param_steps(self.kind, self.params)[-1])
+            )
         else:  # out of reach (PQ codes cap recall): the cheapest value near the best, more effort buys nothing
             best = max(recall for _, recall in tried)
             self._set_search_param(name, next(value for value, recall in tried if recall >= best - PLATEAU_GAIN))
@@ -195,13 +185,6 @@ class VectorIndex:
     def _set_search_param(self, name: str, value: int) -> None:
         self.params[name] = value
         _apply_search_params(self._index, self.kind, self.params)
-
-    def _search_param_steps(self) -> list[int]:
-        """Candidate values of the search parameter, smallest first (the last is the most exhaustive)."""
-        if self.kind == "hnsw":
-            return list(_EF_STEPS)
-        nlist = int(self.params["nlist"])
-        return [value for value in _NPROBE_STEPS if value < nlist] + [nlist]
 
     def set_search_params(self, *, vectors: np.ndarray | None = None, **values: int) -> None:
         """Change efSearch / nprobe / rerank without rebuilding (and attach ``vectors`` for re-ranking).
@@ -330,34 +313,6 @@ class VectorIndex:
         return cls(index, kind, merged, recall_at_10=recall_at_10, vectors=vectors)
 
 
-def choose_kind(n: int, auto_flat_max: int = AUTO_FLAT_MAX) -> str:
-    """``flat`` up to ``auto_flat_max`` vectors, ``hnsw`` above (see :data:`AUTO_FLAT_MAX`)."""
-    return "flat" if n <= auto_flat_max else "hnsw"
-
-
-def default_params(kind: str, n: int, d: int) -> dict[str, Any]:
-    """Build parameters of ``kind`` for ``n`` vectors of dimension ``d``; search parameters are tuned later.
-
-    HNSW: M=32 (64 links per vector on the base layer, ~20% over the raw vectors at 384-d) and
-    efConstruction=64, a build-time/graph-quality compromise: ~5 minutes for a million vectors on two cores,
-    recall@10 0.97 at efSearch 96 there (scripts/bench_ann.py).
-    IVF: ~4*sqrt(n) lists (the usual rule), but at least 39 training points per list. IVF-PQ: one byte
-    per 8 dimensions (48 bytes for 384-d, 32x smaller than float32), fewer bits for tiny training sets.
-    """
-    if kind not in KINDS:
-        raise InvalidInputError(f"unknown vector index kind {kind!r}; expected auto or one of {', '.join(KINDS)}")
-    nlist = max(1, min(round(4 * math.sqrt(n)), n // 39))
-    if kind == "flat":
-        return {}
-    if kind == "hnsw":
-        return {"M": 32, "efConstruction": 64, "efSearch": None, "recall_target": RECALL_TARGET}
-    if kind == "ivf":
-        return {"nlist": nlist, "nprobe": None, "recall_target": RECALL_TARGET}
-    m = max(divisor for divisor in range(1, max(1, d // 8) + 1) if d % divisor == 0)
-    nbits = min(8, max(4, int(math.log2(max(n, 39) / 39))))  # 2**nbits centroids, >= 39 training points each
-    return {"nlist": nlist, "m": m, "nbits": nbits, "nprobe": None, "rerank": 0, "recall_target": RECALL_TARGET}
-
-
 def set_threads(threads: int) -> None:
     if threads > 0:
         faiss.omp_set_num_threads(threads)
@@ -428,15 +383,6 @@ def _add_rows(
         report(len(chunk))
 
 
-def _held_out_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A random sample of rows (at most :data:`RECALL_SAMPLE`, at most a tenth of the corpus) and the rest."""
-    size = min(RECALL_SAMPLE, n // 10)
-    held_out = np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False)).astype(np.int64)
-    keep = np.ones(n, dtype=bool)
-    keep[held_out] = False
-    return held_out, np.flatnonzero(keep).astype(np.int64)
-
-
 def _training_sample(vectors: np.ndarray, centroids: int, seed: int) -> np.ndarray:
     """A random sample big enough for k-means with ``centroids`` centres, small enough to train quickly."""
     size = min(len(vectors), max(centroids * TRAIN_PER_LIST, 10_000))
@@ -447,13 +393,6 @@ def _training_sample(vectors: np.ndarray, centroids: int, seed: int) -> np.ndarr
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def _check_params(kind: str, params: dict[str, Any]) -> None:
-    unknown = set(params) - _ALLOWED_PARAMS[kind]
-    if unknown:
-        expected = ", ".join(sorted(_ALLOWED_PARAMS[kind])) or "none"
-        raise InvalidInputError(f"unknown {kind} index parameter(s) {', '.join(sorted(unknown))}; expected {expected}")
 
 
 def _apply_search_params(index: faiss.Index, kind: str, params: dict[str, Any]) -> None:
@@ -549,33 +488,3 @@ def _pad(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     out_scores, out_rows = _missing(len(scores), k)
     out_scores[:, : scores.shape[1]], out_rows[:, : rows.shape[1]] = scores, rows
     return out_scores, out_rows
-
-
-def _without(found: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` results of each query that are not among ``rows``."""
-    kept = np.full((len(found), k), -1, dtype=np.int64)
-    for i, result in enumerate(found):
-        others = result[(result >= 0) & ~np.isin(result, rows)][:k]
-        kept[i, : len(others)] = others
-    return kept
-
-
-def _rows_of(found: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
-    """Map index positions to row numbers through ``ids`` (keeping -1 for missing)."""
-    if ids is None:
-        return found
-    return np.where(found >= 0, ids[np.maximum(found, 0)], -1)
-
-
-def _plateaued(recalls: list[float]) -> bool:
-    return len(recalls) > 3 and recalls[-1] - recalls[-4] < PLATEAU_GAIN
-
-
-def _recall(found: np.ndarray, exact: np.ndarray) -> float:
-    """Mean share of each query's exact neighbours (ignoring -1 padding) that the approximate search found."""
-    shares = []
-    for got, truth in zip(found, exact, strict=True):
-        truth = truth[truth >= 0]
-        if len(truth):
-            shares.append(len(np.intersect1d(got[got >= 0], truth)) / len(truth))
-    return round(float(np.mean(shares)), 4) if shares else 1.0

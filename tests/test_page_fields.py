@@ -246,6 +246,7 @@ def test_hostile_author_and_citation_lines_cost_linear_time():
     result = _run_child(
         """
         from recommender.ingest import text_page as tp
+        from recommender.ingest.page_lines import _kind
 
         PIECES = ["Ann Smith1,2*, ", "Ann Smitha, b, ", "Ann SmithAnn Smith1", "Journal of Things. 2021;12(3):45. ",
                   "Journal of Things / 2021 / ", "Journal: ", "a. B c ", "author={", "ORCID ", "Volume 1 ",
@@ -254,7 +255,7 @@ def test_hostile_author_and_citation_lines_cost_linear_time():
         def cost(piece, size):
             line = (piece * (size // len(piece) + 1))[:size]
             lines = [line if i % 2 else "Ann Smith, Bo Chen" for i in range(200)]
-            page = tp.PageLines(lines, [tp._kind(text) for text in lines], len(lines))
+            page = tp.PageLines(lines, [_kind(text) for text in lines], len(lines))
             started = time.perf_counter()
             tp.find_journal(page, line[:200], [], None)
             tp.find_authors(page, line[:200], [])

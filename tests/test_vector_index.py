@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from recommender.errors import IndexCorruptError, InvalidInputError
-from recommender.vector_index import KINDS, MISSING_SCORE, VectorIndex, choose_kind
+from recommender.index_params import KINDS, choose_kind
+from recommender.vector_index import MISSING_SCORE, VectorIndex
 
 N, D = 3_000, 32
 

@@ -24,8 +24,9 @@ from typing import Any
 
 from ..paper import clean_text, normalize_doi
 from .fields import latin_ratio
+from .page_title import _title_candidate
 from .records import RawRecord, Rejected
-from .text_page import DOI_ANY, LIGATURES, _title_candidate, parse_text_page
+from .text_page import DOI_ANY, LIGATURES, parse_text_page
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are common; their warnings are noise
 

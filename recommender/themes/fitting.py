@@ -191,11 +191,12 @@ class ThemeWorkflow:
         same = stored is not None and stored.matches(k, method, snapshot.manifest.model, seeds)
         if same and stored is not None and not refit:
             if stored.build_id != snapshot.manifest.build_id:
+                ids = snapshot.columns.ids  # ids and years from the columns; titles in one pass over the records
                 stored = stored.extend(
                     snapshot.manifest.build_id,
-                    [paper.id for paper in snapshot.papers],
-                    {paper.id: paper.display_title for paper in snapshot.papers},
-                    {paper.id: paper.year for paper in snapshot.papers},
+                    ids,
+                    dict(zip(ids, (paper.display_title for paper in snapshot.papers), strict=True)),
+                    {paper_id: int(year) or None for paper_id, year in zip(ids, snapshot.columns.years, strict=True)},
                     snapshot.embeddings,
                 )
                 stored.save(self.index_path)
