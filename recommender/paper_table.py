@@ -14,6 +14,7 @@ import json
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
@@ -25,6 +26,8 @@ from .paper import Paper
 
 T = TypeVar("T")
 
+#: Decoded records a file keeps (see :class:`JsonLines`).
+RECORD_CACHE = 4096
 #: The columns file of a full version, beside ``papers.jsonl``.
 COLUMNS = "papers.columns.json"
 #: Year of a paper without one, in :attr:`PaperColumns.years`.
@@ -41,6 +44,9 @@ class JsonLines(Sequence[T], Generic[T]):
             self._buffer, self._bounds = map_lines(path)
         except OSError as error:
             raise IndexCorruptError(f"cannot read {path}: {error}") from None
+        # A hit's record is read twice per answer (its explanation, its card) and popular papers come back
+        # across queries: recent records are kept decoded. They are shared, so callers never change them.
+        self._decoded = lru_cache(maxsize=RECORD_CACHE)(self._read)
 
     def __len__(self) -> int:
         return len(self._bounds) - 1
@@ -59,6 +65,9 @@ class JsonLines(Sequence[T], Generic[T]):
             row += len(self)
         if not 0 <= row < len(self):
             raise IndexError(f"row {index} of {len(self)}")
+        return self._decoded(row)
+
+    def _read(self, row: int) -> T:
         raw = self._buffer[int(self._bounds[row]) : int(self._bounds[row + 1])]
         try:
             return self._decode(json.loads(raw))
