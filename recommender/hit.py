@@ -67,7 +67,8 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _strings(value: Any) -> bool:
+def is_string_list(value: Any) -> bool:
+    """A JSON list of strings (what a server's answer must hold where a field is ``list[str]``)."""
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
@@ -79,7 +80,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "str | None": lambda value: value is None or isinstance(value, str),
     "int | None": lambda value: value is None or (isinstance(value, int) and not isinstance(value, bool)),
     "float | None": lambda value: value is None or _number(value),
-    "list[str]": _strings,
+    "list[str]": is_string_list,
     "dict[str, str]": lambda value: isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
     "dict[str, Any] | None": lambda value: value is None or isinstance(value, dict),
 }

@@ -34,7 +34,34 @@ COLUMNS = "papers.columns.json"
 NO_YEAR = 0
 
 
-class JsonLines(Sequence[T], Generic[T]):
+class _Rows(Sequence[T], Generic[T]):
+    """A read-only sequence that reads one row at a time (:meth:`_row`): slices, negative and out-of-range
+    indexes handled once for every such sequence here."""
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        row = operator.index(index)
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(f"row {index} of {len(self)}")
+        return self._row(row)
+
+    def __iter__(self) -> Iterator[T]:
+        return (self._row(row) for row in range(len(self)))
+
+    def _row(self, row: int) -> T:
+        raise NotImplementedError
+
+
+class JsonLines(_Rows[T]):
     """The records of a JSON-lines file as a read-only sequence, each parsed (by ``decode``) when read."""
 
     def __init__(self, path: Path, decode: Callable[[Any], T]) -> None:
@@ -51,20 +78,7 @@ class JsonLines(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         return len(self._bounds) - 1
 
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        row = operator.index(index)
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(f"row {index} of {len(self)}")
+    def _row(self, row: int) -> T:
         return self._decoded(row)
 
     def _read(self, row: int) -> T:
@@ -73,10 +87,6 @@ class JsonLines(Sequence[T], Generic[T]):
             return self._decode(json.loads(raw))
         except (ValueError, TypeError) as error:
             raise IndexCorruptError(f"line {row + 1} of {self.path} is unreadable: {error}") from None
-
-    def __iter__(self) -> Iterator[T]:
-        for row in range(len(self)):
-            yield self[row]
 
 
 def read_papers(path: Path) -> JsonLines[Paper]:
@@ -170,7 +180,7 @@ class PaperColumns:
         return columns
 
 
-class StackedSequence(Sequence[T], Generic[T]):
+class StackedSequence(_Rows[T]):
     """The ``live`` items of a base sequence (by row) followed by a delta's, without copying either: a delta
     version over a million-paper base must not read the base's records to exist."""
 
@@ -181,25 +191,8 @@ class StackedSequence(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         return (len(self._base) if self._live is None else len(self._live)) + len(self._delta)
 
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        row = operator.index(index)
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(f"row {index} of {len(self)}")
+    def _row(self, row: int) -> T:
         start = len(self) - len(self._delta)
         if row >= start:
             return self._delta[row - start]
         return self._base[row if self._live is None else int(self._live[row])]
-
-    def __iter__(self) -> Iterator[T]:
-        for row in range(len(self)):
-            yield self[row]

@@ -82,6 +82,16 @@ def read_record(url: str, answer: Any) -> Any:
     return answer
 
 
+def _checked(read: Callable[[str, Any], Any], url: str, answer: Any) -> Any:
+    """``read(url, answer)``, a malformed answer counting as an unavailable server: it is not trusted."""
+    from .. import remote
+
+    try:
+        return read(url, answer)
+    except (TypeError, ValueError, KeyError) as error:
+        raise remote.ServerUnavailableError(f"the server at {url} answered something unreadable: {error}") from None
+
+
 def answered_remotely(
     ctx: click.Context,
     index: str | None,
@@ -99,12 +109,7 @@ def answered_remotely(
     from .. import remote
 
     try:
-        answer = read(url, remote.request(url, path, **request))
-    except (TypeError, ValueError, KeyError) as error:  # a malformed answer: not trusted, as an unreachable one
-        if options.get("server"):
-            raise remote.ServerUnavailableError(f"the server at {url} answered something unreadable: {error}") from None
-        click.echo(f"Note: the server at {url} answered something unreadable ({error}); answering here.", err=True)
-        return None
+        answer = _checked(read, url, remote.request(url, path, **request))
     except remote.ServerUnavailableError as error:
         if options.get("server"):
             raise

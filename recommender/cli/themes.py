@@ -111,6 +111,7 @@ def _theme_map(answer: dict[str, Any]) -> FittedThemes:
     """A theme map from the server's JSON (its fields without the centres and map coordinates)."""
     from dataclasses import fields
 
+    from ..hit import is_string_list
     from ..themes.fitted import FittedThemes
 
     known = {item.name for item in fields(FittedThemes)}
@@ -123,14 +124,10 @@ def _theme_map(answer: dict[str, Any]) -> FittedThemes:
             and isinstance(theme.get("id"), int)
             and isinstance(theme.get("label"), str)
             and isinstance(theme.get("size"), int)
-            and all(_strings(theme.get(key, [])) for key in ("terms", "papers", "titles"))
+            and all(is_string_list(theme.get(key, [])) for key in ("terms", "papers", "titles"))
         ):
             raise ValueError("a theme of an unexpected shape")
     return found
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def print_themes(report: FittedThemes, sample: int = 3) -> None:
