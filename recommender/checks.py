@@ -9,6 +9,7 @@ the very bounds that are enforced. The paper-id rule belongs to the record (:fun
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -29,6 +30,9 @@ MIN_YEAR = 1000
 MAX_YEAR = 3000
 #: Longest label an uploaded file's name becomes.
 MAX_LABEL_CHARS = 200
+#: Longest name of a named theme (characters) and the most names per request.
+MAX_THEME_NAME_CHARS = 200
+MAX_SEED_THEMES = 20
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -111,6 +115,28 @@ def check_theme_k(k: object, papers: int) -> int | None:
     if k is None or (_is_int(k) and 1 <= k <= papers):
         return k
     raise InvalidInputError(f"k must be an integer between 1 and the number of papers ({papers})")
+
+
+def check_seed_names(names: Sequence[object]) -> tuple[str, ...]:
+    """Named themes as given, checked: text, 1–200 characters, no control characters, at most 20, distinct.
+    (Here rather than with the themes' fitting, so that listing a kept map never imports scikit-learn.)"""
+    if len(names) > MAX_SEED_THEMES:
+        raise InvalidInputError(f"at most {MAX_SEED_THEMES} named themes, got {len(names)}")
+    checked: list[str] = []
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidInputError("a named theme must be text")
+        text = " ".join(name.split())
+        if not text:
+            raise InvalidInputError("a named theme must not be empty")
+        if len(text) > MAX_THEME_NAME_CHARS:
+            raise InvalidInputError(f"a named theme is at most {MAX_THEME_NAME_CHARS} characters")
+        if any(unicodedata.category(ch).startswith("C") for ch in text):
+            raise InvalidInputError("a named theme must not contain control characters")
+        if text.lower() in (other.lower() for other in checked):
+            raise InvalidInputError(f"the named theme {text!r} is given twice")
+        checked.append(text)
+    return tuple(checked)
 
 
 def upload_label(name: object) -> str:

@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,42 @@ DEFAULT_BATCH_SIZE = 256  # rows per map_batches call: big enough that length-so
 ROWS_PER_FILE = 50_000  # ~75 MB of 384-d vectors per Parquet shard, instead of one small file per batch
 
 
+@dataclass(frozen=True)
+class RaySummary:
+    """What :func:`embed_with_ray` did: lines read, papers embedded, the shards written and by how many workers."""
+
+    out_dir: Path
+    #: The model's cache fingerprint (the shards' manifest has it too; ``build`` checks they match).
+    fingerprint: str
+    model: str
+    dimension: int
+    #: JSONL lines read; ``skipped`` of them were not papers with an abstract (``ingest`` would reject them).
+    read: int
+    embedded: int
+    shards: int
+    workers: int
+    seconds: float
+
+    @property
+    def skipped(self) -> int:
+        return self.read - self.embedded
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer of ``recommender embed-ray --json``."""
+        return {
+            "out_dir": str(self.out_dir),
+            "fingerprint": self.fingerprint,
+            "model": self.model,
+            "dimension": self.dimension,
+            "read": self.read,
+            "embedded": self.embedded,
+            "skipped": self.skipped,
+            "shards": self.shards,
+            "workers": self.workers,
+            "seconds": self.seconds,
+        }
+
+
 def embed_with_ray(
     inputs: Sequence[Path | str],
     out_dir: Path | str,
@@ -52,7 +89,7 @@ def embed_with_ray(
     address: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
-) -> dict[str, Any]:
+) -> RaySummary:
     """Embed the papers of JSONL ``inputs`` with a Ray actor pool and write shards plus manifest to ``out_dir``.
 
     ``concurrency`` is the number of model replicas (actors, one model each), by default what the machine or
@@ -91,27 +128,28 @@ def embed_with_ray(
     count, dimension, files = _written(out)
     if not count:
         raise NothingIngestedError(f"none of the {read} records in {', '.join(paths)} has an abstract to embed")
+    key = fingerprint(config)
     manifest = {
         "format": SHARD_FORMAT,
-        "fingerprint": fingerprint(config),
+        "fingerprint": key,
         "model": config.name,
         "settings": config.settings(),
         "dimension": dimension,
+        "max_seq_length": declared_window(config),
         "count": count,
     }
     _write_manifest(out, manifest)
-    return {
-        "out_dir": str(out),
-        "fingerprint": manifest["fingerprint"],
-        "model": config.name,
-        "dimension": dimension,
-        "read": read,
-        "embedded": count,
-        "skipped": read - count,
-        "shards": files,
-        "workers": workers,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    return RaySummary(
+        out_dir=out,
+        fingerprint=key,
+        model=config.name,
+        dimension=dimension,
+        read=read,
+        embedded=count,
+        shards=files,
+        workers=workers,
+        seconds=round(time.monotonic() - started, 1),
+    )
 
 
 class _EmbedBatch:
@@ -153,6 +191,21 @@ def document_text(config: ModelConfig, line: str) -> str | None:
     if not isinstance(paper, Paper):
         return None  # rejected: no abstract
     return config.document_text(paper.title, paper.abstract) or None
+
+
+def declared_window(config: ModelConfig) -> int | None:
+    """The document model's token window without loading it: the config's, else the one its folder's
+    ``sentence_bert_config.json`` declares (what sentence-transformers uses); ``None`` when unknown (a hub
+    model not on this machine)."""
+    if config.max_seq_length:
+        return config.max_seq_length
+    try:
+        folder = Path(model_location(config.document_model))
+        declared = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (RecommenderError, OSError, ValueError):
+        return None
+    window = declared.get("max_seq_length") if isinstance(declared, dict) else None
+    return window if isinstance(window, int) and window > 0 else None
 
 
 def shard_table(keys: list[str], vectors: np.ndarray, truncated: list[bool]) -> Any:

@@ -8,8 +8,12 @@ sentence-transformers model name or local folder can be configured instead.
 With ``backend="onnx-int8"`` the same model runs under ONNX Runtime with int8 weights
 (:mod:`recommender.onnx_backend`); the one-off export to ONNX needs torch, so it is written here. With
 ``auto`` (the default) the torch model runs in fp32 or under bfloat16 autocast, whichever this machine runs
-faster with interchangeable vectors (measured once: :mod:`recommender.backend_choice`); ``torch-bf16`` asks
-for autocast outright.
+faster with interchangeable vectors, and documents in batches of the size this machine encodes fastest
+(measured once: :mod:`recommender.backend_choice`); ``torch-bf16`` asks for autocast outright.
+
+One forward pass at a time in the process (:data:`_FORWARD_LOCK`): torch and ONNX Runtime each use every core
+they are given, so two passes at once (a build's documents and a server's queries on two loaded models, or two
+indexes' models in one process) would only make twice the threads compete for the same cores.
 """
 
 from __future__ import annotations
@@ -19,20 +23,27 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from .backend_choice import Choice, ChoiceRecord, bf16_capable, calibrate, cpu_features
+from .backend_choice import Choice, ChoiceRecord, Encode, bf16_capable, calibrate, cpu_features, tune_batch_size
 from .errors import ModelLoadError
 from .model_profiles import ModelConfig
-from .settings import DEFAULT_MODEL
+from .settings import DEFAULT_BATCH_SIZE, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
+
+#: Held by every forward pass of every loaded model in this process (queries, documents, calibration): each pass
+#: runs on ``threads`` cores already (torch's intra-op threads, an ONNX session's own pool), so passes from two
+#: threads at once would put 2 x ``threads`` busy threads on the cores. Python-level work (tokenising a
+#: request, searching FAISS, BM25) goes on beside it.
+_FORWARD_LOCK = threading.Lock()
 
 
 class Embedder(Protocol):
@@ -77,21 +88,26 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model (or a query/document pair of them) giving L2-normalised float32 vectors.
 
     The config's ``backend`` picks what runs it: torch, or the ONNX int8 export, which offers the same
-    ``encode_document``/``encode_query`` interface, so everything here serves both."""
+    ``encode_document``/``encode_query`` interface, so everything here serves both.
+
+    ``batch_size`` ``None`` (not set): documents go in batches of the size ``auto``'s calibration measured
+    fastest (:attr:`Choice.batch_size`), else of :data:`~recommender.settings.DEFAULT_BATCH_SIZE`; queries,
+    short, in batches of the default. A size given explicitly is used for both."""
 
     def __init__(
         self,
         config: ModelConfig,
         *,
         device: str = "cpu",
-        batch_size: int = 32,
+        batch_size: int | None = None,
         threads: int = 0,
         choice_file: Path | None = None,
     ):
         self.config = config
         self.model_id = config.name
-        self.batch_size = batch_size
-        self._lock = threading.Lock()
+        #: Texts per forward pass of documents (resolved below) and of queries.
+        self.batch_size = batch_size or DEFAULT_BATCH_SIZE
+        self.query_batch_size = batch_size or DEFAULT_BATCH_SIZE
         self._threads = threads
         if config.backend == "auto" and device == "cpu":
             device = _accelerator() or device
@@ -110,6 +126,9 @@ class SentenceTransformerEmbedder:
             if self.choice.backend != self.backend:
                 self._load_models(self.choice.backend)
             self.backend = self.choice.backend
+        measured = self.choice.batch_size if self.choice is not None else None
+        if batch_size is None and isinstance(measured, int) and measured >= 1:
+            self.batch_size = measured  # measured on this machine; a record from before batch sizes has none: 32
 
     def _load_models(self, backend: str) -> None:
         """The document (and a separate query) model under ``backend``; their dimension and window."""
@@ -138,21 +157,33 @@ class SentenceTransformerEmbedder:
         features = cpu_features()
         if self.device != "cpu":
             return Choice("torch", self.device, features, reason=f"fp32 on {self.device}")
-        candidates: dict[str, Callable[[list[str]], np.ndarray]] = {"torch": self._encoder_of("torch", self._documents)}
+        candidates: dict[str, Encode] = {"torch": self._encoder_of("torch", self._documents)}
         if bf16_capable(features):
             candidates["torch-bf16"] = self._encoder_of("torch-bf16", self._documents)
         onnx = self._onnx_candidate()
         if onnx is not None:
             candidates["onnx"] = self._encoder_of("onnx", onnx)
         if len(candidates) == 1:
-            return Choice(
-                "torch", "cpu", features, reason="no candidate: no native bf16 (AMX, AVX-512 BF16), no onnxruntime"
+            log.info("measuring document batch sizes once for this machine and model")
+            only = Choice(
+                "torch",
+                "cpu",
+                features,
+                reason="no candidate: no native bf16 (AMX, AVX-512 BF16), no onnxruntime",
+                measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
+            return tune_batch_size(only, candidates["torch"])
         log.info("calibrating the auto backend (%s) once for this machine and model", ", ".join(candidates))
         return calibrate(candidates, device="cpu", features=features)
 
-    def _encoder_of(self, backend: str, model: Any) -> Callable[[list[str]], np.ndarray]:
-        return lambda texts: self._run(model, texts, False, query=False, backend=backend)
+    def _encoder_of(self, backend: str, model: Any) -> Encode:
+        """A calibration encoder: each call one locked pass, so a model serving queries meanwhile only waits."""
+
+        def encode(texts: list[str], batch_size: int) -> np.ndarray:
+            with _FORWARD_LOCK:
+                return self._run(model, texts, False, query=False, backend=backend, batch_size=batch_size)
+
+        return encode
 
     def _onnx_candidate(self) -> Any | None:
         """The fused fp32 ONNX graph of the document model (exported once), when ONNX Runtime is installed and
@@ -167,7 +198,7 @@ class SentenceTransformerEmbedder:
 
     def describe(self) -> dict[str, Any]:
         """What computed the vectors, for the manifest and ``status``: backend, device, CPU, calibration."""
-        described: dict[str, Any] = {"backend": self.backend, "device": self.device}
+        described: dict[str, Any] = {"backend": self.backend, "device": self.device, "batch_size": self.batch_size}
         if self.choice is not None:
             described.update(
                 cpu_features=self.choice.cpu_features, reason=self.choice.reason, calibration=self.choice.measured
@@ -200,17 +231,20 @@ class SentenceTransformerEmbedder:
     def _encode(self, model: Any, texts: list[str], progress: bool, *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:  # one forward pass at a time: torch (or ONNX Runtime) already uses every core
-            return self._run(model, texts, progress, query=query, backend=self.backend)
+        batch_size = self.query_batch_size if query else self.batch_size
+        with _FORWARD_LOCK:  # one forward pass at a time in the process: each already uses every core it has
+            return self._run(model, texts, progress, query=query, backend=self.backend, batch_size=batch_size)
 
-    def _run(self, model: Any, texts: list[str], progress: bool, *, query: bool, backend: str) -> np.ndarray:
+    def _run(
+        self, model: Any, texts: list[str], progress: bool, *, query: bool, backend: str, batch_size: int
+    ) -> np.ndarray:
         """One encode call with ``backend``'s precision: bf16 autocast wraps the forward pass only."""
         method = model.encode_query if query else model.encode_document
 
         def encode() -> Any:
             return method(
                 texts,
-                batch_size=self.batch_size,
+                batch_size=batch_size,
                 show_progress_bar=progress,
                 convert_to_numpy=True,
                 normalize_embeddings=True,

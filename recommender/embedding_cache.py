@@ -152,7 +152,8 @@ class EmbeddingCache:
         Shards are Parquet files with a ``key`` (text hash) and a ``vector`` (list of float32) column, and an
         optional ``truncated`` flag, beside a ``_embeddings.json`` manifest naming their fingerprint. Shards of
         another model are refused, and so is a folder whose row count differs from its manifest's (a run that
-        died half-way, or files added or lost since), before anything is stored.
+        died half-way, or files added or lost since), before anything is stored. The model facts the manifest
+        gives (dimension, window) are recorded too, so a build that embeds nothing can still report them.
         """
         folder = Path(folder)
         manifest = read_shard_manifest(folder)
@@ -177,8 +178,17 @@ class EmbeddingCache:
                     f"shard vectors in {folder} have {vectors.shape[1]} dimensions, expected {dimension}"
                 )
             self.put(keys, vectors, truncated)
+            dimension = dimension or vectors.shape[1]
             total += len(keys)
+        self._record_facts({"dimension": dimension, "max_seq_length": manifest.get("max_seq_length")})
         return total
+
+    def _record_facts(self, facts: dict[str, Any]) -> None:
+        """Save the known ``facts`` this cache lacks (those of a model that ran here take precedence)."""
+        known = self.facts()
+        new = {name: value for name, value in facts.items() if value and not known.get(name)}
+        if new:
+            self.save_facts(new)
 
 
 def read_shard_manifest(folder: Path) -> dict[str, Any]:

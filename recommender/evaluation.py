@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytrec_eval
@@ -39,9 +40,93 @@ from .themes.fitting import ThemeWorkflow
 from .tokenizer import index_terms
 
 RUN_DEPTH = 100
-MEASURES = {"ndcg_cut_10": "ndcg@10", "recall_100": "recall@100", "map": "map"}
+#: The trec_eval measures scored (pytrec_eval's names).
+MEASURES = ("ndcg_cut_10", "recall_100", "map")
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class ModeScores:
+    """One ranking mode's scores: trec_eval's measures averaged over the judged queries, rounded."""
+
+    ndcg_at_10: float
+    recall_at_100: float
+    map: float
+
+    def to_dict(self) -> dict[str, float]:
+        """The measures under their usual names ("ndcg@10" is no identifier, hence the attribute names)."""
+        return {"ndcg@10": self.ndcg_at_10, "recall@100": self.recall_at_100, "map": self.map}
+
+
+@dataclass(frozen=True)
+class RetrievalEvaluation:
+    """What :func:`evaluate_retrieval` answers: the scores per mode and what was evaluated."""
+
+    modes: dict[str, ModeScores]
+    queries: int
+    corpus: int
+    model: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer of ``recommender evaluate retrieval --json``."""
+        return {
+            "modes": {mode: scores.to_dict() for mode, scores in self.modes.items()},
+            "queries": self.queries,
+            "corpus": self.corpus,
+            "model": self.model,
+        }
+
+
+@dataclass(frozen=True)
+class ClusteringScores:
+    """One clustering's agreement with the reference labels."""
+
+    nmi: float
+    ari: float
+    v_measure: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClusteringEvaluation:
+    """What :func:`evaluate_clustering` answers: the themes' scores beside the two baselines', and what was
+    clustered."""
+
+    #: The themes' scores (``"model"`` in the JSON answer).
+    themes: ClusteringScores
+    #: TF-IDF + KMeans.
+    baseline: ClusteringScores
+    #: TF-IDF (words and two-word phrases) + SVD + KMeans.
+    baseline_lsa: ClusteringScores
+    k: int
+    #: Papers with exactly one label (the ones scored); ``left_out`` had none or several.
+    n: int
+    left_out: int
+    method: str
+    embedding_model: str
+    #: Papers the theme map left without a theme (scored as a cluster of their own).
+    unassigned: int
+    view_weight: float | None
+    symbol_share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer of ``recommender evaluate clustering --json``."""
+        return {
+            "model": self.themes.to_dict(),
+            "baseline": self.baseline.to_dict(),
+            "baseline_lsa": self.baseline_lsa.to_dict(),
+            "k": self.k,
+            "n": self.n,
+            "left_out": self.left_out,
+            "method": self.method,
+            "embedding_model": self.embedding_model,
+            "unassigned": self.unassigned,
+            "view_weight": self.view_weight,
+            "symbol_share": self.symbol_share,
+        }
 
 
 @dataclass(frozen=True)
@@ -92,15 +177,16 @@ def read_qrels(path: Path) -> Qrels:
     return qrels
 
 
-def score_run(qrels: Qrels, run: Run) -> dict[str, float]:
+def score_run(qrels: Qrels, run: Run) -> ModeScores:
     """Mean nDCG@10, Recall@100 and MAP over every judged query; a query with no results counts as 0."""
     evaluator = pytrec_eval.RelevanceEvaluator(qrels, set(MEASURES))
     per_query = evaluator.evaluate({qid: docs for qid, docs in run.items() if docs})
-    totals = {name: 0.0 for name in MEASURES.values()}
+    totals = dict.fromkeys(MEASURES, 0.0)
     for measures in per_query.values():
-        for key, name in MEASURES.items():
-            totals[name] += measures[key]
-    return {name: round(total / len(qrels), 4) for name, total in totals.items()}
+        for key in MEASURES:
+            totals[key] += measures[key]
+    mean = {key: round(total / len(qrels), 4) for key, total in totals.items()}
+    return ModeScores(ndcg_at_10=mean["ndcg_cut_10"], recall_at_100=mean["recall_100"], map=mean["map"])
 
 
 def write_run(path: Path, run: Run, tag: str) -> None:
@@ -185,8 +271,8 @@ def evaluate_retrieval(
     progress: bool = False,
     cache: EmbeddingCache | None = None,
     terms_cache: TermsCache | None = None,
-) -> dict:
-    """Scores per mode: ``{"modes": {mode: {"ndcg@10", "recall@100", "map"}}, "queries": N, "corpus": N}``."""
+) -> RetrievalEvaluation:
+    """Scores per mode of the judged queries over ``corpus`` (see :class:`RetrievalEvaluation`)."""
     config = config or RetrievalConfig()
     papers = load_corpus(corpus)
     qrels = read_qrels(qrels_path)
@@ -206,7 +292,7 @@ def evaluate_retrieval(
     with tempfile.TemporaryDirectory(prefix="recommender-eval-") as tmp:
         snapshot = build_snapshot(papers, embedder, Path(tmp), progress=progress, cache=cache, terms_cache=terms_cache)
         vectors = None if paper_mode else embedder.encode_queries([query.text for query in queries])
-        results = {}
+        results: dict[str, ModeScores] = {}
         for mode in modes:
             run = rank_all(
                 snapshot, replace(config, mode=mode), queries, vectors, paper_mode=paper_mode, progress=progress
@@ -215,16 +301,16 @@ def evaluate_retrieval(
             if run_dir is not None:
                 Path(run_dir).mkdir(parents=True, exist_ok=True)
                 write_run(Path(run_dir) / f"{mode}.run", run, tag=f"recommender-{mode}")
-    return {"modes": results, "queries": len(queries), "corpus": len(papers), "model": embedder.model_id}
+    return RetrievalEvaluation(modes=results, queries=len(queries), corpus=len(papers), model=embedder.model_id)
 
 
-def clustering_scores(truth: Sequence[str], predicted: Sequence[int] | np.ndarray) -> dict[str, float]:
+def clustering_scores(truth: Sequence[str], predicted: Sequence[int] | np.ndarray) -> ClusteringScores:
     """NMI, ARI and V-measure (scikit-learn) of a clustering against reference labels."""
-    return {
-        "nmi": round(float(normalized_mutual_info_score(truth, predicted)), 4),
-        "ari": round(float(adjusted_rand_score(truth, predicted)), 4),
-        "v_measure": round(float(v_measure_score(truth, predicted)), 4),
-    }
+    return ClusteringScores(
+        nmi=round(float(normalized_mutual_info_score(truth, predicted)), 4),
+        ari=round(float(adjusted_rand_score(truth, predicted)), 4),
+        v_measure=round(float(v_measure_score(truth, predicted)), 4),
+    )
 
 
 def tfidf_kmeans(texts: Sequence[str], k: int, random_state: int = 0) -> np.ndarray:
@@ -253,7 +339,7 @@ def evaluate_clustering(
     progress: bool = False,
     cache: EmbeddingCache | None = None,
     terms_cache: TermsCache | None = None,
-) -> dict:
+) -> ClusteringEvaluation:
     """Themes of a labelled corpus with k = its number of labels, scored beside two baselines computed in the
     same run: TF-IDF + KMeans and TF-IDF (words and two-word phrases) + SVD(100) + KMeans.
 
@@ -280,16 +366,16 @@ def evaluate_clustering(
     theme_of = theme_map.theme_of()
     predicted = [theme_of.get(paper.id, -1) for paper in single]
     texts = [paper.text for paper in single]
-    return {
-        "model": clustering_scores(truth, predicted),
-        "baseline": clustering_scores(truth, tfidf_kmeans(texts, k)),
-        "baseline_lsa": clustering_scores(truth, tfidf_svd_kmeans(texts, k)),
-        "k": k,
-        "n": len(single),
-        "left_out": len(papers) - len(single),
-        "method": method,
-        "embedding_model": embedder.model_id,
-        "unassigned": len(theme_map.unassigned),
-        "view_weight": theme_map.view_weight,
-        "symbol_share": theme_map.symbol_share,
-    }
+    return ClusteringEvaluation(
+        themes=clustering_scores(truth, predicted),
+        baseline=clustering_scores(truth, tfidf_kmeans(texts, k)),
+        baseline_lsa=clustering_scores(truth, tfidf_svd_kmeans(texts, k)),
+        k=k,
+        n=len(single),
+        left_out=len(papers) - len(single),
+        method=method,
+        embedding_model=embedder.model_id,
+        unassigned=len(theme_map.unassigned),
+        view_weight=theme_map.view_weight,
+        symbol_share=theme_map.symbol_share,
+    )

@@ -48,6 +48,10 @@ _MEDIA_TYPES = {
     "medline": "application/nbib; charset=utf-8",
 }
 _EXTENSIONS = {"ris": ".ris", "bibtex": ".bib", "csv": ".csv", "csl-json": ".json", "medline": ".nbib"}
+#: The format each known file extension means: the usual ones, ``.bibtex``, and ``.txt``, PubMed's name for
+#: a MEDLINE file ("PubMed format"). A ``.txt`` file may hold any text, so a format given explicitly wins.
+_BY_EXTENSION = {**{extension: fmt for fmt, extension in _EXTENSIONS.items()}, ".bibtex": "bibtex", ".txt": "medline"}
+_ANY_TEXT = frozenset({".txt"})
 
 #: Zotero's own CSV column names, so Zotero-aware tools (and our ingest) map them without options.
 CSV_COLUMNS = (
@@ -424,22 +428,30 @@ def csv_cell(value: object) -> object:
 
 
 def export_format(fmt: str | None, name: str | os.PathLike[str] | None) -> str:
-    """The export format: as given, else from the file name's extension, else RIS (the CLI's default); an
-    extension that names no format is refused rather than guessed (``--export list.xlsx`` writes nothing)."""
+    """The export format: as given, else from the file name's extension, else RIS (the CLI's default).
+
+    The one rule for every exporter (``export -o``, ``--export``, ``Library.export``): an extension that
+    names no format is refused rather than guessed (``--export list.xlsx`` writes nothing), and so is one
+    that names another format than the one given (``--format ris -o refs.bib``)."""
+    suffix = Path(name).suffix.lower() if isinstance(name, str | os.PathLike) else ""
     if fmt is not None:
         if fmt not in FORMATS:
             raise InvalidInputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        named = _BY_EXTENSION.get(suffix, fmt)
+        if named != fmt and suffix not in _ANY_TEXT:
+            raise InvalidInputError(
+                f"the extension {suffix} means {named}, but the format given is {fmt}: change the file name "
+                "or the format (or leave the format out: it follows the extension)"
+            )
         return fmt
-    suffix = Path(name).suffix.lower() if isinstance(name, str | os.PathLike) else ""
     if not suffix:
         return "ris"
-    by_extension = {extension: known for known, extension in _EXTENSIONS.items()}
-    if suffix not in by_extension:
+    if suffix not in _BY_EXTENSION:
         raise InvalidInputError(
             f"cannot tell the export format from {suffix!r}: give the format (one of {', '.join(FORMATS)}) or "
-            f"use one of the extensions {', '.join(by_extension)}"
+            f"use one of the extensions {', '.join(_BY_EXTENSION)}"
         )
-    return by_extension[suffix]
+    return _BY_EXTENSION[suffix]
 
 
 def write_export(path: Path, write: Callable[[TextIO], int]) -> int:

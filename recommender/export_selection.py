@@ -26,16 +26,16 @@ Selection = tuple[list[str], dict[str, list[str]]]
 
 def theme_selection(theme_map: FittedThemes, theme: int) -> Selection:
     """One theme's papers, tagged with its label."""
-    found = [item for item in theme_map.themes if item["id"] == theme]
-    if not found:
+    found = next((item for item in theme_map.themes if item.id == theme), None)
+    if found is None:
         raise InvalidInputError(f"unknown theme id {theme}; see `recommender themes`")
-    return list(found[0]["papers"]), {paper_id: [str(found[0]["label"])] for paper_id in found[0]["papers"]}
+    return list(found.papers), {paper_id: [found.label] for paper_id in found.papers}
 
 
 def map_selection(theme_map: FittedThemes) -> Selection:
     """Every themed paper of a map, theme by theme, tagged with its theme's label."""
-    ids = [paper_id for theme in theme_map.themes for paper_id in theme["papers"]]
-    return ids, {paper_id: [str(theme["label"])] for theme in theme_map.themes for paper_id in theme["papers"]}
+    ids = [paper_id for theme in theme_map.themes for paper_id in theme.papers]
+    return ids, {paper_id: [theme.label] for theme in theme_map.themes for paper_id in theme.papers}
 
 
 def collection_selection(collections: Collections, store: PaperStore, name: str) -> Selection:

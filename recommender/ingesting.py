@@ -8,13 +8,13 @@ stores nothing is rolled back and refused with the reasons, so the store and the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tqdm import tqdm
 
-from .errors import NothingIngestedError, NothingIngestedTooLargeError
+from .errors import NothingIngestedError, NothingIngestedTooLargeError, RecommenderError
 from .paper import Paper
 from .store import PaperStore
 
@@ -50,6 +50,40 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def combine_reports(reports: Sequence[IngestReport]) -> IngestReport:
+    """One report for ingests done one after another into the same index: the counts summed, the papers and
+    the listed rejections in order (still at most MAX_LISTED_REJECTIONS), ``total`` the store's size after the
+    last. A single report comes back as it is."""
+    if len(reports) == 1:
+        return reports[0]
+    combined = IngestReport(index=reports[0].index if reports else "")
+    for report in reports:
+        for name in ("read", "added", "updated", "unchanged", "merged", "rejected_count"):
+            setattr(combined, name, getattr(combined, name) + getattr(report, name))
+        combined.papers.extend(report.papers)
+        combined.rejected.extend(report.rejected[: MAX_LISTED_REJECTIONS - len(combined.rejected)])
+        combined.total = report.total
+    return combined
+
+
+@dataclass
+class InputOutcome:
+    """What became of one input of a request with several (an uploaded file, a paste): its report when its
+    papers were stored, else the error that stored nothing of it (the other inputs are not affected)."""
+
+    name: str
+    report: IngestReport | None = None
+    error: RecommenderError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name", "ingest"}``, or ``{"name", "status", "error": {"code", "message"[, "details"]}}`` with
+        the error in the API's one shape and the HTTP status it would have had alone."""
+        if self.report is not None:
+            return {"name": self.name, "ingest": self.report.to_dict()}
+        assert self.error is not None
+        return {"name": self.name, "status": self.error.http_status, **self.error.to_dict()}
 
 
 def store_items(store: PaperStore, items: Iterable[Item], *, index: str, progress: bool = False) -> IngestReport:

@@ -65,11 +65,15 @@ class LexicalIndex:
         # BM25 score for it (the Lucene IDF is positive), so none is left out of the column.
         self._columns = len(self._indptr) - 1
         self._model = model  # the bm25s model of a build (saved with the index); None once loaded
+        # A related query looks up a few hundred terms (scores, bound, explanations, each hit's terms), the
+        # same ones again and again across queries: each term's column and its bounds are kept.
+        self._entry = lru_cache(maxsize=LOOKUP_CACHE)(self._find_entry)
 
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]], *, k1: float = K1, b: float = B) -> LexicalIndex:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # its first import set it to DEBUG again
         # bm25s needs at least one token per document; "" is its own placeholder for an empty document.
         corpus = [list(tokens) if tokens else [""] for tokens in documents]
         model = bm25s.BM25(method="lucene", k1=k1, b=b)
@@ -83,27 +87,27 @@ class LexicalIndex:
         a factor per token (another IDF for the same term counts: :mod:`recommender.segments`)."""
         scores = np.zeros(self.n_docs, dtype=np.float32)
         for token in query_tokens:
-            if (token_id := self._column(token)) is not None:
-                start, end = self._indptr[token_id], self._indptr[token_id + 1]
+            if (entry := self._entry(token)) is not None:
+                _, start, end = entry
                 column = self._data[start:end]
                 scores[self._indices[start:end]] += column if scale is None else column * np.float32(scale(token))
         return scores
 
     def contains(self, token: str, row: int) -> bool:
         """Whether document ``row`` holds ``token`` (a binary search in the token's column of the index)."""
-        token_id = self._column(token)
-        if token_id is None:
+        entry = self._entry(token)
+        if entry is None:
             return False
-        start, end = self._indptr[token_id], self._indptr[token_id + 1]
+        _, start, end = entry
         position = start + np.searchsorted(self._indices[start:end], row)
         return bool(position < end and self._indices[position] == row)
 
     def holders(self, token: str, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` hold ``token`` (one vectorised binary search for all of them)."""
-        token_id = self._column(token)
-        if token_id is None:
+        entry = self._entry(token)
+        if entry is None:
             return np.zeros(len(rows), dtype=bool)
-        column = self._indices[self._indptr[token_id] : self._indptr[token_id + 1]]
+        column = self._indices[entry[1] : entry[2]]
         positions = np.minimum(np.searchsorted(column, rows), max(len(column) - 1, 0))
         return column[positions] == rows if len(column) else np.zeros(len(rows), dtype=bool)
 
@@ -139,17 +143,24 @@ class LexicalIndex:
         return matrix, bounds
 
     def _column(self, token: str) -> int | None:
-        """The token's column in the index, or None for a token no document holds ("" is the placeholder
-        bm25s puts in empty documents, sometimes with a column, sometimes with an id beyond the matrix)."""
+        """The token's column in the index, or None for a token no document holds."""
+        entry = self._entry(token)
+        return None if entry is None else entry[0]
+
+    def _find_entry(self, token: str) -> tuple[int, int, int] | None:
+        """The token's column and the bounds of its postings, or None for a token no document holds ("" is
+        the placeholder bm25s puts in empty documents, sometimes with a column, sometimes with an id beyond
+        the matrix)."""
         token_id = self._vocab.get(token) if token else None
-        if token_id is None or token_id >= self._columns or self._indptr[token_id + 1] == self._indptr[token_id]:
+        if token_id is None or token_id >= self._columns:
             return None
-        return token_id
+        start, end = int(self._indptr[token_id]), int(self._indptr[token_id + 1])
+        return None if start == end else (token_id, start, end)
 
     def document_frequency(self, token: str) -> int:
         """How many documents use the token."""
-        token_id = self._column(token)
-        return 0 if token_id is None else int(self._indptr[token_id + 1] - self._indptr[token_id])
+        entry = self._entry(token)
+        return 0 if entry is None else entry[2] - entry[1]
 
     def idf(self, token: str) -> float:
         frequency = self.document_frequency(token)
@@ -161,7 +172,7 @@ class LexicalIndex:
         In the Lucene variant each term contributes ``idf * tf / (tf + k1 * norm)``, below ``idf``; the
         bound is the sum of the query terms' IDFs (repeated terms counted repeatedly).
         """
-        return float(sum(self.idf(token) for token in query_tokens if self._column(token) is not None))
+        return float(sum(self.idf(token) for token in query_tokens if self._entry(token) is not None))
 
     def is_common(self, token: str, share: float = 0.5, min_docs: int = 10) -> bool:
         """Used by more than ``share`` of the documents: no evidence of relatedness ("cells", "cancer")."""

@@ -34,6 +34,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .collection import Collections
+    from .health import Status
     from .manifest import Manifest
     from .paper import Paper
     from .retrieval import Filters
@@ -140,8 +141,9 @@ class Library:
     def __repr__(self) -> str:
         return f"Library({self.name!r}, index_dir={str(self.settings.index_dir)!r})"
 
-    def status(self) -> dict[str, Any]:
-        """Papers stored and indexed, the current version and its model (``recommender status``)."""
+    def status(self) -> Status:
+        """Papers stored and indexed, the current version and its manifest (``recommender status``;
+        ``.to_dict()`` is its JSON)."""
         return self._service.status()
 
     # ------------------------------------------------------------------------------------- writing

@@ -315,14 +315,26 @@ def _validate(
         raise InvalidInputError(f"backoff_factor must be 0 or more, got {backoff!r}")
 
 
-def _prepare_out_dir(out_dir: Path) -> Path:
-    """Create the output folder up front, so a bad path fails before any request is sent."""
+def _prepare_out_dir(out_dir: Path) -> tuple[Path, list[Path]]:
+    """Create the output folder up front, so a bad path fails before any request is sent; also return the
+    folders this made (it and its missing parents, deepest first), for :func:`_remove_if_empty`."""
     folder = Path(out_dir)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInputError(f"Cannot create the output folder {folder}: {failure_reason(exc)}") from None
-    return folder
+    return folder, created
+
+
+def _remove_if_empty(created: list[Path]) -> None:
+    """Remove the folders a fetch made when it wrote nothing into them (no network, no hits): a failed
+    ``fetch-pubmed`` leaves no empty ``./pubmed/<query>/`` behind. A folder holding anything stays."""
+    for path in created:
+        try:
+            path.rmdir()
+        except OSError:
+            return  # not empty (files were written) or not ours to remove: its parents stay too
 
 
 def _common_params(tool: str, email: str | None, api_key: str | None) -> dict[str, str]:
@@ -385,7 +397,8 @@ def fetch_pubmed(
 
     Files are ``out_dir/pubmed-0001.xml``, ``pubmed-0002.xml``, ... one complete ``<PubmedArticleSet>``
     per efetch batch; ``FetchResult.files`` lists exactly those written by this call (older files in the
-    folder are left alone). A query without hits writes nothing. ``requests_per_second`` overrides NCBI's
+    folder are left alone). A query without hits writes nothing, and a call that wrote nothing (no hits, no
+    network) removes the folders it made. ``requests_per_second`` overrides NCBI's
     default allowance (3/s, or 10/s with ``api_key``). A caller-supplied ``session`` is used as-is (its own
     adapters decide retries) and is not closed; otherwise one from :func:`make_session` is built.
 
@@ -403,7 +416,7 @@ def fetch_pubmed(
     if not base_url.startswith(("http://", "https://")):
         raise InvalidInputError(f"base_url must be an http(s) URL, got {base_url!r}")
     limiter = rate_limiter_for(api_key, requests_per_second)  # also validates requests_per_second
-    folder = _prepare_out_dir(out_dir)
+    folder, created = _prepare_out_dir(out_dir)
     own_session = session is None
     http = make_session(limiter, max_retries=max_retries, backoff_factor=backoff_factor) if session is None else session
     client = _EUtilsClient(
@@ -432,5 +445,6 @@ def fetch_pubmed(
     finally:
         if own_session:
             http.close()
+        _remove_if_empty(created)
     log.info("Fetched %d of %d PubMed records for %r into %d files", fetched, search.count, query, len(files))
     return FetchResult(query=query, count=search.count, fetched=fetched, files=files)

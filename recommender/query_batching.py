@@ -1,9 +1,10 @@
 """Micro-batching of query encodes across concurrent requests.
 
-Why: the embedder runs one forward pass at a time (its lock: torch or ONNX Runtime already uses every core), so
-50 concurrent searches used to mean 50 forward passes in a row, each paying the fixed cost of a model call
-(tokenising, Python dispatch, small matrix products that keep the cores half idle). One call over the 50 short
-texts costs little more than a call over one, so :class:`BatchingEncoder` makes concurrent callers share calls.
+Why: the process runs one forward pass at a time (a lock shared by every loaded model: torch or ONNX Runtime
+already uses every core), so 50 concurrent searches used to mean 50 forward passes in a row, each paying the
+fixed cost of a model call (tokenising, Python dispatch, small matrix products that keep the cores half idle).
+One call over the 50 short texts costs little more than a call over one, so :class:`BatchingEncoder` makes
+concurrent callers share calls.
 
 How: a caller puts its texts and a :class:`~concurrent.futures.Future` on a bounded queue and waits for the
 future. One daemon worker takes every request waiting *now* (up to ``max_batch`` texts and ``max_chars``

@@ -25,10 +25,11 @@ if TYPE_CHECKING:
     import pandas
 
     from .themes.fitted import FittedThemes
+    from .themes.theme import Theme
 
 #: Longest cell shown in the text and HTML tables (the data itself is never cut).
 MAX_CELL = 72
-#: Theme keys that hold one value per paper: they go to :meth:`Themes.papers_frame`, not to the theme rows.
+#: Theme fields that hold one value per paper: they go to :meth:`Themes.papers_frame`, not to the theme rows.
 PER_PAPER_KEYS = ("papers", "titles", "confidence")
 
 
@@ -140,12 +141,13 @@ class Results(Sequence["Hit"]):
         return header, rows
 
 
-class Themes(Sequence[dict[str, Any]]):
-    """A fitted theme map: a sequence of its themes (dicts, as the HTTP API answers), in id order.
+class Themes(Sequence["Theme"]):
+    """A fitted theme map: a sequence of its themes (:class:`~recommender.themes.theme.Theme`), in id order.
 
     Each theme has ``id``, ``label``, ``terms``, ``size``, ``papers`` (most representative first),
     ``titles``, ``confidence`` (per paper), ``seed`` (the name of a named theme, else None), ``label_rule``
-    and ``timeline`` (see :mod:`recommender.themes.fitted`). ``map`` is the whole
+    and ``timeline`` (see :mod:`recommender.themes.fitted`); ``theme.to_dict()`` is its JSON, as the HTTP API
+    answers. ``map`` is the whole
     :class:`~recommender.themes.fitted.FittedThemes` (``k``, ``silhouette``, ``unassigned`` and its reasons,
     ``hierarchy``, ``similarity``, ...).
     """
@@ -159,15 +161,15 @@ class Themes(Sequence[dict[str, Any]]):
         return len(self.map.themes)
 
     @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    def __getitem__(self, index: int) -> Theme: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: slice) -> list[Theme]: ...
 
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+    def __getitem__(self, index: int | slice) -> Theme | list[Theme]:
         return self.map.themes[index]
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Theme]:
         return iter(self.map.themes)
 
     @property
@@ -177,7 +179,7 @@ class Themes(Sequence[dict[str, Any]]):
     @property
     def labels(self) -> dict[int, str]:
         """Theme id → label: what ``themes=[...]`` filters and ``export(theme=...)`` refer to."""
-        return {theme["id"]: theme["label"] for theme in self.map.themes}
+        return {theme.id: theme.label for theme in self.map.themes}
 
     def theme_of(self) -> dict[str, int]:
         """Paper id → theme id, for every paper in a theme (unassigned papers are in ``map.unassigned``)."""
@@ -193,13 +195,13 @@ class Themes(Sequence[dict[str, Any]]):
         Columns: ``label``, ``size``, ``terms`` (a list, most distinctive first), ``seed`` (name of a named
         theme, else None), ``trend`` (growing / steady / shrinking, None with too few dated years),
         ``papers`` (a list of ids, most representative first), then every other single-valued key a theme
-        has (``label_rule`` today; keys added later appear too). One row per paper: :meth:`papers_frame`.
+        has (``label_rule`` today; fields added later appear too). One row per paper: :meth:`papers_frame`.
         """
         pandas = require_pandas("Themes.to_pandas()")
         rows = [_theme_row(theme) for theme in self.map.themes]
         first = ["label", "size", "terms", "seed", "trend", "papers"]
         columns = list(dict.fromkeys([*first, *(key for row in rows for key in row if key != "id")]))
-        index = pandas.Index([theme["id"] for theme in self.map.themes], name="id", dtype="int64")
+        index = pandas.Index([theme.id for theme in self.map.themes], name="id", dtype="int64")
         frame = pandas.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns, index=index)
         return frame.astype({"size": "int64"}) if len(frame) else frame
 
@@ -215,12 +217,12 @@ class Themes(Sequence[dict[str, Any]]):
         placed = set(self.map.incremental)
         rows = []
         for theme in self.map.themes:
-            confidence = list(theme.get("confidence") or [])
-            confidence += [None] * (len(theme["papers"]) - len(confidence))
+            confidence = list(theme.confidence)
+            confidence += [None] * (len(theme.papers) - len(confidence))
             for rank, (paper_id, title, sure) in enumerate(
-                zip(theme["papers"], theme["titles"], confidence, strict=False), start=1
+                zip(theme.papers, theme.titles, confidence, strict=False), start=1
             ):
-                rows.append([theme["id"], theme["label"], rank, paper_id, title, sure, paper_id in placed])
+                rows.append([theme.id, theme.label, rank, paper_id, title, sure, paper_id in placed])
         columns = ["theme", "label", "rank", "id", "title", "confidence", "placed"]
         frame = pandas.DataFrame(rows, columns=columns)
         dtypes = {"theme": "int64", "rank": "int64", "confidence": "float64", "placed": "bool"}
@@ -239,24 +241,21 @@ class Themes(Sequence[dict[str, Any]]):
         return f"Themes: {found.k} over {found.papers} papers ({found.method}{chosen}){loose}"
 
     def _table(self) -> tuple[list[str], list[list[str]]]:
-        rows = [
-            [str(theme["id"]), str(theme["size"]), theme["label"], ", ".join(theme["terms"][:5])]
-            for theme in self.map.themes
-        ]
+        rows = [[str(theme.id), str(theme.size), theme.label, ", ".join(theme.terms[:5])] for theme in self.map.themes]
         return ["id", "size", "label", "terms"], rows
 
 
-def _theme_row(theme: dict[str, Any]) -> dict[str, Any]:
+def _theme_row(theme: Theme) -> dict[str, Any]:
     """A theme's single values (and its terms and papers), without the per-paper lists or the timeline."""
+    values = ((item.name, getattr(theme, item.name)) for item in dataclasses.fields(theme))
     row: dict[str, Any] = {
         key: value
-        for key, value in theme.items()
+        for key, value in values
         if key not in PER_PAPER_KEYS and (value is None or isinstance(value, str | int | float | bool))
     }
-    row["terms"] = list(theme.get("terms") or [])
-    row["papers"] = list(theme.get("papers") or [])
-    row["trend"] = (theme.get("timeline") or {}).get("trend")
-    row.setdefault("seed", None)
+    row["terms"] = list(theme.terms)
+    row["papers"] = list(theme.papers)
+    row["trend"] = theme.timeline.trend if theme.timeline else None
     return row
 
 

@@ -8,22 +8,21 @@ lets a paper that only one signal finds still compete, and keeps k results when 
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .fusion import METHODS, fuse
 from .paper_table import NO_YEAR
+from .settings import PAPER_WEIGHT_CLINICAL, PAPER_WEIGHT_MOLECULAR
 from .snapshot import Snapshot
-from .snippets import Reading, Snippet
+from .snippets import Forms, Reading, Snippet, Spellings
 from .strength import CALIBRATIONS, level
 from .symbols import molecular_position
 from .themes.labels import can_explain, reads_as_name, shown_as_written
-from .tokenizer import BOILERPLATE_TERMS, display, index_terms, spellings, stem
+from .tokenizer import BOILERPLATE_TERMS, display, index_terms, stem
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -33,10 +32,9 @@ MODES = ("hybrid", "dense", "lexical")
 NEGATIVE_WEIGHT = 0.5
 #: How many times a key phrase (bigram) counts in a paper query, relative to a single word.
 PHRASE_WEIGHT = 2
-#: Paper-to-paper lexical share at the clinical and at the molecular end of :mod:`recommender.symbols`: a
+#: Paper-to-paper lexical share at the clinical and at the molecular end of :mod:`recommender.symbols` is
+#: PAPER_WEIGHT_CLINICAL to PAPER_WEIGHT_MOLECULAR (in settings, so the CLI's help reads them without numpy): a
 #: general sentence model reads clinical text well and gene symbols badly (``scripts/bench_fusion.py``).
-PAPER_WEIGHT_CLINICAL = 0.1
-PAPER_WEIGHT_MOLECULAR = 0.6
 PAPER_SHARE_MOLECULAR = 0.07
 #: Pseudo-relevance feedback for paper queries (Rocchio on the dense side): the query vector plus
 #: ``FEEDBACK_WEIGHT`` times the mean of its ``feedback`` best first-pass hits, from corpora of at least
@@ -361,9 +359,7 @@ class Retriever:
         if not shared:
             return {}, None
         reading = Reading(self.snapshot.papers[row].text, {word for term in shared for word in term.split()})
-        # ChainMap writes only to its first map; typeshed still asks every map to be mutable. Spellings stays lazy.
-        forms = ChainMap(reading.forms, query_forms)  # type: ignore[arg-type]
-        return self._explaining(shared, forms, limit), reading
+        return self._explaining(shared, Forms(reading.forms, query_forms), limit), reading
 
     def _explaining(self, shared: list[str], forms: Mapping[str, str], limit: int) -> dict[str, str]:
         """Shared terms, rarest first: index term → as the paper writes it (``IL-6``, ``STAT3``, "anoikis
@@ -386,28 +382,6 @@ class Retriever:
             if len(kept) == limit:
                 break
         return kept
-
-
-class Spellings(Mapping[str, str]):
-    """The query text's spellings (:func:`~recommender.tokenizer.spellings`), read only when a hit's own
-    sentences do not show a term: most explanations never need them, and reading a whole abstract for them
-    cost a millisecond per query."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    @cached_property
-    def _forms(self) -> dict[str, str]:
-        return spellings(self.text) if self.text else {}
-
-    def __getitem__(self, key: str) -> str:
-        return self._forms[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._forms)
-
-    def __len__(self) -> int:
-        return len(self._forms)
 
 
 def neighbour_graph(

@@ -23,10 +23,10 @@ from .checks import check_choice, check_examples, check_negative, check_paging, 
 from .collection import Collections
 from .embedding import Embedder
 from .encoders import EmbedderFactory, Encoders, default_embedder_factory
-from .errors import NotFoundError
+from .errors import NotFoundError, RecommenderError
 from .export_selection import collection_selection, export_selected, map_selection, theme_selection
 from .hit import Hit
-from .ingesting import IngestReport, Item, store_items
+from .ingesting import IngestReport, InputOutcome, Item, store_items
 from .jobs import Job, JobRunner
 from .manifest import Manifest
 from .paper import Paper, check_reference
@@ -42,9 +42,11 @@ from .themes import REPORT_FORMATS
 from .themes.fitted import FittedThemes
 from .themes.maps import ThemeMaps
 from .updates import Updates
-from .versions import VersionStore
+from .versions import VersionInfo, VersionStore
 
 if TYPE_CHECKING:
+    from .distributed import RaySummary
+    from .evaluation import ClusteringEvaluation, RetrievalEvaluation
     from .pubmed_fetch import FetchResult
     from .upload_parser import UploadLimits, UploadParser
 
@@ -140,6 +142,24 @@ class Recommender:
         items = self.upload_parser.parse(data, label)
         return self._store((label, position, item) for position, item in items)
 
+    def ingest_uploads(self, uploads: Iterable[tuple[str, bytes]]) -> list[InputOutcome]:
+        """Store several uploads (``(name, bytes)``, read lazily, in order), each on its own as
+        :meth:`ingest_upload` does: one that stores nothing (no usable paper, over a limit, too slow to read)
+        gets its error in its outcome, and the others are stored all the same.
+
+        They are read one after another in one parse slot, so a request is refused as busy at its start,
+        before anything is stored, or not at all.
+        """
+        outcomes: list[InputOutcome] = []
+        with self.upload_parser.reserved():
+            for name, data in uploads:
+                label = upload_label(name)
+                try:
+                    outcomes.append(InputOutcome(label, report=self.ingest_upload(name, data)))
+                except RecommenderError as error:
+                    outcomes.append(InputOutcome(label, error=error))
+        return outcomes
+
     def _store(self, items: Iterable[Item]) -> IngestReport:
         return store_items(self.store, items, index=self.settings.index_name, progress=self.settings.progress)
 
@@ -201,7 +221,7 @@ class Recommender:
         workers: int | None = None,
         address: str | None = None,
         overwrite: bool = False,
-    ) -> dict[str, Any]:
+    ) -> RaySummary:
         """Embed JSONL corpora on a Ray cluster (or a local instance) into shards for ``build(embeddings=...)``.
 
         The model is the one this index's next build would use, so the shards' keys and fingerprint match.
@@ -243,8 +263,8 @@ class Recommender:
         return self.jobs.close(timeout)
 
     # --------------------------------------------------------------------------------------- versions
-    def list_versions(self) -> list[dict[str, Any]]:
-        """Every kept version, oldest first, with its manifest facts and whether it is current."""
+    def list_versions(self) -> list[VersionInfo]:
+        """Every kept version, oldest first, with its manifest and whether it is current."""
         return self.updates.list_versions()
 
     def rollback(self, to: str | None = None) -> Manifest:
@@ -264,7 +284,7 @@ class Recommender:
         *,
         paper_mode: bool = False,
         run_dir: Path | None = None,
-    ) -> dict[str, Any]:
+    ) -> RetrievalEvaluation:
         """nDCG@10, Recall@100 and MAP per retrieval mode on a throwaway index over ``corpus``."""
         embedder, shared = self._evaluation()
         from . import evaluation
@@ -273,7 +293,7 @@ class Recommender:
             corpus, queries, qrels, embedder, paper_mode=paper_mode, run_dir=run_dir, **shared
         )
 
-    def evaluate_clustering(self, corpus: Path, *, method: str = "spectral") -> dict[str, Any]:
+    def evaluate_clustering(self, corpus: Path, *, method: str = "spectral") -> ClusteringEvaluation:
         """NMI, ARI and V-measure of themes on a labelled corpus, beside TF-IDF + KMeans."""
         check_choice("theme method", method, THEME_METHODS)
         embedder, shared = self._evaluation()
@@ -398,7 +418,7 @@ class Recommender:
     def theme_points(
         self, k: int | None = None, *, method: str = "spectral", seed_themes: Sequence[str] = ()
     ) -> dict[str, Any]:
-        """The 2-D theme map as columns, for drawing (see :func:`recommender.themes.fitting.theme_points`)."""
+        """The 2-D theme map as columns, for drawing (see :func:`recommender.themes.points.theme_points`)."""
         theme_map = self.themes(k, method=method, seed_themes=seed_themes)
         return self.theme_maps.points(self._current_snapshot(), theme_map)
 
@@ -448,7 +468,7 @@ class Recommender:
         return export_selected(self.store, fmt, out, ids, selections, index=self.settings.index_name)
 
     # ------------------------------------------------------------------------------------------ health
-    def ready(self) -> dict[str, Any]:
+    def ready(self) -> health.Readiness:
         """Whether queries can be answered now: the current version is loaded (loading it if needed)."""
         return health.ready(self.serving, self.versions)
 
@@ -472,7 +492,7 @@ class Recommender:
         log.info("the paper store is ahead of the index: starting a catch-up build")
         return self.start_update("catch-up")
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> health.Status:
         """Where the index stands: store size, current version and its manifest, and what is wrong, if anything.
 
         Never raises for a damaged index or store: it is what ``/health`` answers with, and a health check

@@ -20,10 +20,14 @@ from .errors import InvalidInputError
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 DEFAULT_INDEX = "default"
 DEFAULT_K = 10
+#: Texts per forward pass when encoding, unless set (RECOMMENDER_BATCH_SIZE) or measured (the ``auto`` backend).
+DEFAULT_BATCH_SIZE = 32
 MAX_K = 1000
 INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq")
 #: How dense and lexical scores are fused (recommender.fusion); named here so the CLI lists them without numpy.
 FUSION_METHODS = ("tmm", "zscore", "minmax", "rrf")
+#: Paper queries' default lexical share at a corpus's clinical and molecular ends (recommender.retrieval).
+PAPER_WEIGHT_CLINICAL, PAPER_WEIGHT_MOLECULAR = 0.1, 0.6
 
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -53,7 +57,9 @@ class Settings:
     model: str | None = None
     model_options: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
-    batch_size: int = 32
+    #: Texts per forward pass; ``None``: the document batch size the ``auto`` backend measured fastest on this
+    #: machine (:mod:`recommender.backend_choice`), else :data:`DEFAULT_BATCH_SIZE` (and for queries).
+    batch_size: int | None = None
     show_progress: bool | None = None
     #: Encoding threads (torch, ONNX Runtime): one per CPU this process may use; more only oversubscribe.
     threads: int = field(
@@ -105,7 +111,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         validate_index_name(self.index_name)
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise InvalidInputError("batch_size must be at least 1")
         if self.index_kind not in INDEX_KINDS:
             raise InvalidInputError(f"index kind must be one of {', '.join(INDEX_KINDS)}, got {self.index_kind!r}")

@@ -10,11 +10,12 @@ Everything is bounded: at most :data:`MAX_TEXT_CHARS` of the paper read, sentenc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from .tokenizer import compound_parts, stem, word_spans
+from .tokenizer import LONG_NAMES, compound_parts, expand, is_compound, spellings, stem, token_spans
 
 #: Characters of a paper read when looking for the snippet, and the longest snippet shown.
 MAX_TEXT_CHARS = 20_000
@@ -63,7 +64,8 @@ class Reading:
             for sentence in pieces:
                 self._read(sentence)
             return
-        held = [(sentence, _held_keys(sentence, keys)) for sentence in pieces]
+        probes = [(key, *_probes(key)) for key in keys]
+        held = [(sentence, _held_keys(sentence, probes)) for sentence in pieces]
         held = [(sentence, found) for sentence, found in held if found]
         if not held:
             return
@@ -82,22 +84,37 @@ class Reading:
             self._read(held[i][0])
 
     def _read(self, sentence: str) -> None:
-        """Tokenize one sentence: its words' spans and keys, and the first spelling of each wanted key."""
+        """Tokenize one sentence: its words' spans and keys, and the first spelling of each wanted key.
+
+        With ``keys``, a word's found keys are only the wanted ones and words holding none are not kept (the
+        snippet marks and scores wanted keys only), and a plain word is tested by its stem alone: most words
+        of a sentence are not wanted, and this test is what a hit's reading mostly costs.
+        """
         keys = self._keys
+        forms = self.forms
         words = []
-        for start, end, surfaces in word_spans(sentence):
+        for start, end, token in token_spans(sentence):
+            if keys is not None and not is_compound(token):
+                key = stem(token)
+                if key in keys:
+                    forms.setdefault(key, token)
+                    forms.setdefault(token.lower(), token)
+                    words.append((start, end, {key}))
+                continue
             found = set()
-            for surface in surfaces:
+            for surface in expand(token) if is_compound(token) else [token]:
                 key = stem(surface)
-                found.add(key)
                 if keys is None or key in keys:
-                    self.forms.setdefault(key, surface)
-                    self.forms.setdefault(surface.lower(), surface)
-                for part in compound_parts(surface) if "-" in surface else ():
-                    part_key = stem(part)
-                    if keys is None or part_key in keys:
-                        self.forms.setdefault(part_key, part)
-            words.append((start, end, found))
+                    found.add(key)
+                    forms.setdefault(key, surface)
+                    forms.setdefault(surface.lower(), surface)
+                if "-" in surface:
+                    for part in compound_parts(surface):
+                        part_key = stem(part)
+                        if keys is None or part_key in keys:
+                            forms.setdefault(part_key, part)
+            if found or keys is None:
+                words.append((start, end, found))
         self.sentences.append((sentence, words))
 
     def snippet(self, terms: Sequence[str]) -> Snippet | None:
@@ -119,14 +136,103 @@ class Reading:
         return None if best is None else _clipped(best[1], best[2])
 
 
-def _held_keys(sentence: str, keys: set[str]) -> set[str]:
-    """The keys a sentence seems to hold, by a substring test before any tokenizing: a word's stem is (almost
-    always) a prefix of the word, a symbol's key its letters without hyphens. Text with Greek letters or other
-    non-ASCII characters is taken to hold them all (it is read to find out)."""
-    if not sentence.isascii():
-        return set(keys)
-    plain = sentence.lower().replace("-", "")
-    return {key for key in keys if key in plain}
+class Forms(Mapping[str, str]):
+    """A hit's spellings, then the query's for terms the hit's sentences do not show (the query's are read
+    only when asked: :class:`Spellings`). A ChainMap does the same at several times the cost per lookup, and
+    an explanation looks up every word of every shared term."""
+
+    def __init__(self, own: dict[str, str], fallback: Mapping[str, str]) -> None:
+        self._own = own
+        self._fallback = fallback
+
+    def __getitem__(self, key: str) -> str:
+        found = self._own.get(key)
+        return self._fallback[key] if found is None else found
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]  # one signature for the overloads
+        found = self._own.get(key)
+        if found is not None:
+            return found
+        try:
+            return self._fallback[key]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(self._fallback), **dict.fromkeys(self._own)})
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class Spellings(Mapping[str, str]):
+    """The query text's first spelling of each index term (:func:`~recommender.tokenizer.spellings`), read
+    key by key and only when a hit's own sentences do not show a term.
+
+    Reading a whole abstract for its spellings cost a millisecond per related query, and nearly every query
+    needs a few; a key is looked for in the sentences that seem to hold it (the substring test of
+    :class:`Reading`), each sentence tokenized once, in order, so the first spelling wins. A key no such
+    sentence shows falls back to the whole text.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._plain: list[tuple[str, str | None]] | None = None
+        self._read: dict[int, dict[str, str]] = {}
+        self._whole: dict[str, str] | None = None
+
+    def __getitem__(self, key: str) -> str:
+        if self._whole is not None:
+            return self._whole[key]
+        if self._plain is None:
+            self._plain = [(piece, _plain(piece)) for piece in sentences(self.text)]
+        probes = _probes(key)
+        for i, (sentence, plain) in enumerate(self._plain):
+            forms = self._read.get(i)
+            if forms is None:
+                if plain is not None and not any(probe in plain for probe in probes):
+                    continue
+                forms = self._read[i] = spellings(sentence)
+            if key in forms:
+                return forms[key]
+        self._whole = spellings(self.text) if self.text else {}
+        return self._whole[key]
+
+    def __iter__(self) -> Iterator[str]:
+        if self._whole is None:
+            self._whole = spellings(self.text) if self.text else {}
+        return iter(self._whole)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _held_keys(sentence: str, probes: list[tuple[str, ...]]) -> set[str]:
+    """The keys a sentence seems to hold, by a substring test before any tokenizing: ``probes`` are each
+    key followed by its :func:`_probes`. Text with Greek letters or other non-ASCII characters is taken to
+    hold them all (it is read to find out)."""
+    plain = _plain(sentence)
+    if plain is None:
+        return {key for key, *_ in probes}
+    # The first probe decides for almost every key; a second (a long name) is tried only when it fails.
+    return {key for key, first, *rest in probes if first in plain or any(probe in plain for probe in rest)}
+
+
+@lru_cache(maxsize=1 << 14)
+def _probes(key: str) -> tuple[str, ...]:
+    """Substrings one of which a sentence holding ``key`` holds (lower case, hyphens removed): a word's stem
+    is a prefix of the word but for a last letter a stem may change ("splice" in "splicing", "therapi" in
+    "therapy"), a symbol's key its letters, or the long name of an abbreviated one ("il1" in
+    "interleukin-1")."""
+    probe = key[:-1] if len(key) >= 4 and key[-1] in "eil" else key
+    names = tuple(name for name, short in LONG_NAMES.items() if key.startswith(short))
+    return (probe, *names)
+
+
+def _plain(sentence: str) -> str | None:
+    """What keys are looked for in (lower case, no hyphens); ``None`` for text with non-ASCII characters,
+    which a substring test cannot judge (Greek letters, ligatures: it is read)."""
+    return sentence.lower().replace("-", "") if sentence.isascii() else None
 
 
 def best_snippet(text: str, terms: Sequence[str]) -> Snippet | None:

@@ -45,8 +45,8 @@ _LOCAL = threading.local()
 _SYMBOL_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "sigma", "theta", "omega", "zeta")
 _SYMBOL_GREEK_RE = re.compile("|".join(_SYMBOL_GREEK))
 #: Long names with a regular symbol: interleukin-6 = IL-6, interferon-gamma = IFN-gamma.
-_LONG_NAMES = {"interleukin": "il", "interferon": "ifn"}
-_NAME_WORDS = tuple(_LONG_NAMES)
+LONG_NAMES = {"interleukin": "il", "interferon": "ifn"}
+_NAME_WORDS = tuple(LONG_NAMES)
 _LONG_NAME_SPACED = re.compile(r"\b(interleukin|interferon)[ ]?(\d{1,3}[a-z]?|alpha|beta|gamma)\b", re.IGNORECASE)
 #: A token, with slash tails that abbreviate a family ("BRCA1/2", "MMP-2/-9", "IL-1alpha/beta", "miR-200a/b").
 #: Every repetition consumes a separator, so matching stays linear in the text.
@@ -124,14 +124,25 @@ def word_spans(text: str) -> Iterator[tuple[int, int, list[str]]]:
     """Each token of the text as written (start, end) with the words it stands for, for marking terms in
     the original text. ASCII text normalises to the same length, so it is normalised once; otherwise (Greek
     letters, ligatures) each token is normalised on its own, so the offsets stay the text's."""
+    for start, end, token in token_spans(text):
+        yield start, end, expand(token) if is_compound(token) else [token]
+
+
+def token_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Each token of the text (start, end, normalised token) before expansion (:func:`word_spans`): what
+    a caller looking for a few words tests cheaply, expanding only compounds (:func:`is_compound`)."""
     if text.isascii():
         for match in _TOKEN.finditer(normalize(text)):
-            token = match.group(0)
-            words = expand(token) if "-" in token or "/" in token or token.endswith("+") else [token]
-            yield match.start(), match.end(), words
+            yield match.start(), match.end(), match.group(0)
         return
     for match in _TOKEN.finditer(text):
-        yield match.start(), match.end(), expand(normalize(match.group(0)))
+        yield match.start(), match.end(), normalize(match.group(0))
+
+
+def is_compound(token: str) -> bool:
+    """Whether a token stands for other words than itself (hyphens, slash tails, a trailing "+"):
+    :func:`expand` is needed."""
+    return "-" in token or "/" in token or token.endswith("+")
 
 
 def is_symbol(surface: str) -> bool:
@@ -140,7 +151,7 @@ def is_symbol(surface: str) -> bool:
     if any(ch.isdigit() for ch in surface) or sum(ch.isupper() for ch in surface) >= 2:
         return True
     head = surface.split("-", 1)[0].lower()
-    return head in _LONG_NAMES and "-" in surface
+    return head in LONG_NAMES and "-" in surface
 
 
 def expand(token: str) -> list[str]:
@@ -258,7 +269,6 @@ def _is_protein(piece: str) -> bool:
 
 
 @lru_cache(maxsize=1 << 18)
-@lru_cache(maxsize=1 << 18)
 def stem(surface: str) -> str:
     """The matching key of a word: its Snowball (Porter 2) stem, except for symbols and acronyms.
 
@@ -283,8 +293,8 @@ def symbol_key(surface: str) -> str:
     key = surface[:-1] if capitals >= 2 and surface.endswith("s") and surface[-2:-1].isupper() else surface
     key = key.lower()
     head, dash, rest = key.partition("-")
-    if dash and head in _LONG_NAMES:
-        key = _LONG_NAMES[head] + "-" + rest
+    if dash and head in LONG_NAMES:
+        key = LONG_NAMES[head] + "-" + rest
     key = _SYMBOL_GREEK_RE.sub(lambda match: match.group(0)[0], key)
     return key.replace("-", "")
 

@@ -38,7 +38,7 @@ from .settings import Settings
 from .snapshot import Snapshot
 from .store import PaperStore
 from .terms_cache import TermsCache
-from .versions import VersionStore, exclusive_lock, new_build_id
+from .versions import VersionInfo, VersionStore, exclusive_lock, new_build_id, summary
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,6 @@ class PendingChanges:
 def build_key(full: bool) -> str:
     """Jobs with equal keys do the same work (see :mod:`recommender.jobs`): a full build re-embeds everything."""
     return "build-full" if full else "build"
-
-
-def summary(manifest: Manifest) -> dict[str, Any]:
-    """What callers want to know about a version (the manifest minus its file list)."""
-    return manifest.model_dump(exclude={"files", "model_settings"})
 
 
 class Updates:
@@ -256,19 +251,18 @@ class Updates:
         return not same_corpus(indexed, self.store.text_hashes())
 
     # ---------------------------------------------------------------------------------------- versions
-    def list_versions(self) -> list[dict[str, Any]]:
-        """Every kept version, oldest first, with its manifest facts and whether it is current."""
+    def list_versions(self) -> list[VersionInfo]:
+        """Every kept version, oldest first, with its manifest and whether it is current."""
         current = self.versions.current_id()
         listed = []
         for build_id in self.versions.build_ids():
-            entry: dict[str, Any] = {"id": build_id, "current": build_id == current}
             try:
                 manifest = Manifest.read(self.versions.path(build_id))
                 manifest.check_files(self.versions.path(build_id))
-                entry.update(summary(manifest), status="ok")
             except (IndexCorruptError, IndexMismatchError) as error:
-                entry.update(status="unusable", problem=error.message)
-            listed.append(entry)
+                listed.append(VersionInfo(build_id, build_id == current, problem=error.message))
+            else:
+                listed.append(VersionInfo(build_id, build_id == current, manifest))
         return listed
 
     def rollback(self, to: str | None) -> Manifest:

@@ -10,8 +10,11 @@ modules imported, so a child starts in milliseconds and inherits none of the ser
   (:class:`~recommender.errors.ParseTimeoutError`, 422);
 - an address-space limit (``RLIMIT_AS``): a document that needs more memory is refused (413), and the
   server's own memory never sees it;
-- a record limit: more than ``max_papers`` papers (or ``max_records`` records read, rejections included) is
-  refused whole (413), so an upload cannot bypass the per-request paper limit of ``POST /papers``.
+- a record limit: more than ``max_papers`` papers (or ``max_records`` records read, rejections included) in
+  one file is refused whole (413), so a file cannot bypass the per-request paper limit of ``POST /papers``.
+
+A request with several files reads them one after another in one parse slot (:meth:`UploadParser.reserved`),
+each with these limits.
 
 The child writes what it read as JSON lines to a file in the upload's private temporary folder; the parent
 reads that back, so nothing is unpickled from the child and the store is written only by the parent.
@@ -24,7 +27,9 @@ import multiprocessing
 import resource
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +38,7 @@ from .errors import BusyError, ParseTimeoutError, StorageError, TooLargeError, f
 from .ingest import Rejected, read_paths
 from .paper import Paper
 
-#: Papers one request may add, whether as JSON records (``POST /papers``) or as an uploaded file.
+#: Papers one request may add as JSON records (``POST /papers``), and one uploaded file (or paste) may hold.
 MAX_PAPERS_PER_REQUEST = 10_000
 _START_LOCK = threading.Lock()
 _CONTEXT: Any = None
@@ -50,6 +55,12 @@ class UploadLimits:
     #: Uploads parsed at the same time; more wait for nobody: they are refused as busy.
     concurrent: int = 2
 
+    @property
+    def request_seconds(self) -> float:
+        """The time all the files of one request may take together (twice one file's): a request of many
+        slow files cannot hold a parse slot for minutes; files left when it is spent are not read."""
+        return 2 * self.seconds
+
 
 class UploadParser:
     """Parses uploads in child processes, at most ``limits.concurrent`` at a time."""
@@ -57,24 +68,41 @@ class UploadParser:
     def __init__(self, limits: UploadLimits | None = None) -> None:
         self.limits = limits or UploadLimits()
         self._slots = threading.BoundedSemaphore(self.limits.concurrent)
+        self._held = threading.local()  # whether this thread holds a slot already (see reserved)
 
-    def parse(self, data: bytes, label: str) -> list[tuple[str | None, Paper | Rejected]]:
-        """``(position, paper or rejection)`` for every record of ``data``; each paper's ``source`` is ``label``."""
+    @contextmanager
+    def reserved(self) -> Iterator[None]:
+        """Hold one of the ``concurrent`` parse slots for every :meth:`parse` of this thread inside the block.
+
+        A request carrying several files reads them one after another in one slot: it is refused as busy at
+        its start, before anything is stored, or not at all. Nested blocks (and ``parse`` itself) reuse the
+        slot already held.
+        """
+        if getattr(self._held, "slot", False):
+            yield
+            return
         if not self._slots.acquire(blocking=False):
             raise BusyError(
                 f"{self.limits.concurrent} uploads are being read already; try again in a few seconds", retry_after=5
             )
+        self._held.slot = True
+        self._held.deadline = time.monotonic() + self.limits.request_seconds
         try:
-            with tempfile.TemporaryDirectory(prefix="recommender-upload-") as folder:
-                source, out = Path(folder) / "upload", Path(folder) / "parsed.jsonl"
-                try:
-                    source.write_bytes(data)
-                except OSError as error:
-                    raise StorageError(f"cannot keep the upload for reading: {failure_reason(error)}") from error
-                self._run_child(source, out, label)
-                return list(_read_results(out, self.limits))
+            yield
         finally:
+            self._held.slot = False
             self._slots.release()
+
+    def parse(self, data: bytes, label: str) -> list[tuple[str | None, Paper | Rejected]]:
+        """``(position, paper or rejection)`` for every record of ``data``; each paper's ``source`` is ``label``."""
+        with self.reserved(), tempfile.TemporaryDirectory(prefix="recommender-upload-") as folder:
+            source, out = Path(folder) / "upload", Path(folder) / "parsed.jsonl"
+            try:
+                source.write_bytes(data)
+            except OSError as error:
+                raise StorageError(f"cannot keep the upload for reading: {failure_reason(error)}") from error
+            self._run_child(source, out, label)
+            return list(_read_results(out, self.limits))
 
     def _run_child(self, source: Path, out: Path, label: str) -> None:
         child = _context().Process(
@@ -83,14 +111,20 @@ class UploadParser:
             name="recommender-upload-parser",
             daemon=True,
         )
+        left = self._held.deadline - time.monotonic()
+        if left <= 0:
+            raise ParseTimeoutError(
+                f"not read: the files of one request may take {self.limits.request_seconds:g} s together and the "
+                "earlier ones used it; nothing was stored from it. Send it again on its own"
+            )
         child.start()
-        child.join(self.limits.seconds)
+        child.join(min(self.limits.seconds, left))
         if child.is_alive():
             child.kill()
             child.join()
             raise ParseTimeoutError(
-                f"reading the upload took longer than {self.limits.seconds:g} s and was stopped; nothing was stored. "
-                "Split the file, or ingest it with `recommender ingest` on the server"
+                f"reading the upload took longer than {min(self.limits.seconds, left):g} s and was stopped; nothing "
+                "was stored. Split the file, or ingest it with `recommender ingest` on the server"
             )
         if child.exitcode != 0:
             raise TooLargeError(

@@ -22,11 +22,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import BusyError, IndexCorruptError
 from .fileio import atomic_write_text, fsync_dir, fsync_tree
+from .manifest import Manifest
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -35,6 +38,34 @@ _TMP_PREFIX = ".tmp-"
 
 def new_build_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def summary(manifest: Manifest) -> dict[str, Any]:
+    """What callers want to know about a version (the manifest minus its file list)."""
+    return manifest.model_dump(exclude={"files", "model_settings"})
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One kept version as ``recommender versions`` and ``GET /versions`` list it: its manifest when the
+    version is usable (readable and with all its files), else why it is not."""
+
+    id: str
+    current: bool
+    manifest: Manifest | None = None
+    problem: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.manifest is not None else "unusable"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The id, whether it is current, the manifest's facts (:func:`summary`) and ``status``, or the
+        ``problem`` of an unusable version."""
+        entry: dict[str, Any] = {"id": self.id, "current": self.current}
+        if self.manifest is None:
+            return {**entry, "status": self.status, "problem": self.problem}
+        return {**entry, **summary(self.manifest), "status": self.status}
 
 
 class VersionStore:

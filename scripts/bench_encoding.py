@@ -1,20 +1,22 @@
 """Encoding speed and fidelity of every backend against plain sentence-transformers fp32 (torch), same run.
 
 The backends (``--backends``, default torch-bf16, onnx-int8 and auto, beside torch) load the same model
-(the bundled all-MiniLM-L6-v2 unless --model) with the same batch size,
-window (max_seq_length) and thread count, and encode the same N real SciFact abstracts ("Title. Abstract", as
-the index does). The abstracts are timed in chunks, each chunk encoded by both backends one after the other
-(alternating which goes first), so load from other processes on a shared machine hits both alike and the
-ratio stays meaningful even when the absolute rates do not. It prints documents/second of each, their ratio,
+(the bundled all-MiniLM-L6-v2 unless --model) with the same batch size (``--batch-size``; unset: 32, and for
+``auto`` the batch size its calibration measured fastest), window (max_seq_length) and thread count, and
+encode the same N real SciFact abstracts ("Title. Abstract", as the index does). The abstracts are timed in
+chunks, each chunk encoded by both backends one after the other (alternating which goes first), so load from
+other processes on a shared machine hits both alike and the ratio stays meaningful even when the absolute
+rates do not. It prints documents/second of each, their ratio,
 the mean and minimum cosine between each backend's vectors and torch's, and the SciFact (BEIR test split, 300
 claims) nDCG@10 of each through ``recommender.evaluation.evaluate_retrieval`` (dense and hybrid), then whether
 issue 18's targets for ``auto`` hold: >= 2.5x torch fp32, cosine >= 0.999, dense nDCG@10 within 0.002.
-``auto`` calibrates afresh here (its decision is recorded nowhere), and prints what it chose and why.
+``auto`` calibrates afresh here (its decision is recorded nowhere), and prints what it chose (backend and
+batch size), why, and the texts/s it measured per batch size.
 
 The first ONNX load exports and quantises the model into RECOMMENDER_MODEL_CACHE (a temporary folder here
 unless --model-cache), which is timed separately and not counted in the rates.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_encoding.py [--documents 2000] [--batch-size 32]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_encoding.py [--documents 2000] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -103,14 +105,16 @@ def ndcg(embedder: Embedder) -> dict[str, float]:
         modes=("dense", "hybrid"),
         progress=True,
     )
-    return {mode: scores["ndcg@10"] for mode, scores in result["modes"].items()}
+    return {mode: scores.ndcg_at_10 for mode, scores in result.modes.items()}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="model name or folder (default: the bundled MiniLM)")
     parser.add_argument("--documents", type=int, default=2000, help="SciFact abstracts to time (default 2000)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="texts per forward pass (default: 32; auto: its measured one)"
+    )
     parser.add_argument("--max-seq-length", type=int, default=None, help="window (default: the model's)")
     parser.add_argument("--threads", type=int, default=Settings().threads, help="torch and ONNX Runtime threads")
     parser.add_argument("--chunk", type=int, default=250, help="abstracts per alternately timed chunk")
@@ -138,15 +142,21 @@ def main() -> None:
         embedders[backend], load_seconds[backend] = load(config, args)
     texts = load_texts(configs["torch"], args.documents)
     print(
-        f"model {configs['torch'].name}, {len(texts)} SciFact abstracts, batch {args.batch_size}, "
+        f"model {configs['torch'].name}, {len(texts)} SciFact abstracts, "
+        f"batch {args.batch_size or 'unset (32; auto: measured)'}, "
         f"max_seq_length {embedders['torch'].max_seq_length}, {args.threads} threads, {os.cpu_count()} CPUs, "
         f"CPU features {', '.join(cpu_features()) or 'none of ' + ', '.join(FEATURES)}"
     )
     print("load (s): " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in load_seconds.items()))
     if "auto" in embedders:
-        print(f"auto chose {embedders['auto'].backend}: {embedders['auto'].describe().get('reason', '')}")
+        auto = embedders["auto"]
+        described = auto.describe()
+        print(f"auto chose {auto.backend}, batch {auto.batch_size}: {described.get('reason', '')}")
+        measured = described.get("calibration", {}).get("batch_sizes", {})
+        if measured:
+            print("auto's batch sizes (texts/s): " + ", ".join(f"{size} {rate}" for size, rate in measured.items()))
     for embedder in embedders.values():  # warm-up: first calls allocate and pick kernels
-        embedder.encode_documents(texts[: args.batch_size])
+        embedder.encode_documents(texts[: embedder.batch_size])
     vectors, seconds = timed_encode(embedders, texts, args.chunk)
     rates = {name: len(texts) / seconds[name] for name in embedders}
     print(f"{'backend':<12} {'docs/s':>8} {'vs torch fp32':>14} {'cosine mean':>12} {'cosine min':>11}")

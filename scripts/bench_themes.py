@@ -122,9 +122,9 @@ def quality(name: str, papers: list[Paper], vectors: np.ndarray, truth: list[str
     means = {}
     for label, labellings in runs.items():
         scores = [clustering_scores(truth, labels) for labels in labellings]
-        nmi = [s["nmi"] for s in scores]
+        nmi = [s.nmi for s in scores]
         means[label] = float(np.mean(nmi))
-        print(f"  {label:<36} {np.mean(nmi):.4f} ±{np.std(nmi):.3f} {np.mean([s['ari'] for s in scores]):>7.4f}")
+        print(f"  {label:<36} {np.mean(nmi):.4f} ±{np.std(nmi):.3f} {np.mean([s.ari for s in scores]):>7.4f}")
     baselines = ("dense + KMeans", "TF-IDF + SVD(100) + KMeans", "previous default (related graph)")
     best = max(baselines, key=lambda label: means[label])
     verdict = "matches or beats" if means["themes (this version)"] >= means[best] - 1e-4 else "LOSES to"
@@ -250,7 +250,7 @@ def timing(cache: Path, size: int) -> str:
         fitted = time.perf_counter() - start
         (folder / "report.html").write_text(service.theme_report(), encoding="utf-8")
         total = time.perf_counter() - start
-        sizes = Counter(len(theme["papers"]) for theme in theme_map.themes)
+        sizes = Counter(len(theme.papers) for theme in theme_map.themes)
         return (
             f"{theme_map.papers:,} papers: {theme_map.k} themes (automatic k) in {fitted:.1f} s; with the HTML "
             f"report {total:.1f} s ({(folder / 'report.html').stat().st_size / 1e6:.1f} MB); "

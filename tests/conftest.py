@@ -75,16 +75,17 @@ def built(make_service, tmp_path: Path) -> Recommender:
 
 
 @pytest.fixture(scope="session")
-def real_factory() -> Callable[[str | None, Settings], object]:
-    """The real bundled model, loaded once for the whole session."""
+def real_factory(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | None, Settings], object]:
+    """The real bundled model, loaded once for the whole session; ``auto`` calibrates once per model too."""
     from recommender.embedding import SentenceTransformerEmbedder
 
     cache: dict[str, SentenceTransformerEmbedder] = {}
+    choice_file = tmp_path_factory.mktemp("backend-choice") / "backend_choice.json"
 
     def factory(config: ModelConfig, settings: Settings) -> SentenceTransformerEmbedder:
         key = json.dumps([config.name, config.settings()], sort_keys=True)
         if key not in cache:
-            cache[key] = SentenceTransformerEmbedder(config, threads=settings.threads)
+            cache[key] = SentenceTransformerEmbedder(config, threads=settings.threads, choice_file=choice_file)
         return cache[key]
 
     return factory

@@ -523,6 +523,25 @@ def test_the_map_draws_20000_papers(session):
     session.assert_safe()
 
 
+def test_a_sampled_map_says_it_is_a_sample_of_the_whole_corpus(session):
+    """A corpus beyond the point budget comes as a sample: the count names the sample and the corpus, and the
+    papers in no theme are counted over the corpus, not the sample."""
+    answer = {**synthetic_map(n=2_000, themes=4), "sampled": True, "total": 1_000_000, "unthemed": 1_234}
+    answer["theme"][:10] = [-1] * 10
+    session.page.route(
+        "**/themes/map*", lambda route: route.fulfill(body=json.dumps(answer), content_type="application/json")
+    )
+    session.open("/")
+    page = session.page
+    page.click("button[data-view=map]")
+    page.wait_for_function("() => document.getElementById('map-canvas').dataset.drawn === '2000'", polling="raf")
+    expect(page.locator("#map-count")).to_have_text(
+        "Showing 2,000 of 2,000 points, a sample of the 1,000,000 papers (every theme in proportion)."
+    )
+    expect(page.locator("#theme-list li.no-theme")).to_contain_text("1,234 papers fit no theme")
+    session.assert_safe()
+
+
 # ------------------------------------------------------------------------------------------- uploads
 def set_token(session: Session, token: str) -> None:
     page = session.page
@@ -548,6 +567,8 @@ def test_uploading_the_seeds_with_the_token_shows_the_ingest_summary(session, se
 
     set_token(session, TOKEN)
     expect(page.locator("#token-state")).to_have_text("(set for this tab)")
+    uploads: list[str] = []  # every upload request the page sends: all the files go in one (one index update)
+    page.on("request", lambda request: uploads.append(request.method) if "/papers/upload" in request.url else None)
     page.click("#upload-submit")
     items = page.locator("#upload-items .ingest.ok")
     expect(items).to_have_count(4, timeout=60_000)
@@ -556,6 +577,8 @@ def test_uploading_the_seeds_with_the_token_shows_the_ingest_summary(session, se
         expect(item.locator(".job")).to_contain_text("done")
     expect(page.locator("#status")).to_contain_text("Added 4")
     expect(page.locator("#alert")).to_be_hidden()
+    assert uploads == ["POST"]
+    expect(page.locator("#upload-items h4")).to_have_text(sorted(expected_seeds))  # one summary per file, in order
     session.screenshot("upload")
 
     # A hostile file name and a pasted record with a hostile id: the summary shows them as text.
@@ -570,6 +593,25 @@ def test_uploading_the_seeds_with_the_token_shows_the_ingest_summary(session, se
     expect(page.locator("#upload-items .paper-id", has_text=UPLOAD_XSS_ID)).to_have_count(1)
     session.assert_safe()
     session.screenshot("upload_hostile")
+
+    # A file that cannot be read among good ones: its own error in its summary, the others stored.
+    uploads.clear()
+    other = RIS_RECORD.replace("10.1038/nature02766", "10.1000/browser.2").replace("TrkB", "TrkB-2")
+    page.set_input_files(
+        "#upload-files",
+        files=[
+            {"name": "junk.bin", "mimeType": "application/octet-stream", "buffer": b"\x00\x01\x02" * 10},
+            {"name": "other.ris", "mimeType": "text/plain", "buffer": other.encode()},
+        ],
+    )
+    page.click("#upload-submit")
+    expect(page.locator("#upload-items .ingest")).to_have_count(2, timeout=60_000)
+    expect(page.locator("#upload-items .ingest.failed h4")).to_have_text("junk.bin")
+    expect(page.locator("#upload-items .ingest.failed .error")).to_contain_text("nothing_ingested")
+    expect(page.locator("#upload-items .ingest.ok h4")).to_have_text("other.ris")
+    expect(page.locator("#upload-items .ingest.ok .job")).to_contain_text("done")
+    expect(page.locator("#status")).to_contain_text("1 input(s) failed")
+    assert uploads == ["POST"]
 
     # The added papers are searchable at once: a seed DOI opens.
     page.click("button[data-view=search]")

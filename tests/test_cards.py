@@ -54,7 +54,7 @@ def test_hits_carry_the_card_fields(service):
     fitted = service.themes(3)
     service.themes()  # the default map, the one chips come from
     chip = service.search("anoikis resistance ERK", k=1)[0].theme
-    assert chip is not None and chip["label"] in {theme["label"] for theme in service.themes().themes}
+    assert chip is not None and chip["label"] in {theme.label for theme in service.themes().themes}
     assert fitted.k == 3
 
 

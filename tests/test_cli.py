@@ -203,3 +203,106 @@ def test_the_api_input_limits_hold_on_the_command_line(run, corpus):
     too_long = run("show", "x" * 1001)
     assert too_long.exit_code == 1 and "at most 1000 characters" in too_long.stderr
     assert run("rollback", "--to", "../../etc").exit_code == 1
+
+
+def write_fake_shards(folder: Path, *, truncated: list[bool], **manifest: object) -> None:
+    """Shards as `embed-ray` would write them for the corpus with the fake model (no Ray needed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from helpers import FakeEmbedder
+
+    from recommender.distributed import document_text
+    from recommender.embedding_cache import SHARD_FORMAT, SHARD_MANIFEST, fingerprint, text_key
+    from recommender.model_profiles import model_config
+
+    config = model_config(None)
+    texts = [text for record in CORPUS if (text := document_text(config, json.dumps(record)))]
+    vectors = FakeEmbedder(config).encode_documents(texts)
+    folder.mkdir(parents=True)
+    table = pa.table(
+        {
+            "key": [text_key(text) for text in texts],
+            "vector": pa.array(vectors.tolist(), pa.list_(pa.float32())),
+            "truncated": (truncated * len(texts))[: len(texts)],
+        }
+    )
+    pq.write_table(table, folder / "part-0.parquet")
+    body = {"format": SHARD_FORMAT, "fingerprint": fingerprint(config), "count": len(texts), **manifest}
+    (folder / SHARD_MANIFEST).write_text(json.dumps(body))
+
+
+def test_a_build_from_shards_names_the_window_the_shards_record(run, corpus, tmp_path):
+    """Found by a README check: a build importing Ray shards into a fresh cache printed "None-token window"."""
+    write_fake_shards(tmp_path / "shards", truncated=[True, False], max_seq_length=256)
+    assert run("ingest", corpus).exit_code == 0
+    built = run("build", "--embeddings", str(tmp_path / "shards"))
+    assert built.exit_code == 0, built.output
+    assert "papers are longer than the model's 256-token window" in built.stderr
+    manifest = json.loads(run("build", "--json").stdout)
+    assert (manifest["embedded"], manifest["max_seq_length"]) == (0, 256)
+
+
+def test_a_build_from_shards_of_unknown_window_never_says_none_token(run, corpus, tmp_path):
+    write_fake_shards(tmp_path / "shards", truncated=[True, False])  # an older manifest: no window
+    assert run("ingest", corpus).exit_code == 0
+    built = run("build", "--embeddings", str(tmp_path / "shards"))
+    assert built.exit_code == 0, built.output
+    assert "papers are longer than the model's token window" in built.stderr and "None" not in built.output
+
+
+def test_listing_a_kept_theme_map_imports_no_scikit_learn(run, corpus, index_dir, tmp_path):
+    """The README's promise: `themes` answered from the kept map (also one brought up to a newer build)
+    imports neither scikit-learn (~2 s) nor the model. A fresh process, so the module cache is clean."""
+    import subprocess
+    import sys
+
+    assert run("ingest", corpus).exit_code == 0 and run("build").exit_code == 0
+    fitted = run("themes", "--local", "--json")
+    assert fitted.exit_code == 0, fitted.output
+    more = {"id": "n1", "title": "Hypoxia and lactate", "abstract": "Hypoxic tumour cells export lactate."}
+    assert run("ingest", str(write(tmp_path / "more.jsonl", jsonl([more])))).exit_code == 0
+    assert run("build").exit_code == 0  # the kept map is now one build behind: listing extends it
+    code = (
+        "import json, sys\n"
+        "from recommender.cli import main\n"
+        "try:\n"
+        f"    main(['--index-dir', {str(index_dir)!r}, 'themes', '--local', '--json'], standalone_mode=False)\n"
+        "finally:\n"
+        "    heavy = sorted({name.split('.')[0] for name in sys.modules} & {'sklearn', 'torch', 'jinja2'})\n"
+        "    print(json.dumps(heavy), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert [theme["label"] for theme in listed["themes"]] == [t["label"] for t in json.loads(fitted.stdout)["themes"]]
+    assert "n1" in [paper for theme in listed["themes"] for paper in theme["papers"]]  # placed, not refitted
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+def test_the_paper_weight_help_states_the_bounds_the_code_uses():
+    """Found by a README check: --help said "0.2 to 0.6" while paper queries range from 0.1 to 0.6."""
+    from recommender.retrieval import PAPER_WEIGHT_CLINICAL, PAPER_WEIGHT_MOLECULAR
+
+    shown = " ".join(CliRunner().invoke(main, ["--help"]).stdout.split())
+    assert f"(default: {PAPER_WEIGHT_CLINICAL:g} to {PAPER_WEIGHT_MOLECULAR:g} by how molecular" in shown
+    assert (PAPER_WEIGHT_CLINICAL, PAPER_WEIGHT_MOLECULAR) == (0.1, 0.6)
+
+
+def test_a_build_in_a_fresh_process_prints_no_bm25s_debug_line(corpus, index_dir):
+    """The CLI as a user runs it (bm25s imported for the first time during the build), without -v."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from helpers import fake_factory\n"
+        "from recommender.cli import main\n"
+        f"for args in (['ingest', {corpus!r}], ['build']):\n"
+        f"    main(['--index-dir', {str(index_dir)!r}, *args], obj={{'embedder_factory': fake_factory}},"
+        " standalone_mode=False)\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert "bm25s" not in done.stderr and "DEBUG" not in done.stderr

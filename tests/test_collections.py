@@ -208,3 +208,35 @@ def test_http_collections_round_trip(client):
 def test_http_recommend_refuses_bad_input_with_a_message(client, body, message):
     response = client.post("/recommend", json=body)
     assert response.status_code == 400 and message in response.get_json()["error"]["message"]
+
+
+def test_a_failed_fetch_says_which_papers_were_added_before_it(run, tmp_path, monkeypatch):
+    """Found by a README check: `collection add ... --fetch` exited 1 with only the network error."""
+    from recommender.cli import collection as collection_cli
+    from recommender.errors import RemoteServiceError
+    from recommender.pubmed_fetch import FetchResult
+    from recommender.service import Recommender
+
+    asked: list[str] = []
+
+    def fetch_pubmed(self, query, out_dir, **options):
+        asked.append(query)
+        if len(asked) > 1:
+            raise RemoteServiceError("could not reach NCBI (eutils.ncbi.nlm.nih.gov): name resolution failed")
+        record = {"pmid": "41000001", "title": "Fetched paper", "abstract": "Anoikis resistance in lung cancer."}
+        path = write(tmp_path / "fetched" / "batch-1.jsonl", jsonl([record]))
+        return FetchResult(query=query, count=1, fetched=1, files=[path]), self.ingest([path])
+
+    monkeypatch.setattr(collection_cli, "FETCH_BATCH", 1)  # one PMID a batch: the second batch fails
+    monkeypatch.setattr(Recommender, "fetch_pubmed", fetch_pubmed)
+    failed = run("collection", "add", "anoikis review", "a1", "41000001", "41000002", "--fetch")
+    assert failed.exit_code == 1 and len(asked) == 2
+    assert "name resolution failed" in failed.stderr
+    assert "2 papers were added to 'anoikis review' before the fetch failed" in failed.stderr
+    assert "a1, " in failed.stderr and "1 not added: 41000002" in failed.stderr
+    shown = json.loads(run("collection", "show", "anoikis review", "--json").stdout)
+    assert len(shown["papers"]) == 2 and shown["papers"][0]["id"] == "a1"
+
+    asked.append("fail from the start")
+    nothing = run("collection", "add", "other", "41000003", "--fetch")
+    assert nothing.exit_code == 1 and "No paper was added to 'other' before the fetch failed" in nothing.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import ray
 
-from recommender.distributed import document_text, embed_with_ray
+from recommender.distributed import RaySummary, document_text, embed_with_ray
 from recommender.embedding import SentenceTransformerEmbedder
 from recommender.embedding_cache import SHARD_MANIFEST, EmbeddingCache, fingerprint, text_key
 from recommender.errors import InvalidInputError, ModelLoadError
@@ -59,7 +59,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shards(local_ray: None, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def shards(local_ray: None, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RaySummary]:
     out = tmp_path_factory.mktemp("ray") / "shards"
     summary = embed_with_ray([corpus], out, model_config(None), batch_size=2, concurrency=1)
     return out, summary
@@ -76,13 +76,15 @@ def ingested_texts(corpus: Path) -> list[str]:
     return [config.document_text(paper.title, paper.abstract) for paper in papers]
 
 
-def test_real_model_shards_equal_local_vectors(shards: tuple[Path, dict], corpus: Path, tmp_path: Path) -> None:
+def test_real_model_shards_equal_local_vectors(shards: tuple[Path, RaySummary], corpus: Path, tmp_path: Path) -> None:
     out, summary = shards
     config = model_config(None)
-    assert summary["read"] == 8 and summary["embedded"] == 5 and summary["skipped"] == 3
-    assert summary["dimension"] == 384 and summary["fingerprint"] == fingerprint(config)
+    assert summary.read == 8 and summary.embedded == 5 and summary.skipped == 3
+    assert summary.dimension == 384 and summary.fingerprint == fingerprint(config)
+    assert summary.to_dict()["out_dir"] == str(out) and summary.to_dict()["skipped"] == 3
     manifest = json.loads((out / SHARD_MANIFEST).read_text())
     assert manifest["count"] == 5 and manifest["model"] == config.name and manifest["settings"] == config.settings()
+    assert manifest["max_seq_length"] == 256  # the bundled model's window, so a build can name it
 
     cache = EmbeddingCache(tmp_path / "cache", fingerprint(config), 384)
     assert cache.import_shards(out) == 5
@@ -110,7 +112,7 @@ def test_keys_follow_ingest_cleaning() -> None:
     assert document_text(config, "{broken") is None
 
 
-def test_shards_without_manifest_are_refused(shards: tuple[Path, dict], tmp_path: Path) -> None:
+def test_shards_without_manifest_are_refused(shards: tuple[Path, RaySummary], tmp_path: Path) -> None:
     folder = copy_shards(shards[0], tmp_path)
     (folder / SHARD_MANIFEST).unlink()
     cache = EmbeddingCache(tmp_path / "cache", fingerprint(model_config(None)), 384)
@@ -119,7 +121,7 @@ def test_shards_without_manifest_are_refused(shards: tuple[Path, dict], tmp_path
     assert cache.count() == 0
 
 
-def test_shards_of_another_model_are_refused(shards: tuple[Path, dict], tmp_path: Path) -> None:
+def test_shards_of_another_model_are_refused(shards: tuple[Path, RaySummary], tmp_path: Path) -> None:
     other = model_config(None, document_prefix="passage: ")
     cache = EmbeddingCache(tmp_path / "cache", fingerprint(other), 384)
     with pytest.raises(InvalidInputError, match="fingerprint"):
@@ -127,7 +129,7 @@ def test_shards_of_another_model_are_refused(shards: tuple[Path, dict], tmp_path
     assert cache.count() == 0
 
 
-def test_incomplete_shards_are_refused(shards: tuple[Path, dict], tmp_path: Path) -> None:
+def test_incomplete_shards_are_refused(shards: tuple[Path, RaySummary], tmp_path: Path) -> None:
     folder = copy_shards(shards[0], tmp_path)
     manifest = json.loads((folder / SHARD_MANIFEST).read_text())
     (folder / SHARD_MANIFEST).write_text(json.dumps({**manifest, "count": manifest["count"] + 1}))
@@ -151,7 +153,7 @@ def test_bad_inputs_are_refused_before_ray_starts(corpus: Path, tmp_path: Path) 
 
 
 def test_overwrite_empties_old_shards_and_worker_errors_reach_the_caller(
-    local_ray: None, shards: tuple[Path, dict], corpus: Path, tmp_path: Path
+    local_ray: None, shards: tuple[Path, RaySummary], corpus: Path, tmp_path: Path
 ) -> None:
     folder = copy_shards(shards[0], tmp_path)
     unknown_model = model_config("no-such-org/no-such-model")  # a hub name: only the worker finds it missing
@@ -180,5 +182,6 @@ def test_cli_embed_ray_then_build_embeds_nothing(local_ray: None, corpus: Path, 
     manifest = json.loads(built.stdout)
     assert (manifest["embedded"], manifest["reused"], manifest["count"]) == (0, 5, 5)
     assert manifest["truncated"] == 1  # the long abstract, as recorded by the Ray workers
+    assert manifest["max_seq_length"] == 256  # recorded by the import, not left unknown
     related = runner.invoke(main, ["related", "d1", "-k", "2", "--json"])
     assert related.exit_code == 0 and len(json.loads(related.stdout)) == 2

@@ -236,6 +236,41 @@ def test_shards_of_this_model_are_imported_and_reused(tmp_path):
     assert (result.embedded, loader.loads) == (0, 0) and np.allclose(result.vectors, vectors)
 
 
+def test_an_import_records_the_model_facts_of_its_manifest(tmp_path):
+    """Found by a README check: a Ray import into a fresh cache left the window unknown, and ``build`` printed
+    "the model's None-token window"."""
+    keys = [text_key(text) for text in TEXTS]
+    write_shards(tmp_path / "shards", keys, unit_rows(len(TEXTS), 16), dimension=16, max_seq_length=256)
+    cache = EmbeddingCache(tmp_path / "cache", "fp")
+    cache.import_shards(tmp_path / "shards")
+    assert cache.facts() == {"dimension": 16, "max_seq_length": 256}
+    loader = Loader()
+    result = encode_cached(TEXTS, cache, loader)
+    assert (result.max_seq_length, loader.loads) == (256, 0)
+
+
+def test_an_import_without_a_window_keeps_the_facts_a_model_recorded(tmp_path):
+    keys = [text_key(text) for text in TEXTS]
+    write_shards(tmp_path / "old", keys, unit_rows(len(TEXTS), 16))  # an older manifest: no dimension, no window
+    cache = EmbeddingCache(tmp_path / "cache", "fp")
+    cache.import_shards(tmp_path / "old")
+    assert cache.facts() == {"dimension": 16}  # read from the vectors
+    cache.save_facts({"max_seq_length": 128})  # what a model that ran here said
+    write_shards(tmp_path / "new", keys, unit_rows(len(TEXTS), 16), max_seq_length=256)
+    cache.import_shards(tmp_path / "new")
+    assert cache.facts() == {"dimension": 16, "max_seq_length": 128}
+
+
+def test_the_shard_manifest_window_is_read_without_loading_the_model(tmp_path):
+    from recommender.distributed import declared_window
+
+    assert declared_window(model_config(None)) == 256  # the bundled model's sentence_bert_config.json
+    assert declared_window(model_config(None, max_seq_length=128)) == 128
+    assert declared_window(model_config("no-such-org/no-such-model")) is None
+    (tmp_path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 64}))
+    assert declared_window(model_config(str(tmp_path))) == 64
+
+
 @pytest.mark.parametrize(
     ("manifest", "dimension", "message"),
     [

@@ -22,9 +22,10 @@ def test_scores_match_hand_computed_values():
     idcg = 2 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
     average_precision = (1 / 1 + 2 / 3) / 3  # relevant at ranks 1 and 3, three relevant in all
     scores = score_run(qrels, run)
-    assert scores["ndcg@10"] == pytest.approx(dcg / idcg / 2, abs=1e-4)
-    assert scores["recall@100"] == pytest.approx((2 / 3) / 2, abs=1e-4)
-    assert scores["map"] == pytest.approx(average_precision / 2, abs=1e-4)
+    assert scores.ndcg_at_10 == pytest.approx(dcg / idcg / 2, abs=1e-4)
+    assert scores.recall_at_100 == pytest.approx((2 / 3) / 2, abs=1e-4)
+    assert scores.map == pytest.approx(average_precision / 2, abs=1e-4)
+    assert list(scores.to_dict()) == ["ndcg@10", "recall@100", "map"]
 
 
 def test_qrels_formats(tmp_path):
@@ -69,10 +70,10 @@ def labelled(tmp_path):
 def test_text_mode_scores_every_mode_and_writes_runs(labelled, tmp_path):
     corpus, queries, qrels, _, _ = labelled
     result = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), run_dir=tmp_path / "runs")
-    assert (result["queries"], result["corpus"]) == (2, len(CORPUS))
-    assert set(result["modes"]) == {"dense", "lexical", "hybrid"}
-    assert result["modes"]["hybrid"]["recall@100"] == 1.0
-    assert result["modes"]["lexical"]["ndcg@10"] > 0.9
+    assert (result.queries, result.corpus) == (2, len(CORPUS))
+    assert set(result.modes) == {"dense", "lexical", "hybrid"}
+    assert result.modes["hybrid"].recall_at_100 == 1.0
+    assert result.modes["lexical"].ndcg_at_10 > 0.9
     lines = (tmp_path / "runs" / "hybrid.run").read_text().splitlines()
     assert lines[0].split()[:4] == ["t1", "Q0", lines[0].split()[2], "1"] and lines[0].endswith("recommender-hybrid")
     assert {line.split()[0] for line in lines} == {"t1", "t2"}
@@ -81,7 +82,7 @@ def test_text_mode_scores_every_mode_and_writes_runs(labelled, tmp_path):
 def test_paper_mode_excludes_the_query_paper(labelled, tmp_path):
     corpus, _, _, paper_queries, paper_qrels = labelled
     result = evaluate_retrieval(corpus, paper_queries, paper_qrels, FakeEmbedder(), paper_mode=True, run_dir=tmp_path)
-    assert result["modes"]["hybrid"]["recall@100"] == 1.0
+    assert result.modes["hybrid"].recall_at_100 == 1.0
     for line in (tmp_path / "hybrid.run").read_text().splitlines():
         qid, _, doc, *_ = line.split()
         assert qid != doc
@@ -126,11 +127,27 @@ def test_evaluate_clustering_scores_themes_and_the_baseline(tmp_path, index_dir)
     assert 0.0 <= body["baseline"]["nmi"] <= 1.0
 
 
+def test_evaluate_clustering_help_names_every_baseline_it_prints(tmp_path, index_dir):
+    """Found by a README check: the help named one baseline while the command prints two."""
+    records = [{**record, "labels": [TOPIC[record["id"]]]} for record in CORPUS]
+    corpus = write(tmp_path / "labelled.jsonl", jsonl(records))
+    runner = CliRunner()
+    printed = runner.invoke(
+        main, ["evaluate", "clustering", "--corpus", str(corpus)], obj={"embedder_factory": fake_factory}
+    )
+    assert printed.exit_code == 0, printed.output
+    baselines = [line[:22].strip() for line in printed.stdout.splitlines()[2:]]
+    assert baselines == ["themes", "TF-IDF + KMeans", "TF-IDF + SVD + KMeans"]
+    shown = " ".join(runner.invoke(main, ["evaluate", "clustering", "--help"]).stdout.split())
+    assert "two lexical baselines" in shown
+    assert "TF-IDF + KMeans" in shown and "SVD + KMeans" in shown
+
+
 def test_clustering_scores_by_hand():
     from recommender.evaluation import clustering_scores
 
-    assert clustering_scores(["a", "a", "b", "b"], [1, 1, 0, 0]) == {"nmi": 1.0, "ari": 1.0, "v_measure": 1.0}
-    assert clustering_scores(["a", "a", "b", "b"], [0, 1, 0, 1])["ari"] < 0
+    assert clustering_scores(["a", "a", "b", "b"], [1, 1, 0, 0]).to_dict() == {"nmi": 1.0, "ari": 1.0, "v_measure": 1.0}
+    assert clustering_scores(["a", "a", "b", "b"], [0, 1, 0, 1]).ari < 0
 
 
 def test_cached_terms_give_the_same_scores(labelled, tmp_path):
@@ -142,4 +159,4 @@ def test_cached_terms_give_the_same_scores(labelled, tmp_path):
     first = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), terms_cache=cache)
     assert cache.path.exists()
     second = evaluate_retrieval(corpus, queries, qrels, FakeEmbedder(), terms_cache=cache)
-    assert plain["modes"] == first["modes"] == second["modes"]
+    assert plain.modes == first.modes == second.modes

@@ -56,8 +56,41 @@ def test_http_export_of_ids_and_of_a_theme_tagged_with_its_label(make_service, t
     entries = rispy.loads(response.get_data(as_text=True))
     assert [entry["title"] for entry in entries] == [CORPUS[0]["title"], CORPUS[1]["title"]]
     theme = service.themes().themes[0]
-    tagged = client.get(f"/export?format=csv&theme={theme['id']}")
-    assert tagged.status_code == 200 and theme["label"] in tagged.get_data(as_text=True)
+    tagged = client.get(f"/export?format=csv&theme={theme.id}")
+    assert tagged.status_code == 200 and theme.label in tagged.get_data(as_text=True)
     assert_error(client.get("/export?format=docx"), 400)
     assert_error(client.get("/export?format=ris&ids=missing"), 404)
     assert_error(client.get("/export?theme=999"), 400)
+
+
+def test_cli_export_takes_the_format_from_the_output_extension(built, tmp_path, index_dir):
+    """Found by a README check: `export -o file.bib` wrote RIS whatever the extension."""
+    runner = CliRunner()
+    starts = {
+        "all.bib": "@article{", "all.bibtex": "@article{", "all.ris": "TY  - ", "all.nbib": "TI  - ",
+        "all.txt": "TI  - ", "all.json": "[", "all.csv": "Key,Item Type,",
+    }  # fmt: skip
+    for name, start in starts.items():
+        out = tmp_path / name
+        result = runner.invoke(main, ["--index-dir", str(index_dir), "export", "--id", "a1", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8-sig").startswith(start), name
+    to_stdout = runner.invoke(main, ["--index-dir", str(index_dir), "export", "--id", "a1"])
+    assert to_stdout.stdout.startswith("TY  - ") and "as ris" in to_stdout.stderr
+
+
+def test_cli_export_refuses_an_extension_of_another_format_or_of_none(built, tmp_path, index_dir):
+    runner = CliRunner()
+    out = tmp_path / "out"
+    for args, message in [
+        (["--format", "ris", "-o", str(out / "refs.bib")], "the extension .bib means bibtex, but the format"),
+        (["-o", str(out / "refs.xlsx")], "cannot tell the export format from '.xlsx'"),
+    ]:
+        refused = runner.invoke(main, ["--index-dir", str(index_dir), "export", *args])
+        assert refused.exit_code == 1 and message in refused.stderr, refused.output
+    assert not out.exists()  # refused before anything is written
+    out.mkdir()
+    for fmt, name in [("bibtex", "x.bib"), ("csv", "x.txt")]:  # .txt may hold any text: the format given wins
+        done = runner.invoke(main, ["--index-dir", str(index_dir), "export", "--format", fmt, "-o", str(out / name)])
+        assert done.exit_code == 0, done.output
+    assert sorted(path.name for path in out.iterdir()) == ["x.bib", "x.txt"]

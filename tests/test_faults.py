@@ -33,21 +33,21 @@ def test_a_truncated_current_version_falls_back_to_the_last_good_one(built, make
     restarted = make_service()
     assert [hit.id for hit in restarted.related("a1", 3)]
     ready = restarted.ready()
-    assert ready["version"] == older and ready["papers_indexed"] == len(CORPUS)
-    assert newer in ready["problem"] and "vectors.faiss" in ready["problem"]
+    assert ready.version == older and ready.papers_indexed == len(CORPUS)
+    assert ready.problem is not None and newer in ready.problem and "vectors.faiss" in ready.problem
     status = restarted.status()
-    assert status["version"] == newer and status["serving"] == older
+    assert status.version == newer and status.serving == older
 
 
 def test_a_missing_manifest_falls_back_and_the_next_build_recovers(built, make_service, tmp_path):
     older, newer = two_versions(built, tmp_path)
     (built.versions.path(newer) / "manifest.json").unlink()
     restarted = make_service()
-    assert restarted.ready()["version"] == older
+    assert restarted.ready().version == older
     rebuilt = restarted.build()
     ready = restarted.ready()
-    assert ready["version"] == rebuilt.build_id and "problem" not in ready
-    assert ready["papers_indexed"] == len(CORPUS) + 1
+    assert ready.version == rebuilt.build_id and ready.problem is None and "problem" not in ready.to_dict()
+    assert ready.papers_indexed == len(CORPUS) + 1
 
 
 def test_with_no_good_version_left_the_error_is_clear_and_not_ready(built, make_service):
@@ -111,7 +111,7 @@ def test_catch_up_indexes_what_the_store_holds_beyond_the_index(built, tmp_path)
     assert built.pending_changes()
     job = built.catch_up()
     assert job is not None and job.wait(60) and job.state == "succeeded", job.to_dict()
-    assert built.ready()["papers_indexed"] == len(CORPUS) + 1 and not built.pending_changes()
+    assert built.ready().papers_indexed == len(CORPUS) + 1 and not built.pending_changes()
     built.delete("z1")
     assert built.pending_changes()
 
@@ -128,7 +128,7 @@ def test_a_damaged_kept_theme_map_is_fitted_again(built):
     path = next(built.settings.index_path.glob("themes*.json"))
     path.write_text('{"truncated": ')
     restarted_map = built.themes(refit=False, k=first.k)
-    assert restarted_map.k == first.k and sum(theme["size"] for theme in restarted_map.themes) > 0
+    assert restarted_map.k == first.k and sum(theme.size for theme in restarted_map.themes) > 0
 
 
 def test_a_damaged_current_pointer_keeps_serving_and_a_build_or_rollback_repairs_it(built, make_service, tmp_path):
@@ -136,9 +136,9 @@ def test_a_damaged_current_pointer_keeps_serving_and_a_build_or_rollback_repairs
     (built.settings.index_path / "CURRENT").write_text(newer[:12])
     restarted = make_service()
     assert restarted.pending_changes()  # unknown state: a catch-up build is the cure, not a crash
-    assert restarted.ready()["version"] == newer  # the newest kept version that loads
+    assert restarted.ready().version == newer  # the newest kept version that loads
     status = restarted.status()
-    assert status["papers_stored"] == len(CORPUS) + 1 and "does not exist" in status["problem"]
+    assert status.papers_stored == len(CORPUS) + 1 and status.problem and "does not exist" in status.problem
     assert restarted.rollback().build_id == newer
     (restarted.settings.index_path / "CURRENT").write_text("garbage")
     assert restarted.build().count == len(CORPUS) + 1

@@ -63,6 +63,27 @@ def test_a_parse_over_the_time_limit_is_a_422_and_stores_nothing(index_dir: Path
     assert service.store.count() == before
 
 
+def test_a_request_of_many_slow_files_holds_its_parse_slot_for_twice_one_files_time(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    """Files of one request are read in one slot, one after another: together they get twice one file's time,
+    and files left when it is spent are not read (each says so), so 50 slow files cannot hold a slot for
+    50 time limits."""
+    service = _service(index_dir, tmp_path, UploadLimits(seconds=0.3))
+    before = service.store.count()
+    client = create_app(service=service).test_client()
+    files = [(_upload(_ris(3000)), f"slow{i}.ris") for i in range(8)]
+    started = time.monotonic()
+    answer = client.post("/papers/upload", data={"file": files}, headers=AUTH)
+    elapsed = time.monotonic() - started
+    assert answer.status_code == 422, answer.get_json()
+    inputs = answer.get_json()["error"]["details"]["inputs"]
+    assert [entry["error"]["code"] for entry in inputs] == ["parse_timeout"] * 8
+    assert any("not read" in entry["error"]["message"] for entry in inputs)
+    assert elapsed < 8 * 0.3  # far less than one time limit per file (child start-up is counted too)
+    assert service.store.count() == before
+
+
 def test_other_requests_answer_while_an_upload_is_parsed(index_dir: Path, tmp_path: Path) -> None:
     """Parsing runs in a child process: a slow parse holds no lock and no GIL that /health needs."""
     service = _service(index_dir, tmp_path, UploadLimits(seconds=60))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import bm25s
@@ -75,3 +76,12 @@ def test_an_index_saved_before_the_sorted_vocabulary_still_loads(tmp_path):
         (tmp_path / "lexical" / name).unlink()
     loaded = LexicalIndex.load(tmp_path / "lexical", n_docs=len(DOCUMENTS))
     np.testing.assert_array_equal(loaded.scores(["anoikis", "stat3"]), built.scores(["anoikis", "stat3"]))
+
+
+def test_a_build_logs_no_bm25s_debug_line(caplog):
+    """Found by a README check: every build printed "DEBUG bm25s: Building index from tokens" without -v, as
+    bm25s sets its logger to DEBUG when it is first imported (lazily, after this package set it to WARNING)."""
+    logging.getLogger("bm25s").setLevel(logging.DEBUG)  # as bm25s's first import leaves it
+    caplog.set_level(logging.DEBUG)
+    LexicalIndex.build([["anoikis", "resistance"], ["hypoxia", "glycolysis"]])
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("bm25s")] == []

@@ -92,7 +92,7 @@ def test_ingest_build_and_query_a_new_library(index_dir, tmp_path):
         with pytest.raises(IndexNotBuiltError):
             lib.related("a1")
         manifest = lib.build()
-        assert manifest.count == len(CORPUS) and lib.status()["papers_indexed"] == len(CORPUS)
+        assert manifest.count == len(CORPUS) and lib.status().papers_indexed == len(CORPUS)
         assert lib.related("a1", k=2).ids == ["a2", "a3"]
 
 
@@ -135,8 +135,8 @@ def test_keyword_filters_become_the_services_filters(lib, built):
     expected = built.search("cancer", 5, filters=Filters(year_min=2020, journals=("J Test",), exclude=("a1",)))
     assert list(answer) == expected and all(item.year >= 2020 and item.journal == "J Test" for item in answer)
     themes = lib.themes(3)
-    only = lib.related("a1", k=3, themes=themes[1]["id"])
-    assert set(only.ids) <= set(themes[1]["papers"])
+    only = lib.related("a1", k=3, themes=themes[1].id)
+    assert set(only.ids) <= set(themes[1].papers)
     with pytest.raises(TypeError, match="year_from"):
         lib.search("cancer", year_from=2020)  # type: ignore[call-arg]
 
@@ -200,16 +200,16 @@ def test_themes_frames(lib):
     themes = lib.themes(3)
     assert isinstance(themes, Themes) and len(themes) == themes.k == 3
     frame = themes.to_pandas()
-    assert frame.index.name == "id" and list(frame.index) == [theme["id"] for theme in themes]
+    assert frame.index.name == "id" and list(frame.index) == [theme.id for theme in themes]
     assert list(frame.columns[:6]) == ["label", "size", "terms", "seed", "trend", "papers"]
     assert "label_rule" in frame.columns and "titles" not in frame.columns and "timeline" not in frame.columns
-    assert frame.loc[0, "label"] == themes[0]["label"] and frame.loc[0, "terms"] == themes[0]["terms"]
+    assert frame.loc[0, "label"] == themes[0].label and frame.loc[0, "terms"] == themes[0].terms
     assert themes.labels == dict(zip(frame.index, frame["label"], strict=True))
     papers = themes.papers_frame()
     assert list(papers.columns) == ["theme", "label", "rank", "id", "title", "confidence", "placed"]
-    assert len(papers) == sum(theme["size"] for theme in themes) == 9
+    assert len(papers) == sum(theme.size for theme in themes) == 9
     first = papers[papers["theme"] == 0]
-    assert list(first["id"]) == themes[0]["papers"] and list(first["rank"]) == list(range(1, len(first) + 1))
+    assert list(first["id"]) == themes[0].papers and list(first["rank"]) == list(range(1, len(first) + 1))
     assert themes.theme_of()["a1"] == papers.set_index("id").loc["a1", "theme"]
     assert themes.to_dict()["k"] == 3
 
@@ -249,8 +249,8 @@ def test_export_to_a_stream_and_by_theme(lib):
     assert lib.export(out, ids=["a1"]) == 1 and out.getvalue().startswith("TY  - ")  # RIS, the CLI's default
     theme = lib.themes(3)[0]
     tagged = io.StringIO()
-    assert lib.export(tagged, "csl-json", theme=theme["id"]) == theme["size"]
-    assert {item["id"] for item in json.loads(tagged.getvalue())} == set(theme["papers"])
+    assert lib.export(tagged, "csl-json", theme=theme.id) == theme.size
+    assert {item["id"] for item in json.loads(tagged.getvalue())} == set(theme.papers)
 
 
 def test_export_refuses_to_guess_and_leaves_no_file(lib, tmp_path):
@@ -298,7 +298,7 @@ def test_the_readme_example_runs_as_written(tmp_path, monkeypatch, capsys, seeds
     assert related[0].id in anoikis - {"doi:10.1002/smll.202500136"}  # the other anoikis seed comes first
     assert "doi:10.1002/smll.202500136" not in related.ids and len(related) == 3
     assert set(hits.ids) == anoikis
-    assert {frozenset(theme["papers"]) for theme in themes} == {
+    assert {frozenset(theme.papers) for theme in themes} == {
         frozenset(p for p in group if group[p] == theme) for theme in set(group.values())
     }
     assert list(frame.columns) == [item.name for item in dataclasses.fields(Hit)] and len(frame) == 3

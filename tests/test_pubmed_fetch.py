@@ -256,7 +256,7 @@ def test_interrupted_write_leaves_no_partial_file(
     monkeypatch.setattr(fileio.os, "replace", crash)
     with pytest.raises(OSError, match="disk went away"):
         fetch()
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # nothing written: the folder made for it is gone too
 
 
 # --- identification ---------------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def test_persistent_500_raises_remote_service_error(
         fetch(max_retries=2)
     assert "try again later" in caught.value.message
     assert len(server.fake.requests("efetch.fcgi")) == 3  # first attempt + 2 retries
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # nothing written: the folder made for it is gone too
 
 
 def test_error_messages_never_show_the_api_key(server: Server, fetch: Callable[..., FetchResult]) -> None:
@@ -384,7 +384,7 @@ def test_bad_efetch_answer_raises_remote_service_error(
 
     with pytest.raises(RemoteServiceError, match=message):
         fetch()
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # nothing written: the folder made for it is gone too
 
 
 @pytest.mark.parametrize(
@@ -631,3 +631,25 @@ def test_a_host_that_does_not_resolve_fails_at_once(tmp_path: Path, monkeypatch:
     with pytest.raises(RemoteServiceError, match="does not resolve"):
         fetch_pubmed("asthma", tmp_path, base_url="http://eutils.example/", max_retries=5, backoff_factor=2.0)
     assert lookups == ["eutils.example"]  # no retry
+
+
+def test_a_failed_fetch_leaves_no_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a README check: `fetch-pubmed` without DNS left an empty ./pubmed/<query>/ behind."""
+    from click.testing import CliRunner
+
+    from recommender.cli import main
+
+    def no_dns(*args: object, **kwargs: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setenv("RECOMMENDER_INDEX_DIR", str(tmp_path / "indexes"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["fetch-pubmed", "anoikis resistance", "--base-url", "http://eutils.example/"])
+    assert result.exit_code == 1 and "does not resolve" in result.stderr
+    assert not (tmp_path / "pubmed").exists()
+    kept = tmp_path / "kept"
+    (kept / "old").mkdir(parents=True)
+    with pytest.raises(RemoteServiceError):
+        fetch_pubmed("asthma", kept / "old" / "new" / "newer", base_url="http://eutils.example/")
+    assert [path.name for path in kept.iterdir()] == ["old"] and list((kept / "old").iterdir()) == []

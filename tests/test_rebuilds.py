@@ -124,9 +124,10 @@ def test_versions_and_rollback(service, tmp_path):
     add(service, tmp_path, [NEW])
     second = service.build()
     listed = service.list_versions()
-    assert [entry["id"] for entry in listed] == [first.build_id, second.build_id]
-    assert [entry["current"] for entry in listed] == [False, True]
-    assert listed[1]["count"] == len(CORPUS) + 1 and listed[1]["status"] == "ok"
+    assert [entry.id for entry in listed] == [first.build_id, second.build_id]
+    assert [entry.current for entry in listed] == [False, True]
+    assert listed[1].manifest is not None and listed[1].manifest.count == len(CORPUS) + 1
+    assert listed[1].status == "ok" and listed[1].to_dict()["count"] == len(CORPUS) + 1
     back = service.rollback()
     assert back.build_id == first.build_id and service.versions.current_id() == first.build_id
     with pytest.raises(StaleIndexError):
@@ -148,7 +149,7 @@ def test_rollback_refuses_an_unknown_or_damaged_version(service, tmp_path):
     papers.write_text(papers.read_text().replace("Anoikis", "Anoixis"))  # same size, other bytes
     with pytest.raises(Exception, match="checksum"):
         service.rollback()
-    assert service.list_versions()[1]["current"]
+    assert service.list_versions()[1].current
 
 
 def test_only_the_configured_number_of_versions_is_kept(make_service, model, tmp_path):
@@ -230,7 +231,8 @@ def test_approximate_index_kinds_record_their_recall_and_serve(index_dir, tmp_pa
     hits = again.related("p1", 5)
     assert len(hits) == 5 and "p1" not in {hit.id for hit in hits}
     listed = again.list_versions()[-1]
-    assert listed["index_type"] == kind and listed["recall_at_10"] == manifest.recall_at_10
+    assert listed.manifest is not None
+    assert listed.manifest.index_type == kind and listed.manifest.recall_at_10 == manifest.recall_at_10
 
 
 def test_settings_from_the_environment():

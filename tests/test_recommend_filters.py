@@ -86,8 +86,8 @@ def test_year_range_and_exclude(big):
 def test_theme_filter_uses_the_theme_ids(built):
     report = built.themes()
     theme = report.themes[0]
-    hits = built.search("cancer cells", 20, filters=Filters(themes=(theme["id"],)))
-    assert {hit.id for hit in hits} <= set(theme["papers"]) and hits
+    hits = built.search("cancer cells", 20, filters=Filters(themes=(theme.id,)))
+    assert {hit.id for hit in hits} <= set(theme.papers) and hits
     with pytest.raises(InvalidInputError, match="unknown theme id"):
         built.search("cancer", filters=Filters(themes=(99,)))
 

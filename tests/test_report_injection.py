@@ -18,6 +18,7 @@ import pytest
 from recommender.paper import Paper
 from recommender.themes.fitted import FittedThemes
 from recommender.themes.report import render
+from recommender.themes.theme import Merge, Theme
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"
@@ -43,15 +44,13 @@ UNASSIGNED = Paper(id="=unassigned()", title="-unassigned title")
 def report_input() -> tuple[FittedThemes, dict[str, Paper]]:
     ids = [paper.id for paper in PAPERS]
     themes = [
-        {"id": 0, "label": f"=HYPERLINK(\"x\") {IMG}", "size": 5, "terms": ["`code`", IMG, "-minus"],
-         "papers": ids[:5]},
-        {"id": 1, "label": "@label ](javascript:alert(1))", "size": 5, "terms": ["+plus", "*star*"],
-         "papers": ids[5:]},
-    ]  # fmt: skip
+        Theme(id=0, label=f'=HYPERLINK("x") {IMG}', size=5, terms=["`code`", IMG, "-minus"], papers=ids[:5]),
+        Theme(id=1, label="@label ](javascript:alert(1))", size=5, terms=["+plus", "*star*"], papers=ids[5:]),
+    ]
     coordinates = {paper_id: [float(i), float(i % 3)] for i, paper_id in enumerate([*ids, UNASSIGNED.id])}
     theme_map = FittedThemes(
         build_id="b1", model="fake", method="spectral", requested_k=2, k=2, papers=len(ids) + 1, silhouette=0.5,
-        themes=themes, unassigned=[UNASSIGNED.id], hierarchy=[{"left": 0, "right": 1, "distance": 0.4}],
+        themes=themes, unassigned=[UNASSIGNED.id], hierarchy=[Merge(left=0, right=1, distance=0.4, size=2)],
         similarity=[[1.0, 0.2], [0.2, 1.0]], coordinates=coordinates,
     )  # fmt: skip
     return theme_map, {paper.id: paper for paper in [*PAPERS, UNASSIGNED]}

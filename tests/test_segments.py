@@ -110,7 +110,9 @@ def test_added_papers_become_a_delta_version_searchable_at_once(service, index_d
     assert not (folder / "vectors.faiss").exists()  # the base's index is not rewritten
     assert service.search("PFKFB3 glycolysis spheroids", 1)[0].id == "n1"
     assert "n1" in [hit.id for hit in service.related("a1", 5)]
-    assert service.status()["delta"]["papers"] == 1 and service.status()["papers_indexed"] == len(CORPUS) + 61
+    status = service.status()
+    assert status.to_dict()["delta"] == {"base": base_id, "papers": 1, "hidden": 0}
+    assert status.papers_indexed == len(CORPUS) + 61
     # The same corpus built in full ranks alike: the delta's scores are the full index's.
     full = built_service(index_dir.parent / "full", tmp_path, papers=[*CORPUS, *filler_papers(60), NEW])
     for query in ("PFKFB3 glycolysis spheroids", "anoikis resistance", "IL-6 STAT3 fibroblasts"):
@@ -136,7 +138,7 @@ def test_deleted_and_changed_papers_leave_the_delta_version(service):
     update(service, added=["a1"])
     assert "a1" in [hit.id for hit in service.search("anoikis detached lung", 3)]
     themes = service.themes()
-    themed = [paper for theme in themes.themes for paper in theme["papers"]]
+    themed = [paper for theme in themes.themes for paper in theme.papers]
     assert sorted(themed + [u for u in themes.unassigned]) == sorted(p.id for p in service.store.papers())
 
 
@@ -177,7 +179,8 @@ def test_delta_versions_load_cold_roll_back_and_keep_their_base(service, make_se
     assert base_id in kept and delta_id not in kept and len(kept) == 3
     cold = make_service()
     assert cold.search("PFKFB3 glycolysis spheroids", 1)[0].id == "n1"
-    assert cold.status()["delta"]["papers"] == 4
+    manifest = cold.status().manifest
+    assert manifest is not None and manifest.delta["papers"] == 4
     assert not cold.pending_changes()
     cold.rollback(kept[1])
     assert "p2" not in [hit.id for hit in cold.search("extra paper peritoneal gastric", 10)]
@@ -219,7 +222,7 @@ def test_kill_9_while_publishing_deltas_loses_nothing_acknowledged(service, inde
     acknowledged = [f"k{line.strip()}" for line in [first, *out.splitlines()] if line.strip()]
     assert acknowledged, "the writer never acknowledged a paper"
     restarted = make_service()
-    assert restarted.ready()["ready"]
+    assert restarted.ready().to_dict()["ready"]
     job = restarted.catch_up()
     if job is not None:
         assert job.wait(60) and job.state == "succeeded", job.to_dict()

@@ -126,9 +126,9 @@ def test_configured_model_must_match_the_index(built, make_service):
 
 def test_themes_group_the_topics_and_name_them(built):
     report = built.themes(3)
-    groups = [{TOPIC[paper] for paper in theme["papers"]} for theme in report.themes]
+    groups = [{TOPIC[paper] for paper in theme.papers} for theme in report.themes]
     assert sorted(len(group) for group in groups) == [1, 1, 1]
-    labels = " ".join(theme["label"].lower() for theme in report.themes)
+    labels = " ".join(theme.label.lower() for theme in report.themes)
     assert "anoikis" in labels and "hypoxia" in labels and ("il-6" in labels or "stat3" in labels or "caf" in labels)
     assert built.themes(3) is report  # cached per version and k
 

@@ -5,12 +5,28 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from helpers import CORPUS, TOPIC, jsonl, write
 
 from recommender.errors import InvalidInputError
+from recommender.paper import Paper
+from recommender.themes.fitted import FittedThemes
+from recommender.themes.report import (
+    GOLDEN_ANGLE,
+    LEGEND_LABEL,
+    NOISE_COLOUR,
+    PALETTE,
+    render,
+    short_label,
+    theme_colour,
+)
+from recommender.themes.theme import Theme
 from recommender.web import create_app
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -56,7 +72,7 @@ def test_themes_are_kept_and_reproducible(built):
     again = built.themes(3)
     assert again.to_dict() == first.to_dict()
     refit = built.themes(3, refit=True)
-    assert [t["papers"] for t in refit.themes] == [t["papers"] for t in first.themes]  # same input, same seed
+    assert [t.papers for t in refit.themes] == [t.papers for t in first.themes]  # same input, same seed
 
 
 def add_and_build(service, folder, record: dict) -> None:
@@ -71,9 +87,9 @@ def test_new_papers_join_the_nearest_theme_without_refitting(built, tmp_path):
     })  # fmt: skip
     after = built.themes(3)
     assert after.incremental == ["n1"] and after.build_id != before.build_id
-    home = next(theme for theme in after.themes if "n1" in theme["papers"])
-    assert {TOPIC.get(p) for p in home["papers"] if p != "n1"} == {"a"}
-    assert [t["label"] for t in after.themes] == [t["label"] for t in before.themes]
+    home = next(theme for theme in after.themes if "n1" in theme.papers)
+    assert {TOPIC.get(p) for p in home.papers if p != "n1"} == {"a"}
+    assert [t.label for t in after.themes] == [t.label for t in before.themes]
     assert built.themes(3, refit=True).incremental == []
 
 
@@ -84,19 +100,19 @@ def test_a_refit_after_additions_keeps_theme_ids_and_reports_the_matching(built,
     })  # fmt: skip
     refit = built.themes(3, refit=True)
     changes = refit.changes
-    assert changes["compared_with"] == before.build_id and changes["ari"] >= 0.8
-    assert changes["papers_compared"] == before.papers and changes["ended"] == []
-    old_home = {p: t["id"] for t in before.themes for p in t["papers"]}
+    assert changes.compared_with == before.build_id and changes.ari >= 0.8
+    assert changes.papers_compared == before.papers and changes.ended == []
+    old_home = {p: t.id for t in before.themes for p in t.papers}
     new_home = refit.theme_of()
     assert sum(old_home[p] == new_home[p] for p in old_home) >= 0.8 * len(old_home)  # same ids for the same papers
-    assert {t["id"]: t["previous_id"] for t in changes["themes"]} == {t["id"]: t["id"] for t in refit.themes}
+    assert {t.id: t.previous_id for t in changes.themes} == {t.id: t.id for t in refit.themes}
 
 
 def test_sub_themes_of_one_theme(built):
     parent = built.themes(2)
     biggest = parent.themes[0]
-    sub = built.themes(2, within=biggest["id"])
-    assert sorted(p for t in sub.themes for p in t["papers"]) == sorted(biggest["papers"])
+    sub = built.themes(2, within=biggest.id)
+    assert sorted(p for t in sub.themes for p in t.papers) == sorted(biggest.papers)
     with pytest.raises(InvalidInputError):
         built.themes(within=42)
 
@@ -146,3 +162,82 @@ def test_theme_endpoints(built):
     assert client.get("/themes?method=magic").status_code == 400
     assert client.get("/themes/report?format=pdf").status_code == 400
     assert client.get("/themes?within=99").status_code == 400
+
+
+# ----------------------------------------------------------------------------- the HTML map: legend and colours
+MAP_JS = Path(__file__).resolve().parents[1] / "recommender" / "web" / "static" / "map.js"
+
+
+def legend_map() -> tuple[FittedThemes, dict[str, Paper]]:
+    """Twelve themes (beyond the ten palette colours), one with a long label, and one paper in no theme."""
+    labels = [f"theme {i} term" for i in range(12)]
+    labels[1] = "Cancer-associated fibroblasts, IL-6 STAT3 signalling, chemoresistance of gastric cancer"
+    themes = [
+        Theme(id=i, label=label, terms=["term"], size=2, papers=[f"p{i}a", f"p{i}b"], titles=["A", "B"])
+        for i, label in enumerate(labels)
+    ]
+    ids = [paper_id for theme in themes for paper_id in theme.papers] + ["loose"]
+    theme_map = FittedThemes(
+        build_id="b1", model="fake", method="spectral", requested_k=12, k=12, papers=len(ids), silhouette=None,
+        themes=themes, unassigned=["loose"], coordinates={paper_id: [float(i), float(i % 5)] for i, paper_id in enumerate(ids)},
+    )  # fmt: skip
+    return theme_map, {paper_id: Paper(id=paper_id, title=f"Title {paper_id}") for paper_id in ids}
+
+
+def test_the_map_legend_names_each_theme_by_its_label():
+    theme_map, papers = legend_map()
+    parsed = parse(render(theme_map, papers, "html"))
+    items = [attrs for tag, attrs in parsed.tags if tag == "span" and attrs.get("class") == "item"]
+    assert len(items) == len(theme_map.themes) + 1  # and "no theme"
+    for theme, attrs in zip(theme_map.themes, items, strict=False):
+        assert attrs["title"] == f"[{theme.id}] {theme.label}"  # the full label as the tooltip
+        assert short_label(theme.label) in parsed.text
+    long = short_label(theme_map.themes[1].label)
+    assert long.endswith("…") and len(long) <= LEGEND_LABEL and theme_map.themes[1].label.startswith(long[:-1])
+    assert short_label("theme 3 term") == "theme 3 term"
+
+
+def test_the_legend_shows_labels_in_a_fitted_report(built):
+    parsed = parse(built.theme_report(3))
+    titles = [attrs["title"] for tag, attrs in parsed.tags if tag == "span" and attrs.get("class") == "item"]
+    assert titles == [f"[{theme.id}] {theme.label}" for theme in built.themes(3).themes]
+
+
+def test_report_colours_are_the_web_pages():
+    theme_map, papers = legend_map()
+    parsed = parse(render(theme_map, papers, "html"))
+    items = [attrs["style"] for tag, attrs in parsed.tags if tag == "span" and attrs.get("class") == "item"]
+    assert items == [f"--c: {theme_colour(theme.id)}" for theme in theme_map.themes] + [f"--c: {NOISE_COLOUR}"]
+    theme_of = {**theme_map.theme_of(), "loose": -1}
+    dots = [attrs["fill"] for tag, attrs in parsed.tags if tag == "circle"]
+    assert dots == [theme_colour(theme_of[paper_id]) for paper_id in theme_map.coordinates]
+    assert theme_colour(-1) == NOISE_COLOUR and theme_colour(10).startswith("hsl(")
+
+
+def js_constant(source: str, name: str) -> str:
+    found = re.search(rf"^const {name} = (.*?);$", source, re.S | re.M)
+    assert found, f"map.js has no const {name}"
+    return found.group(1)
+
+
+def test_the_report_palette_is_the_web_pages():
+    """One palette: the report's copy of map.js's PALETTE, NO_THEME and themeColour rule must agree."""
+    source = MAP_JS.read_text(encoding="utf-8")
+    assert json.loads(re.sub(r",\s*\]$", "]", js_constant(source, "PALETTE"))) == list(PALETTE)
+    assert json.loads(js_constant(source, "NO_THEME")) == NOISE_COLOUR
+    rule = re.search(r"export function themeColour\(themeId\) \{\n.*?\n\}", source, re.S)
+    assert rule and f"themeId * {GOLDEN_ANGLE}) % 360).toFixed(1)}} 55% 45%)" in rule.group(0)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run map.js's themeColour")
+def test_theme_colours_match_map_js_character_for_character():
+    source = MAP_JS.read_text(encoding="utf-8")
+    rule = re.search(r"export function (themeColour\(themeId\) \{\n.*?\n\})", source, re.S)
+    assert rule
+    ids = list(range(-1, 400))
+    program = (
+        f"const PALETTE = {js_constant(source, 'PALETTE')}; const NO_THEME = {js_constant(source, 'NO_THEME')};\n"
+        f"function {rule.group(1)}\nconsole.log(JSON.stringify({json.dumps(ids)}.map(themeColour)));"
+    )
+    answer = subprocess.run(["node", "-e", program], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(answer.stdout) == [theme_colour(theme_id) for theme_id in ids]

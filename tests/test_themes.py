@@ -110,7 +110,7 @@ def test_structure_outputs():
     vectors, truth = blobs([5, 5, 5])
     model = ThemeModel(n_themes=3).fit(vectors, [TEXTS[t] for t in truth])
     assert model.similarity_.shape == (3, 3) and np.allclose(np.diag(model.similarity_), 1, atol=1e-5)
-    assert len(model.hierarchy_) == 2 and model.hierarchy_[-1]["size"] == 3
+    assert len(model.hierarchy_) == 2 and model.hierarchy_[-1].size == 3
     assert model.coordinates_.shape == (15, 2)
     assert model.centroids_.shape == (3, vectors.shape[1])
 

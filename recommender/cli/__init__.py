@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from ..errors import RecommenderError
-from ..settings import FUSION_METHODS
+from ..settings import FUSION_METHODS, PAPER_WEIGHT_CLINICAL, PAPER_WEIGHT_MOLECULAR
 from . import builds, collection, corpus, demo, evaluate, queries, serve, themes
 
 __all__ = ["main"]
@@ -58,7 +58,8 @@ class _Group(click.Group):
     "--paper-weight",
     type=click.FloatRange(0, 1),
     default=None,
-    help="lexical share for paper queries (default: 0.2 to 0.6 by how molecular the corpus is)",
+    help=f"lexical share for paper queries (default: {PAPER_WEIGHT_CLINICAL:g} to {PAPER_WEIGHT_MOLECULAR:g} by how "
+    "molecular the corpus is)",
 )
 @click.option("-v", "--verbose", is_flag=True, help="log progress details to stderr")
 @click.version_option(package_name="recommender")

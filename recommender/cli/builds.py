@@ -2,14 +2,16 @@
 and ``models`` (the profiles a build can use).
 
 Each build is a new version made current atomically; these commands make, list, inspect and restore them.
-The shapes of the façade's dict answers that are read here are written down as TypedDicts, so a renamed key
-is a type error rather than a KeyError at the terminal.
+The façade's answers are typed (:class:`~recommender.versions.VersionInfo`,
+:class:`~recommender.health.Status`, :class:`~recommender.distributed.RaySummary`): the text output reads
+their attributes, so a renamed field is a type error rather than a KeyError at the terminal, and ``--json``
+prints their ``to_dict()``, the same JSON the HTTP API answers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,33 +19,8 @@ from ..model_profiles import PROFILES
 from ..settings import INDEX_KINDS
 from .common import index_option, json_option, model_settings_options, print_json, service_of
 
-
-class RaySummary(TypedDict):
-    """What ``Recommender.embed_with_ray`` answers (see :func:`recommender.distributed.embed_with_ray`)."""
-
-    out_dir: str
-    model: str
-    embedded: int
-    skipped: int
-    shards: int
-    workers: int
-    seconds: float
-
-
-class VersionEntry(TypedDict):
-    """One kept version as ``Recommender.list_versions`` lists it: the manifest's facts when it is usable."""
-
-    id: str
-    current: bool
-    status: str
-    problem: NotRequired[str]
-    built_at: NotRequired[str]
-    count: NotRequired[int]
-    model: NotRequired[str]
-    index_type: NotRequired[str]
-    recall_at_10: NotRequired[float | None]
-    base: NotRequired[str | None]
-    delta: NotRequired[dict[str, int]]
+if TYPE_CHECKING:
+    from ..versions import VersionInfo
 
 
 @click.command()
@@ -96,10 +73,10 @@ def build(
         f"({manifest.dimension}-d), {manifest.index_type} index{recall}."
     )
     if manifest.truncated:
+        window = f"{manifest.max_seq_length}-token window" if manifest.max_seq_length else "token window"
         click.echo(
-            f"{manifest.truncated} of {manifest.count} papers are longer than the model's "
-            f"{manifest.max_seq_length}-token window: their dense vectors use the title and the start of the "
-            "abstract; BM25 uses the whole text.",
+            f"{manifest.truncated} of {manifest.count} papers are longer than the model's {window}: their "
+            "dense vectors use the title and the start of the abstract; BM25 uses the whole text.",
             err=True,
         )
 
@@ -139,15 +116,14 @@ def embed_ray(
     'ray' extra (pip install 'recommender[ray]'). The model is the one the index's next build would use.
     """
     service = service_of(ctx, index, model, model_options)
-    answer = service.embed_with_ray(inputs, out_dir, workers=workers, address=address, overwrite=overwrite)
+    summary = service.embed_with_ray(inputs, out_dir, workers=workers, address=address, overwrite=overwrite)
     if as_json:
-        print_json(answer)
+        print_json(summary.to_dict())
         return
-    summary = cast(RaySummary, answer)
     click.echo(
-        f"Embedded {summary['embedded']} papers ({summary['skipped']} lines skipped) with {summary['model']} on "
-        f"{summary['workers']} Ray worker(s) in {summary['seconds']} s: {summary['shards']} shard file(s) in "
-        f"{summary['out_dir']}.\nNext: recommender build --embeddings {summary['out_dir']}"
+        f"Embedded {summary.embedded} papers ({summary.skipped} lines skipped) with {summary.model} on "
+        f"{summary.workers} Ray worker(s) in {summary.seconds} s: {summary.shards} shard file(s) in "
+        f"{summary.out_dir}.\nNext: recommender build --embeddings {summary.out_dir}"
     )
 
 
@@ -159,27 +135,26 @@ def versions(ctx: click.Context, index: str | None, model: str | None, as_json: 
     """List the kept index versions, oldest first; '*' marks the current one."""
     listed = service_of(ctx, index, model).list_versions()
     if as_json:
-        print_json(listed)
+        print_json([entry.to_dict() for entry in listed])
         return
     if not listed:
         click.echo("No built version yet; run `recommender build`.")
-    for entry in cast(list[VersionEntry], listed):
+    for entry in listed:
         click.echo(_version_line(entry))
 
 
-def _version_line(entry: VersionEntry) -> str:
+def _version_line(entry: VersionInfo) -> str:
     """One version: '*' if current, id, date, size, model, index kind, recall and, for a delta, what it adds."""
-    mark = "*" if entry["current"] else " "
-    if entry["status"] != "ok":
-        return f"{mark} {entry['id']}  UNUSABLE: {entry['problem']}"
-    recall_at_10 = entry.get("recall_at_10")
-    recall = f", recall@10 {recall_at_10:.3f}" if recall_at_10 is not None else ""
-    delta = entry.get("delta") or {}
-    base = entry.get("base")
-    stacked = f"  (+{delta.get('papers', 0)} -{delta.get('hidden', 0)} on {base})" if base else ""
+    mark = "*" if entry.current else " "
+    manifest = entry.manifest
+    if manifest is None:
+        return f"{mark} {entry.id}  UNUSABLE: {entry.problem}"
+    recall = f", recall@10 {manifest.recall_at_10:.3f}" if manifest.recall_at_10 is not None else ""
+    delta = manifest.delta  # the manifest's own section: papers it adds, base papers it hides
+    stacked = f"  (+{delta.get('papers', 0)} -{delta.get('hidden', 0)} on {manifest.base})" if manifest.base else ""
     return (
-        f"{mark} {entry['id']}  {entry['built_at']}  {entry['count']} papers  {entry['model']}  "
-        f"{entry['index_type']}{recall}{stacked}"
+        f"{mark} {entry.id}  {manifest.built_at}  {manifest.count} papers  {manifest.model}  "
+        f"{manifest.index_type}{recall}{stacked}"
     )
 
 
@@ -200,13 +175,14 @@ def rollback(ctx: click.Context, index: str | None, model: str | None, to: str |
 def status(ctx: click.Context, index: str | None, model: str | None, as_json: bool) -> None:
     """Show the index's store size, current version and model."""
     service = service_of(ctx, index, model)
-    info = {**service.status(), "path": str(service.settings.index_path.resolve())}
+    found = service.status()
+    info = {**found.to_dict(), "path": str(service.settings.index_path.resolve())}
     if as_json:
         print_json(info)
     else:
         for key, value in info.items():
             click.echo(f"{key:>14}: {value}")
-    if "problem" in info:
+    if found.problem is not None:
         ctx.exit(1)  # scripts can test the exit status; the problem is printed above
 
 

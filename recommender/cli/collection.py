@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from ..collection import Change, Collection, merge_changes
+from ..errors import RecommenderError
 from ..paper import normalize_pmid
 from .common import index_option, json_option, print_json, service_of
 
@@ -113,21 +114,28 @@ def add(
         change = listed if change is None else merge_changes(change, listed)
     assert change is not None
     missing = list(dict.fromkeys(pmid for pmid in map(normalize_pmid, change.not_found) if pmid))
+    failure: RecommenderError | None = None
     if fetch and missing:
         folder = Path("pubmed") / ("collection-" + (re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:60] or "x"))
-        for start in range(0, len(missing), FETCH_BATCH):
-            batch = missing[start : start + FETCH_BATCH]
-            query = " OR ".join(f"{pmid}[pmid]" for pmid in batch)
-            result, _ = service.fetch_pubmed(
-                query, folder, max_results=len(batch), api_key=api_key, email=email, base_url=base_url
-            )
-            click.echo(f"Fetched {result.fetched} of {len(batch)} PMIDs from PubMed into {folder}/.", err=True)
-        fetched = collections.add(name, missing)
+        try:
+            for start in range(0, len(missing), FETCH_BATCH):
+                batch = missing[start : start + FETCH_BATCH]
+                query = " OR ".join(f"{pmid}[pmid]" for pmid in batch)
+                result, _ = service.fetch_pubmed(
+                    query, folder, max_results=len(batch), api_key=api_key, email=email, base_url=base_url
+                )
+                click.echo(f"Fetched {result.fetched} of {len(batch)} PMIDs from PubMed into {folder}/.", err=True)
+        except RecommenderError as error:  # the papers added so far stay added: say which, then fail
+            failure = error
+        fetched = collections.add(name, missing)  # the PMIDs the batches before a failure stored, too
         still_missing = set(fetched.not_found)
         change.not_found = [
             ref for ref in change.not_found if normalize_pmid(ref) is None or normalize_pmid(ref) in still_missing
         ]
         change = merge_changes(change, dataclasses.replace(fetched, not_found=[]))
+    if failure is not None:
+        _print_added_before(change)
+        raise failure
     _print_change(change, "added to", as_json)
 
 
@@ -185,6 +193,22 @@ def _read_list(path: Path) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise click.ClickException(f"{path} is longer than {MAX_TEXT_CHARS // 1024 // 1024} MB; split it")
     return text
+
+
+def _print_added_before(change: Change) -> None:
+    """On stderr, when fetching failed: which papers the command had added to the collection before that."""
+    added = change.changed
+    if not added:
+        click.echo(f"No paper was added to {change.collection!r} before the fetch failed.", err=True)
+        return
+    listed = ", ".join(added[:_HINTED]) + (f" and {len(added) - _HINTED} more" if len(added) > _HINTED else "")
+    click.echo(
+        f"{len(added)} paper{'s were' if len(added) != 1 else ' was'} added to {change.collection!r} before the "
+        f"fetch failed (they stay; now {change.size}): {listed}",
+        err=True,
+    )
+    if change.not_found:
+        click.echo(f"{len(change.not_found)} not added: {', '.join(change.not_found[:_HINTED])}", err=True)
 
 
 def _print_change(change: Change, verb: str, as_json: bool) -> None:

@@ -63,8 +63,9 @@ def ingest(
     except NothingIngestedError as error:
         if as_json and error.details is not None:
             print_json(error.details)
-        else:
-            _print_rejections(error.details or {})
+        else:  # the error carries the report as JSON (what the HTTP API answers)
+            details = error.details or {}
+            _print_rejections(details.get("rejected", []), details.get("rejected_count", 0))
         raise
     if as_json:
         print_json(report.to_dict())
@@ -85,17 +86,18 @@ def _print_ingest(report: IngestReport) -> None:
             click.echo(f"  {paper['outcome']:<9} {paper['id']}  <- {paper['source']}{where}")
     elif report.papers:
         click.echo("  (`recommender -v ingest ...` lists each paper; --json gives them all)")
-    _print_rejections(report.to_dict())
+    _print_rejections(report.rejected, report.rejected_count)
     if report.added or report.updated or report.merged:
         click.echo("Run `recommender build` to index the new papers.", err=True)
 
 
-def _print_rejections(report: dict[str, Any]) -> None:
-    """The listed rejected records and their reasons, then how many more were rejected, on stderr."""
-    for item in report.get("rejected", []):
+def _print_rejections(rejected: list[dict[str, Any]], count: int) -> None:
+    """The listed rejected records and their reasons, then how many more (of ``count``) were rejected, on
+    stderr."""
+    for item in rejected:
         where = f" ({item['position']})" if item.get("position") else ""
         click.echo(f"  rejected  {item['source']}{where}: {item['reason']}", err=True)
-    unlisted = report.get("rejected_count", 0) - len(report.get("rejected", []))
+    unlisted = count - len(rejected)
     if unlisted > 0:
         click.echo(f"  ... and {unlisted:,} more rejected records (not listed)", err=True)
 

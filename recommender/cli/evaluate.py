@@ -1,51 +1,23 @@
 """``recommender evaluate``: quality measured on labelled data, on a throwaway index (yours are untouched).
 
 Two subcommands, retrieval (TREC-style qrels) and clustering (labelled papers); the scores come from
-:mod:`recommender.evaluation`, and the shapes read here are written down as TypedDicts.
+:mod:`recommender.evaluation` as typed results (:class:`~recommender.evaluation.RetrievalEvaluation`,
+:class:`~recommender.evaluation.ClusteringEvaluation`), printed from their attributes or, with ``--json``,
+as their ``to_dict()``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..themes import METHODS as THEME_METHODS
 from .common import Decorator, json_option, model_settings_options, print_json, service_of
 
-#: One ranking mode's scores (trec_eval's measures, rounded); "ndcg@10" is no identifier, hence this form.
-ModeScores = TypedDict("ModeScores", {"ndcg@10": float, "recall@100": float, "map": float})
-
-
-class RetrievalResult(TypedDict):
-    """What ``Recommender.evaluate_retrieval`` answers: the scores per mode and what was evaluated."""
-
-    modes: dict[str, ModeScores]
-    queries: int
-    corpus: int
-    model: str
-
-
-class ClusteringScores(TypedDict):
-    """One clustering's agreement with the labels."""
-
-    nmi: float
-    ari: float
-    v_measure: float
-
-
-class ClusteringResult(TypedDict):
-    """What ``Recommender.evaluate_clustering`` answers: the themes' scores beside the two baselines'."""
-
-    model: ClusteringScores
-    baseline: ClusteringScores
-    baseline_lsa: ClusteringScores
-    k: int
-    n: int
-    left_out: int
-    method: str
-    embedding_model: str
+if TYPE_CHECKING:  # scikit-learn and pytrec_eval are imported when an evaluation runs
+    from ..evaluation import ClusteringScores
 
 
 def _input_file(flag: str, help_text: str) -> Decorator:
@@ -96,17 +68,14 @@ def evaluate_retrieval(
 ) -> None:
     """nDCG@10, Recall@100 and MAP of dense, lexical and hybrid ranking (scored with trec_eval)."""
     service = service_of(ctx, None, model, model_options)
-    answer = service.evaluate_retrieval(corpus, queries, qrels, paper_mode=query_mode == "paper", run_dir=run_dir)
+    result = service.evaluate_retrieval(corpus, queries, qrels, paper_mode=query_mode == "paper", run_dir=run_dir)
     if as_json:
-        print_json(answer)
+        print_json(result.to_dict())
         return
-    result = cast(RetrievalResult, answer)
-    click.echo(
-        f"{result['queries']} queries over {result['corpus']} papers, model {result['model']}, {query_mode} queries"
-    )
+    click.echo(f"{result.queries} queries over {result.corpus} papers, model {result.model}, {query_mode} queries")
     click.echo(f"{'mode':<9} {'nDCG@10':>8} {'R@100':>8} {'MAP':>8}")
-    for mode, scores in result["modes"].items():
-        click.echo(f"{mode:<9} {scores['ndcg@10']:>8.4f} {scores['recall@100']:>8.4f} {scores['map']:>8.4f}")
+    for mode, scores in result.modes.items():
+        click.echo(f"{mode:<9} {scores.ndcg_at_10:>8.4f} {scores.recall_at_100:>8.4f} {scores.map:>8.4f}")
     if run_dir is not None:
         click.echo(f"Run files written to {run_dir}/", err=True)
 
@@ -118,25 +87,25 @@ def evaluate_retrieval(
 @json_option
 @click.pass_context
 def evaluate_clustering(ctx: click.Context, corpus: Path, method: str, model: str | None, as_json: bool) -> None:
-    """Themes of a labelled corpus (k = its number of labels) scored by NMI, ARI and V-measure, beside a
-    TF-IDF + KMeans baseline computed in the same run. Papers without exactly one label are left out."""
-    answer = service_of(ctx, None, model).evaluate_clustering(corpus, method=method)
+    """Themes of a labelled corpus (k = its number of labels) scored by NMI, ARI and V-measure, beside two
+    lexical baselines computed in the same run: TF-IDF + KMeans, and TF-IDF (words and two-word phrases) +
+    SVD + KMeans. Papers without exactly one label are left out."""
+    result = service_of(ctx, None, model).evaluate_clustering(corpus, method=method)
     if as_json:
-        print_json(answer)
+        print_json(result.to_dict())
         return
-    result = cast(ClusteringResult, answer)
     click.echo(
-        f"{result['n']} papers with one label ({result['left_out']} left out), k = {result['k']}, "
-        f"method {result['method']}, model {result['embedding_model']}"
+        f"{result.n} papers with one label ({result.left_out} left out), k = {result.k}, "
+        f"method {result.method}, model {result.embedding_model}"
     )
     click.echo(f"{'':<22} {'NMI':>7} {'ARI':>7} {'V':>7}")
     rows: tuple[tuple[str, ClusteringScores], ...] = (
-        ("themes", result["model"]),
-        ("TF-IDF + KMeans", result["baseline"]),
-        ("TF-IDF + SVD + KMeans", result["baseline_lsa"]),
+        ("themes", result.themes),
+        ("TF-IDF + KMeans", result.baseline),
+        ("TF-IDF + SVD + KMeans", result.baseline_lsa),
     )
     for name, scores in rows:
-        click.echo(f"{name:<22} {scores['nmi']:>7.4f} {scores['ari']:>7.4f} {scores['v_measure']:>7.4f}")
+        click.echo(f"{name:<22} {scores.nmi:>7.4f} {scores.ari:>7.4f} {scores.v_measure:>7.4f}")
 
 
 #: This module's commands, registered on the root group by the package.

@@ -17,7 +17,7 @@ import click
 from ..cards import SORTS, YEAR_POOL
 from ..checks import MAX_YEAR, MIN_YEAR
 from ..export import FORMATS as EXPORT_FORMATS
-from ..export import write_export
+from ..export import export_format, write_export
 from ..settings import DEFAULT_K, MAX_K
 from .common import export_also, export_options, index_option, json_option, print_json, service_of
 from .remote_answers import answered_remotely, present, read_record, server_options
@@ -316,7 +316,11 @@ def _marked(snippet: dict[str, Any]) -> str:
 
 @click.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="ris", show_default=True, help="file format"
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default=None,
+    help="file format (default: from the -o extension: .ris .bib .csv .json .nbib; standard output: ris)",
 )
 @click.option("--id", "ids", multiple=True, metavar="ID", help="only this paper (repeatable; id, DOI or PMID)")
 @click.option("--theme", type=int, default=None, metavar="ID", help="only this theme's papers, tagged with its label")
@@ -332,7 +336,7 @@ def _marked(snippet: dict[str, Any]) -> str:
 @click.pass_context
 def export(
     ctx: click.Context,
-    fmt: str,
+    fmt: str | None,
     ids: tuple[str, ...],
     theme: int | None,
     collection: str | None,
@@ -341,14 +345,16 @@ def export(
     model: str | None,
 ) -> None:
     """Export stored papers for Zotero, EndNote and co.: RIS, BibTeX, CSV (Zotero's columns), CSL-JSON or
-    MEDLINE/nbib, every field kept. All papers, the --id papers, one --theme or one --collection."""
+    MEDLINE/nbib, every field kept. All papers, the --id papers, one --theme or one --collection. The format
+    follows the -o extension unless --format is given; an extension of another format, or of none, is refused."""
+    chosen = export_format(fmt, output)  # before the index is opened: a wrong name costs nothing
     service = service_of(ctx, index, model)
 
     def write(out: Any) -> int:
-        return service.export(fmt, out, ids=ids, theme=theme, collection=collection)
+        return service.export(chosen, out, ids=ids, theme=theme, collection=collection)
 
     count = write(sys.stdout) if output is None else write_export(output, write)
-    click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {fmt}.", err=True)
+    click.echo(f"Exported {count} paper{'s' if count != 1 else ''} as {chosen}.", err=True)
 
 
 @click.command()

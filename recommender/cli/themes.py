@@ -108,25 +108,13 @@ def _read_themes(url: str, answer: Any) -> dict[str, Any]:
 
 
 def _theme_map(answer: dict[str, Any]) -> FittedThemes:
-    """A theme map from the server's JSON (its fields without the centres and map coordinates)."""
-    from dataclasses import fields
-
-    from ..hit import is_string_list
+    """A theme map from the server's JSON (its fields without the centres and map coordinates). A server's
+    answer is not trusted: its shape is checked (:meth:`~recommender.themes.fitted.FittedThemes.from_dict`)."""
     from ..themes.fitted import FittedThemes
 
-    known = {item.name for item in fields(FittedThemes)}
-    found = FittedThemes(**{key: value for key, value in answer.items() if key in known})
-    if not (isinstance(found.k, int) and isinstance(found.papers, int) and isinstance(found.themes, list)):
+    found = FittedThemes.from_dict(answer)
+    if not (isinstance(found.k, int) and isinstance(found.papers, int)):
         raise ValueError("a theme map of an unexpected shape")
-    for theme in found.themes:  # what the listing prints: a server's answer is not trusted
-        if not (
-            isinstance(theme, dict)
-            and isinstance(theme.get("id"), int)
-            and isinstance(theme.get("label"), str)
-            and isinstance(theme.get("size"), int)
-            and all(is_string_list(theme.get(key, [])) for key in ("terms", "papers", "titles"))
-        ):
-            raise ValueError("a theme of an unexpected shape")
     return found
 
 
@@ -138,10 +126,10 @@ def print_themes(report: FittedThemes, sample: int = 3) -> None:
         share = "" if report.symbol_share is None else f"; {report.symbol_share:.1%} of words are symbols with a digit"
         click.echo(f"  views: related-papers graph {report.view_weight:.2f}, words {1 - report.view_weight:.2f}{share}")
     if report.changes:
-        ended = report.changes["ended"]
+        ended = report.changes.ended
         click.echo(
-            f"  refitted: agreement with the previous map (ARI on {report.changes['papers_compared']} papers) "
-            f"{report.changes['ari']:.2f}" + (f"; themes {ended} ended" if ended else "")
+            f"  refitted: agreement with the previous map (ARI on {report.changes.papers_compared} papers) "
+            f"{report.changes.ari:.2f}" + (f"; themes {ended} ended" if ended else "")
         )
     if report.unassigned:
         reasons = Counter(report.unassigned_reasons.get(paper, "no reason recorded") for paper in report.unassigned)
@@ -151,20 +139,20 @@ def print_themes(report: FittedThemes, sample: int = 3) -> None:
     if report.incremental:
         click.echo(f"  {len(report.incremental)} papers added since fitting were placed in the nearest theme.")
     for theme in report.themes:
-        named = "  (named)" if theme.get("seed") else ""
-        click.echo(f"\n  [{theme['id']}] {theme['label']}  ({theme['size']} papers){named}")
-        if theme.get("seed") and not theme["size"]:
+        named = "  (named)" if theme.seed else ""
+        click.echo(f"\n  [{theme.id}] {theme.label}  ({theme.size} papers){named}")
+        if theme.seed and not theme.size:
             click.echo("      no paper fits this name")
             continue
-        click.echo(f"      terms: {', '.join(theme['terms']) or '(none within the label rule)'}")
-        timeline = theme.get("timeline") or {}
-        if timeline.get("counts"):
-            trend = f", {timeline['trend']}" if timeline.get("trend") else ""
-            click.echo(f"      years: {_years_line(timeline['counts'])}{trend}")
-        for paper_id, title in list(zip(theme["papers"], theme["titles"], strict=True))[:sample]:
+        click.echo(f"      terms: {', '.join(theme.terms) or '(none within the label rule)'}")
+        timeline = theme.timeline
+        if timeline is not None and timeline.counts:
+            trend = f", {timeline.trend}" if timeline.trend else ""
+            click.echo(f"      years: {_years_line(timeline.counts)}{trend}")
+        for paper_id, title in list(zip(theme.papers, theme.titles, strict=True))[:sample]:
             click.echo(f"      - {paper_id}  {title}")
-        if theme["size"] > sample:
-            click.echo(f"      ... and {theme['size'] - sample} more")
+        if theme.size > sample:
+            click.echo(f"      ... and {theme.size - sample} more")
 
 
 def _years_line(counts: dict[str, int], shown: int = 6) -> str:

@@ -2,7 +2,8 @@
 
 One module a concept: :mod:`.views` (the two views and their per-corpus weight), :mod:`.model` (the estimator),
 :mod:`.labels` (the label rule), :mod:`.guided` (named themes), :mod:`.timeline` (themes over time),
-:mod:`.matching` (old themes to new after a refit), :mod:`.map` (the fitted map kept with an index),
+:mod:`.matching` (old themes to new after a refit), :mod:`.fitted` (the fitted map kept with an index),
+:mod:`.theme` (the shapes of its parts: a theme, its timeline, the hierarchy, a refit's changes),
 :mod:`.report` (shareable reports), :mod:`.fitting` (the workflow) and :mod:`.maps` (the maps as requests
 get them: from memory, one fit at a time, chips on result cards; what the façade delegates to).
 
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ imports them
     from .fitted import FittedThemes
     from .guided import SeedThemes
-    from .model import Theme, ThemeModel, neighbours_for
+    from .model import ThemeCluster, ThemeModel, neighbours_for
+    from .theme import Theme
 
 #: Clustering methods (the estimator's, :class:`.model.ThemeModel`) and the label of a paper in no theme.
 METHODS = ("spectral", "kmeans", "agglomerative", "hdbscan")
@@ -33,7 +35,8 @@ REPORT_TYPES = {"html": "text/html", "md": "text/markdown", "json": "application
 _LAZY = {
     "SeedThemes": ".guided",
     "FittedThemes": ".fitted",
-    "Theme": ".model",
+    "Theme": ".theme",
+    "ThemeCluster": ".model",
     "ThemeModel": ".model",
     "neighbours_for": ".model",
 }
@@ -47,6 +50,7 @@ __all__ = [
     "FittedThemes",
     "SeedThemes",
     "Theme",
+    "ThemeCluster",
     "ThemeModel",
     "neighbours_for",
 ]

@@ -2,7 +2,7 @@
 
 :class:`ThemeWorkflow` is what the façade's theme maps (:mod:`.maps`) and the evaluation call:
 it builds the related-papers graph of a snapshot's papers, reads their index terms (from the build's terms
-cache), embeds named themes, fits a :class:`~.model.ThemeModel`, and turns it into a :class:`~.map.FittedThemes`
+cache), embeds named themes, fits a :class:`~.model.ThemeModel`, and turns it into a :class:`~.fitted.FittedThemes`
 with timelines. The kept map (``themes.json``) answers later requests, is brought up to new builds by placing
 new papers in their nearest theme, and is refitted on request with the old themes as a warm start and a
 report of which new theme continues which old one. Concurrency (one fit at a time, the in-memory cache) is
@@ -12,8 +12,8 @@ report of which new theme continues which old one. Concurrency (one fit at a tim
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ from ..retrieval import RetrievalConfig, neighbour_graph
 from ..snapshot import Snapshot
 from ..tokenizer import index_terms
 from .fitted import FittedThemes
-from .guided import MAX_NAME_LENGTH, MAX_SEED_THEMES, SeedThemes
+from .guided import SeedThemes
 from .matching import match
 from .model import METHODS, ThemeModel, neighbours_for
+from .theme import Theme
 from .timeline import theme_timelines
 
 log = logging.getLogger(__name__)
@@ -36,27 +37,6 @@ TermsOf = Callable[[list[str]], list[list[str]]]
 EncodeNames = Callable[[list[str]], np.ndarray]
 #: A refit keeps the earlier number of themes unless the corpus grew (or shrank) by more than this share.
 KEEP_K_CHANGE = 0.2
-
-
-def check_seed_names(names: Sequence[object]) -> tuple[str, ...]:
-    """Named themes as given, checked: text, 1–200 characters, no control characters, at most 20, distinct."""
-    if len(names) > MAX_SEED_THEMES:
-        raise InvalidInputError(f"at most {MAX_SEED_THEMES} named themes, got {len(names)}")
-    checked: list[str] = []
-    for name in names:
-        if not isinstance(name, str):
-            raise InvalidInputError("a named theme must be text")
-        text = " ".join(name.split())
-        if not text:
-            raise InvalidInputError("a named theme must not be empty")
-        if len(text) > MAX_NAME_LENGTH:
-            raise InvalidInputError(f"a named theme is at most {MAX_NAME_LENGTH} characters")
-        if any(unicodedata.category(ch).startswith("C") for ch in text):
-            raise InvalidInputError("a named theme must not contain control characters")
-        if text.lower() in (other.lower() for other in checked):
-            raise InvalidInputError(f"the named theme {text!r} is given twice")
-        checked.append(text)
-    return tuple(checked)
 
 
 #: Papers themes are fitted on at most; the others are assigned to the nearest theme (see ThemeWorkflow.fit).
@@ -190,17 +170,7 @@ class ThemeWorkflow:
         stored = self.stored()
         same = stored is not None and stored.matches(k, method, snapshot.manifest.model, seeds)
         if same and stored is not None and not refit:
-            if stored.build_id != snapshot.manifest.build_id:
-                ids = snapshot.columns.ids  # ids and years from the columns; titles in one pass over the records
-                stored = stored.extend(
-                    snapshot.manifest.build_id,
-                    ids,
-                    dict(zip(ids, (paper.display_title for paper in snapshot.papers), strict=True)),
-                    {paper_id: int(year) or None for paper_id, year in zip(ids, snapshot.columns.years, strict=True)},
-                    snapshot.embeddings,
-                )
-                stored.save(self.index_path)
-            return stored
+            return stored.up_to_date(snapshot, self.index_path)
         fitted = self.fit(snapshot, range(snapshot.size), k, method, seeds, previous=stored if same else None)
         fitted.save(self.index_path)
         return fitted
@@ -222,10 +192,10 @@ class ThemeWorkflow:
             )
         else:
             parent = self.current(snapshot, None, method, refit=False)
-        theme = next((t for t in parent.themes if t["id"] == within), None)
+        theme = next((t for t in parent.themes if t.id == within), None)
         if theme is None:
-            raise InvalidInputError(f"unknown theme id {within}; themes are {[t['id'] for t in parent.themes]}")
-        rows = [snapshot.row_of[paper_id] for paper_id in theme["papers"] if paper_id in snapshot.row_of]
+            raise InvalidInputError(f"unknown theme id {within}; themes are {[t.id for t in parent.themes]}")
+        rows = [snapshot.row_of[paper_id] for paper_id in theme.papers if paper_id in snapshot.row_of]
         if len(rows) < 4:
             raise InvalidInputError(f"theme {within} has {len(rows)} papers: too few to divide")
         if k is not None and k > len(rows):
@@ -240,18 +210,18 @@ def to_theme_map(
     papers = [snapshot.papers[row] for row in rows]
     timelines = theme_timelines([theme.rows for theme in model.themes_], [paper.year for paper in papers])
     themes = [
-        {
-            "id": theme.theme_id,
-            "label": theme.label,
-            "terms": theme.terms,
-            "size": len(theme.rows),
-            "papers": [papers[row].id for row in theme.rows],
-            "titles": [papers[row].display_title for row in theme.rows],
-            "confidence": theme.confidence,
-            "seed": theme.seed,
-            "label_rule": theme.label_rule,
-            "timeline": timeline,
-        }
+        Theme(
+            id=theme.theme_id,
+            label=theme.label,
+            terms=theme.terms,
+            size=len(theme.rows),
+            papers=[papers[row].id for row in theme.rows],
+            titles=[papers[row].display_title for row in theme.rows],
+            confidence=list(theme.confidence),
+            seed=theme.seed,
+            label_rule=theme.label_rule,
+            timeline=timeline,
+        )
         for theme, timeline in zip(model.themes_, timelines, strict=True)
     ]
     return FittedThemes(
@@ -279,17 +249,17 @@ def renumber_after_refit(theme_map: FittedThemes, previous: FittedThemes) -> Fit
     """New theme ids follow the old ones they continue (Hungarian matching); ``changes`` reports it."""
     fixed = len(theme_map.seed_themes)
     renumber, report = match(
-        previous.theme_of(), theme_map.theme_of(), [theme["id"] for theme in theme_map.themes], fixed=fixed
+        previous.theme_of(), theme_map.theme_of(), [theme.id for theme in theme_map.themes], fixed=fixed
     )
-    report["compared_with"] = previous.build_id
-    themes = sorted(({**theme, "id": renumber[theme["id"]]} for theme in theme_map.themes), key=lambda t: t["id"])
-    order = [theme["id"] for theme in theme_map.themes]
+    report.compared_with = previous.build_id
+    themes = sorted((replace(theme, id=renumber[theme.id]) for theme in theme_map.themes), key=lambda t: t.id)
+    order = [theme.id for theme in theme_map.themes]
     position = {old: i for i, old in enumerate(order)}
     ranked = sorted(order, key=lambda old: renumber[old])
     similarity = [[theme_map.similarity[position[a]][position[b]] for b in ranked] for a in ranked]
     centroids = [theme_map.centroids[position[old]] for old in ranked]
     hierarchy = [
-        {**merge, "left": _renumbered(merge["left"], renumber), "right": _renumbered(merge["right"], renumber)}
+        replace(merge, left=_renumbered(merge.left, renumber), right=_renumbered(merge.right, renumber))
         for merge in theme_map.hierarchy
     ]
     theme_map.themes = themes
@@ -303,31 +273,3 @@ def renumber_after_refit(theme_map: FittedThemes, previous: FittedThemes) -> Fit
 def _renumbered(node: int, renumber: dict[int, int]) -> int:
     """Hierarchy nodes below k are themes (renumbered); others are merge steps (kept)."""
     return renumber.get(node, node) if node < len(renumber) else node
-
-
-def theme_points(theme_map: FittedThemes, snapshot: Snapshot) -> dict[str, Any]:
-    """The 2-D theme map as columns (one entry per paper), for drawing: id, x, y, theme, year, journal, title.
-
-    Columns rather than one object per paper keep 20,000 papers to a compact answer; journals are given once in
-    ``journals`` and referred to by position. ``theme`` is -1 for papers in no theme."""
-    theme_of = theme_map.theme_of()
-    journals: dict[str, int] = {}
-    columns: dict[str, list[Any]] = {name: [] for name in ("id", "x", "y", "theme", "year", "journal", "title")}
-    for paper_id, (x, y) in theme_map.coordinates.items():
-        row = snapshot.row_of.get(paper_id)
-        if row is None:
-            continue
-        paper = snapshot.papers[row]
-        columns["id"].append(paper_id)
-        columns["x"].append(round(float(x), 4))
-        columns["y"].append(round(float(y), 4))
-        columns["theme"].append(theme_of.get(paper_id, -1))
-        columns["year"].append(paper.year)
-        columns["journal"].append(journals.setdefault(paper.journal, len(journals)) if paper.journal else -1)
-        columns["title"].append(paper.display_title)
-    themes = [
-        {key: theme[key] for key in ("id", "label", "terms", "size")}
-        | {"representatives": theme["papers"][:5], "seed": theme.get("seed"), "timeline": theme.get("timeline")}
-        for theme in theme_map.themes
-    ]
-    return {"build_id": theme_map.build_id, "k": theme_map.k, "themes": themes, "journals": list(journals), **columns}

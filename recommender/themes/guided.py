@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import MAX_SEED_THEMES as MAX_SEED_THEMES  # named here too, for the web schemas
+from ..checks import MAX_THEME_NAME_CHARS
 from .views import LexicalView, unit_centres
 
 #: Fit (0–1) a paper needs to found a named theme, and to be moved into one from a discovered theme.
@@ -36,9 +38,8 @@ MIN_CLOSENESS = 0.5
 DENSE_Z_FULL = 6.0
 #: Smallest robust spread of dense similarities (guards tiny or uniform corpora against dividing by ~0).
 MIN_SPREAD = 0.03
-#: Longest name of a named theme (characters) and the most names per request.
-MAX_NAME_LENGTH = 200
-MAX_SEED_THEMES = 20
+#: Longest name of a named theme (characters) and the most names per request (checked before any fit).
+MAX_NAME_LENGTH = MAX_THEME_NAME_CHARS
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The theme maps of one index as requests get them: from memory, one fit at a time, and as result-card chips.
 
-:class:`~.fitting.ThemeWorkflow` fits, keeps and extends a map (:mod:`.map`); this module adds what a server
+:class:`~.fitting.ThemeWorkflow` fits, keeps and extends a map (:mod:`.fitted`); this module adds what a server
 sharing one index between threads needs on top: the last :data:`THEME_CACHE_SIZE` fitted maps in memory,
 one fit at a time (a request that would need a second is answered busy at once instead of holding a thread),
 and each paper's theme for result cards without ever fitting. The workflow and the report renderer need
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..checks import check_choice, check_theme_k
+from ..checks import check_choice, check_seed_names, check_theme_k
 from ..errors import BusyError, IndexCorruptError, InvalidInputError
 from ..retrieval import RetrievalConfig
 from ..settings import Settings
@@ -56,6 +56,7 @@ class ThemeMaps:
         #: Fitted theme maps by (version, k, method), least recently used first, at most THEME_CACHE_SIZE.
         self._cache: OrderedDict[ThemeKey, FittedThemes] = OrderedDict()
         self._chips: tuple[tuple[object, ...], Chips, FittedThemes | None] | None = None
+        self._points: tuple[tuple[str, int], dict[str, Any], FittedThemes] | None = None
         self._lock = threading.Lock()  # short holds only: the cache and the chips
         #: Theme fits take seconds: one at a time, under their own lock, which nobody waits for — searches and
         #: version switches never need it, and a theme request that finds it taken is answered ``busy``.
@@ -75,8 +76,6 @@ class ThemeMaps:
         from memory when fitted already, else fitted now unless another fit runs (:class:`BusyError`)."""
         check_theme_k(k, snapshot.size)
         check_choice("theme method", method, METHODS)
-        from .fitting import check_seed_names
-
         seeds = check_seed_names(seed_themes)
         if seeds and within is not None:
             raise InvalidInputError("named themes apply to the whole corpus, not to the sub-themes of one theme")
@@ -91,12 +90,13 @@ class ThemeMaps:
                 retry_after=THEME_RETRY_AFTER,
             )
         try:
-            workflow = self.workflow()
             if within is not None:
-                return workflow.sub_themes(snapshot, within, k, method)
+                return self.workflow().sub_themes(snapshot, within, k, method)
             if not refit and (cached := self._cached(key)) is not None:
                 return cached  # fitted by the request that held the lock just before this one
-            fitted = workflow.current(snapshot, k, method, refit, seeds)
+            fitted = None if refit else self._kept(snapshot, k, method, seeds)
+            if fitted is None:
+                fitted = self.workflow().current(snapshot, k, method, refit, seeds)
             with self._lock:
                 self._cache[key] = fitted
                 self._cache.move_to_end(key)
@@ -105,6 +105,17 @@ class ThemeMaps:
             return fitted
         finally:
             self._fit_lock.release()
+
+    def _kept(self, snapshot: Snapshot, k: int | None, method: str, seeds: tuple[str, ...]) -> FittedThemes | None:
+        """The kept map when it answers the request, brought up to ``snapshot``'s build, read without the
+        fitting workflow (which imports scikit-learn, seconds): listing a kept map needs no clustering."""
+        try:
+            stored = FittedThemes.load(self.settings.index_path)
+        except IndexCorruptError:
+            return None  # the workflow logs it and fits again
+        if stored is None or not stored.matches(k, method, snapshot.manifest.model, seeds):
+            return None
+        return stored.up_to_date(snapshot, self.settings.index_path)
 
     def _cached(self, key: ThemeKey) -> FittedThemes | None:
         with self._lock:
@@ -129,7 +140,7 @@ class ThemeMaps:
     def theme_of_row(self, snapshot: Snapshot, themes: Sequence[int]) -> np.ndarray:
         """Each row's theme id in the default map (-1 for none), for a theme filter; unknown ids refused."""
         theme_map = self.get(snapshot)
-        known = {theme["id"] for theme in theme_map.themes}
+        known = {theme.id for theme in theme_map.themes}
         unknown = sorted(set(themes) - known)
         if unknown:
             raise InvalidInputError(
@@ -137,14 +148,23 @@ class ThemeMaps:
             )
         theme_of_row = np.full(snapshot.size, -1)
         for theme in theme_map.themes:
-            theme_of_row[[snapshot.row_of[paper_id] for paper_id in theme["papers"]]] = theme["id"]
+            theme_of_row[[snapshot.row_of[paper_id] for paper_id in theme.papers]] = theme.id
         return theme_of_row
 
     def points(self, snapshot: Snapshot, theme_map: FittedThemes) -> dict[str, Any]:
-        """The 2-D map as columns, for drawing (see :func:`recommender.themes.fitting.theme_points`)."""
-        from .fitting import theme_points
+        """The 2-D map as columns, for drawing (see :func:`recommender.themes.points.theme_points`); the last
+        answer is kept (a map of a large corpus takes seconds to sample, and the page asks again after each
+        visit)."""
+        from .points import theme_points
 
-        return theme_points(theme_map, snapshot)
+        stamp = (snapshot.manifest.build_id, id(theme_map))
+        with self._lock:
+            if self._points is not None and self._points[0] == stamp:
+                return self._points[1]
+        answer = theme_points(theme_map, snapshot)
+        with self._lock:
+            self._points = (stamp, answer, theme_map)  # the map is held so that its id is not reused
+        return answer
 
     def report(self, snapshot: Snapshot, theme_map: FittedThemes, fmt: str) -> str:
         """The themes as a shareable report (HTML, Markdown, JSON or CSV; see :mod:`.report`)."""

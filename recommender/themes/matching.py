@@ -9,16 +9,16 @@ the old themes that found no successor; and the adjusted Rand index of the two m
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
+from .theme import Changes, ThemeChange
+
 
 def match(
     old: dict[str, int], new: dict[str, int], new_ids: list[int], fixed: int = 0
-) -> tuple[dict[int, int], dict[str, Any]]:
+) -> tuple[dict[int, int], Changes]:
     """Ids for the new themes (new id → final id) and the report. ``old`` and ``new`` map paper ids to theme
     ids, ``new_ids`` are all the new map's theme ids (0..k-1, empty ones too); themes below ``fixed`` (named
     themes) keep their ids and match themselves."""
@@ -42,29 +42,24 @@ def match(
     renumber = _renumber(new_ids, pairs)
     sizes_new = {theme: sum(1 for value in new.values() if value == theme) for theme in new_ids}
     sizes_old = {theme: sum(1 for value in old.values() if value == theme) for theme in old_ids}
-    themes: list[dict[str, Any]] = []
+    themes: list[ThemeChange] = []
     for theme in new_ids:
         previous = pairs.get(theme)
         shared = sum(1 for paper in shared_papers if new[paper] == theme and old[paper] == previous)
         union = sizes_new[theme] + sizes_old.get(previous, 0) - shared if previous is not None else sizes_new[theme]
-        themes.append({
-            "id": renumber[theme],
-            "previous_id": previous,
-            "shared_papers": shared,
-            "jaccard": round(shared / union, 4) if union else 0.0,
-        })  # fmt: skip
+        themes.append(ThemeChange(renumber[theme], previous, shared, round(shared / union, 4) if union else 0.0))
     continued = set(pairs.values())
     ari = (
         adjusted_rand_score([old[p] for p in shared_papers], [new[p] for p in shared_papers])
         if len(shared_papers) > 1
         else 1.0
     )
-    report = {
-        "papers_compared": len(shared_papers),
-        "ari": round(float(ari), 4),
-        "themes": sorted(themes, key=lambda item: item["id"]),
-        "ended": [theme for theme in old_ids if theme not in continued],
-    }
+    report = Changes(
+        papers_compared=len(shared_papers),
+        ari=round(float(ari), 4),
+        themes=sorted(themes, key=lambda item: item.id),
+        ended=[theme for theme in old_ids if theme not in continued],
+    )
     return renumber, report
 
 

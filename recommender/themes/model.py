@@ -38,6 +38,7 @@ from ..tokenizer import index_terms
 from . import METHODS, NOISE  # defined in the package, which imports nothing heavy
 from .guided import SeedThemes, core_members, pull_weak_members, seed_fit
 from .labels import make_label, theme_terms
+from .theme import Merge
 from .views import (
     LexicalView,
     binary_affinity,
@@ -61,8 +62,9 @@ LABEL_TEXTS = 30
 
 
 @dataclass
-class Theme:
-    """One theme: label, distinctive terms, member rows (most representative first) and their confidence."""
+class ThemeCluster:
+    """One theme as the estimator finds it: label, distinctive terms, member rows of its input (most
+    representative first) and their confidence. The fitted map names papers by id instead: :class:`.theme.Theme`."""
 
     theme_id: int
     label: str
@@ -371,7 +373,7 @@ class ThemeModel:
         )  # fmt: skip
         names = list(seeds.names) if seeds is not None else []
         self.themes_ = [
-            Theme(
+            ThemeCluster(
                 theme_id,
                 names[theme_id] if theme_id < len(names) else make_label(terms[theme_id][0]),
                 terms[theme_id][0],
@@ -473,11 +475,11 @@ def _presence(texts: Sequence[str]) -> tuple[sparse.csr_matrix, list[str]]:
     return matrix, list(vocabulary)
 
 
-def _hierarchy(centroids: np.ndarray) -> list[dict[str, float | int]]:
+def _hierarchy(centroids: np.ndarray) -> list[Merge]:
     """Which themes merge first (average linkage on centre cosine distance), scipy's linkage order.
 
     Ids below k are themes; id k+i is the group formed by merge i. Empty named themes are left out."""
     if len(centroids) < 2 or not np.all(np.any(centroids, axis=1)):
         return []
     merges = linkage(centroids, method="average", metric="cosine")
-    return [{"left": int(a), "right": int(b), "distance": round(float(d), 4), "size": int(s)} for a, b, d, s in merges]
+    return [Merge(int(a), int(b), round(float(d), 4), int(s)) for a, b, d, s in merges]

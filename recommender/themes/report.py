@@ -1,8 +1,10 @@
 """Theme reports a researcher can read and share: one self-contained HTML file, Markdown, JSON or CSV.
 
 The HTML page needs nothing from the network: the map is inline SVG (one dot per paper, coloured by theme,
-the title as a tooltip), styles are inline, links to papers (doi.org, PubMed) are plain links. Every piece of
-corpus text goes through Jinja2's autoescaping, so an abstract containing ``<script>`` shows as text.
+the title as a tooltip; the legend names each theme by its label), styles are inline, links to papers (doi.org,
+PubMed) are plain links. Every piece of corpus text goes through Jinja2's autoescaping, so an abstract
+containing ``<script>`` shows as text. A theme has the colour the web page's map gives it (:func:`theme_colour`),
+so a report read beside the page matches it.
 
 Corpus text is hostile input in every format. Link targets are only ever ``https://doi.org/`` or PubMed with
 the DOI/PMID percent-encoded (:func:`paper_url`), so no DOI can close a Markdown link or smuggle a scheme. In
@@ -17,7 +19,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -27,13 +31,19 @@ from ..export import csv_cell
 from ..paper import Paper
 from . import REPORT_FORMATS
 from .fitted import FittedThemes
+from .theme import Theme
 
 FORMATS = REPORT_FORMATS
-PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-    "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
-]  # fmt: skip
-NOISE_COLOUR = "#bbbbbb"
+#: Theme colours by theme id, exactly as the web page's map picks them (``PALETTE``, ``NO_THEME`` and
+#: ``themeColour`` in ``recommender/web/static/map.js``; a test reads both files and checks they agree): the
+#: colour-blind-aware Tableau 10 first, then hues spread by the golden angle for maps with more themes.
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7", "#9c755f", "#8c8c3a",
+)  # fmt: skip
+NOISE_COLOUR = "#a0a4a8"
+GOLDEN_ANGLE = 137.508
+#: Longest theme label the map's legend shows (characters); the full label is the item's tooltip.
+LEGEND_LABEL = 40
 MAP_SIZE = 640
 MAX_LISTED = 10
 CHART_WIDTH = 240
@@ -116,9 +126,34 @@ def render(theme_map: FittedThemes, papers: dict[str, Paper], fmt: str = "html",
     raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def _listed(theme: dict[str, Any], papers: dict[str, Paper]) -> list[dict[str, Any]]:
+def theme_colour(theme_id: int) -> str:
+    """The colour of a theme id (-1: no theme), as the web page's ``themeColour`` gives it, character for
+    character: beyond the palette the hue is ``(id × 137.508) mod 360`` written as JavaScript's ``toFixed(1)``
+    writes it (the exact binary value rounded, halves up)."""
+    if theme_id < 0:
+        return NOISE_COLOUR
+    if theme_id < len(PALETTE):
+        return PALETTE[theme_id]
+    hue = Decimal(math.fmod(theme_id * GOLDEN_ANGLE, 360.0)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"hsl({hue} 55% 45%)"
+
+
+def short_label(label: str, limit: int = LEGEND_LABEL) -> str:
+    """``label`` on one line, cut to at most ``limit`` characters at a word boundary when there is one near,
+    with an ellipsis: for the legend, where the full label is the tooltip."""
+    text = _one_line(label)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def _listed(theme: Theme, papers: dict[str, Paper]) -> list[dict[str, Any]]:
     listed = []
-    for paper_id in theme["papers"][:MAX_LISTED]:
+    for paper_id in theme.papers[:MAX_LISTED]:
         paper = papers.get(paper_id)
         where = ", ".join(str(part) for part in (paper.journal, paper.year) if part) if paper else ""
         title = paper.display_title if paper else paper_id
@@ -128,18 +163,16 @@ def _listed(theme: dict[str, Any], papers: dict[str, Paper]) -> list[dict[str, A
 
 def _merge_names(theme_map: FittedThemes) -> list[str]:
     """The hierarchy as sentences: "[2] joins [5] (distance 0.31)", groups named by their members."""
-    labels = {theme["id"]: f"[{theme['id']}]" for theme in theme_map.themes}
-    names = dict(labels)
+    names = {theme.id: f"[{theme.id}]" for theme in theme_map.themes}
     lines = []
     for step, merge in enumerate(theme_map.hierarchy):
-        left, right = names.get(merge["left"], "?"), names.get(merge["right"], "?")
-        lines.append(f"{left} joins {right} (cosine distance {merge['distance']:.2f})")
+        left, right = names.get(merge.left, "?"), names.get(merge.right, "?")
+        lines.append(f"{left} joins {right} (cosine distance {merge.distance:.2f})")
         names[len(theme_map.themes) + step] = f"{left}+{right}"
     return lines
 
 
 def _html(theme_map: FittedThemes, papers: dict[str, Paper], title: str) -> str:
-    colours = {theme["id"]: PALETTE[i % len(PALETTE)] for i, theme in enumerate(theme_map.themes)}
     theme_of = theme_map.theme_of()
     points = theme_map.coordinates
     xs = [xy[0] for xy in points.values()] or [0.0]
@@ -153,38 +186,41 @@ def _html(theme_map: FittedThemes, papers: dict[str, Paper], title: str) -> str:
         paper = papers.get(paper_id)
         dots.append({
             "x": round(margin + (x - low_x) / span_x * (MAP_SIZE - 2 * margin), 1),
-            "y": round(margin + (y - low_y) / span_y * (MAP_SIZE - 2 * margin), 1),
-            "colour": colours.get(theme_of.get(paper_id, -1), NOISE_COLOUR),
+            "y": round(margin + (1 - (y - low_y) / span_y) * (MAP_SIZE - 2 * margin), 1),  # y up, as on the page
+            "colour": theme_colour(theme_of.get(paper_id, -1)),
             "title": (paper.display_title if paper else paper_id) if with_titles else "",
         })  # fmt: skip
     years = corpus_years(theme_map)
     themes = [
-        {**theme, "colour": colours[theme["id"]], "papers": _listed(theme, papers),
-         "more": max(0, theme["size"] - MAX_LISTED), "chart": year_bars(theme, years)}
+        {"id": theme.id, "label": theme.label, "short_label": short_label(theme.label), "size": theme.size,
+         "terms": theme.terms, "seed": theme.seed, "colour": theme_colour(theme.id),
+         "papers": _listed(theme, papers), "more": max(0, theme.size - MAX_LISTED), "chart": year_bars(theme, years)}
         for theme in theme_map.themes
     ]  # fmt: skip
+    unthemed = sum(1 for paper_id in points if paper_id not in theme_of)
     radius = 4 if len(dots) < 500 else 2 if len(dots) < 5000 else 1.2
     return _ENVIRONMENT.get_template("themes.html").render(
         map=theme_map, title=title, themes=themes, dots=dots, size=MAP_SIZE, radius=radius,
         merges=_merge_names(theme_map), chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT,
+        unthemed=unthemed, noise_colour=NOISE_COLOUR,
     )  # fmt: skip
 
 
 def corpus_years(theme_map: FittedThemes) -> list[int]:
     """Every year from the earliest to the latest any theme has a paper in (the shared axis of the charts)."""
-    found = [int(year) for theme in theme_map.themes for year in (theme.get("timeline") or {}).get("counts", {})]
+    found = [int(year) for theme in theme_map.themes if theme.timeline for year in theme.timeline.counts]
     if not found:
         return []
     return list(range(max(min(found), max(found) - MAX_CHART_YEARS + 1), max(found) + 1))
 
 
-def year_bars(theme: dict[str, Any], years: list[int]) -> dict[str, Any] | None:
+def year_bars(theme: Theme, years: list[int]) -> dict[str, Any] | None:
     """Bars of a theme's papers per year for the inline SVG chart (None without dated papers)."""
-    timeline = theme.get("timeline") or {}
-    counts = {int(year): count for year, count in timeline.get("counts", {}).items()}
-    if not counts or not years:
+    timeline = theme.timeline
+    counts = {int(year): count for year, count in timeline.counts.items()} if timeline else {}
+    if timeline is None or not counts or not years:
         return None
-    share = timeline.get("share", {})
+    share = timeline.share
     width = CHART_WIDTH / len(years)
     top = max(counts.values())
     bars = []
@@ -196,17 +232,17 @@ def year_bars(theme: dict[str, Any], years: list[int]) -> dict[str, Any] | None:
             "x": round(i * width, 1), "y": round(CHART_HEIGHT - height, 1), "width": round(max(width - 1, 0.5), 1),
             "height": height, "title": f"{year}: {count} papers ({percent:.0f}% of that year's papers)",
         })  # fmt: skip
-    return {"bars": bars, "first": years[0], "last": years[-1], "trend": timeline.get("trend")}
+    return {"bars": bars, "first": years[0], "last": years[-1], "trend": timeline.trend}
 
 
-def trend_text(theme: dict[str, Any]) -> str:
+def trend_text(theme: Theme) -> str:
     """ "growing", "shrinking", "steady" or "" (too few dated years), for text formats."""
-    return (theme.get("timeline") or {}).get("trend") or ""
+    return (theme.timeline.trend if theme.timeline else None) or ""
 
 
-def years_text(theme: dict[str, Any]) -> str:
+def years_text(theme: Theme) -> str:
     """Papers per year as "2019: 3, 2020: 5" (text formats)."""
-    counts = (theme.get("timeline") or {}).get("counts", {})
+    counts = theme.timeline.counts if theme.timeline else {}
     return ", ".join(f"{year}: {count}" for year, count in counts.items())
 
 
@@ -219,9 +255,9 @@ def _markdown(theme_map: FittedThemes, papers: dict[str, Paper], title: str) -> 
         "",
     ]
     for theme in theme_map.themes:
-        lines += [f"## [{clean(theme['id'])}] {clean(theme['label'])} ({theme['size']} papers)", "",
-                  f"Distinctive terms: {clean(', '.join(theme['terms']))}", ""]  # fmt: skip
-        if theme.get("seed"):
+        lines += [f"## [{clean(theme.id)}] {clean(theme.label)} ({theme.size} papers)", "",
+                  f"Distinctive terms: {clean(', '.join(theme.terms))}", ""]  # fmt: skip
+        if theme.seed:
             lines += ["Named theme (given by you).", ""]
         if years_text(theme):
             trend = f" ({clean(trend_text(theme))})" if trend_text(theme) else ""
@@ -247,12 +283,12 @@ def _csv(theme_map: FittedThemes, papers: dict[str, Paper]) -> str:
         "theme_trend",
     ])  # fmt: skip
     for theme in theme_map.themes:
-        confidence = theme.get("confidence") or []
-        for rank, paper_id in enumerate(theme["papers"], start=1):
+        confidence = theme.confidence
+        for rank, paper_id in enumerate(theme.papers, start=1):
             paper = papers.get(paper_id)
             score = confidence[rank - 1] if rank <= len(confidence) else None
             row([
-                paper_id, theme["id"], theme["label"], rank, "" if score is None else score,
+                paper_id, theme.id, theme.label, rank, "" if score is None else score,
                 paper.display_title if paper else "", paper.doi if paper else "", paper.pmid if paper else "",
                 paper.year if paper else "", trend_text(theme),
             ])  # fmt: skip

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+
+from .theme import Timeline
 
 TREND_YEARS = 10
 MIN_YEAR_PAPERS = 5
@@ -23,7 +24,7 @@ MIN_THEME_PAPERS = 10
 TREND_THRESHOLD = 0.10
 
 
-def theme_timelines(members: Sequence[Sequence[int]], years: Sequence[int | None]) -> list[dict[str, Any]]:
+def theme_timelines(members: Sequence[Sequence[int]], years: Sequence[int | None]) -> list[Timeline]:
     """For each theme (its member rows): ``counts`` and ``share`` by year (years as strings, ascending),
     ``undated`` papers, the ``slope`` of the share per year and the ``trend`` word."""
     corpus = Counter(year for year in years if year is not None)
@@ -38,13 +39,13 @@ def theme_timelines(members: Sequence[Sequence[int]], years: Sequence[int | None
             if in_window >= MIN_THEME_PAPERS
             else (None, None)
         )
-        timelines.append({
-            "counts": {str(year): counts[year] for year in sorted(counts)},
-            "share": {str(year): round(value, 4) for year, value in share.items()},
-            "undated": sum(1 for row in rows if years[row] is None),
-            "slope": slope,
-            "trend": trend,
-        })  # fmt: skip
+        timelines.append(Timeline(
+            counts={str(year): counts[year] for year in sorted(counts)},
+            share={str(year): round(value, 4) for year, value in share.items()},
+            undated=sum(1 for row in rows if years[row] is None),
+            slope=slope,
+            trend=trend,
+        ))  # fmt: skip
     return timelines
 
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from ..collection import merge_changes
-from ..errors import InvalidInputError, NotFoundError, RecommenderError, http_status_for
+from ..errors import InvalidInputError, NotFoundError, RecommenderError, TooLargeError, http_status_for
 from ..export import file_extension, media_type
+from ..ingesting import InputOutcome, combine_reports
 from ..jobs import FAILED, Job
 from ..service import Recommender
 from ..themes import REPORT_TYPES
 from .auth import write_access
+from .limits import MAX_UPLOAD_FILES
 from .openapi import document
 from .schemas import (
     JOB_ID_PATTERN,
@@ -90,7 +93,7 @@ def openapi():
 def health():
     """Liveness: 200 whenever the process answers; the index's state is included, problems as text."""
     try:
-        return jsonify({"status": "ok", **service().status()})
+        return jsonify({"status": "ok", **service().status().to_dict()})
     except RecommenderError as error:
         return jsonify({"status": "ok", "index": service().settings.index_name, "problem": error.message})
 
@@ -98,7 +101,7 @@ def health():
 @api.get("/ready")
 def ready():
     """Readiness: 200 once an index version is loaded and can answer, else 503 with the reason."""
-    return jsonify(service().ready())
+    return jsonify(service().ready().to_dict())
 
 
 @api.get("/papers/<path:paper_id>/related")
@@ -315,18 +318,67 @@ def add_papers():
 @api.post("/papers/upload")
 @write_access
 def upload_papers():
-    """Store the papers of an uploaded file (multipart field ``file``) or pasted text (form field ``text``), in
-    any supported format, then update the index as ``POST /papers`` does."""
+    """Store the papers of uploaded files (the multipart field ``file``, repeated for several: at most
+    MAX_UPLOAD_FILES) and or pasted text (form field ``text``), in any supported format, then update the index
+    once for all of them, as ``POST /papers`` does.
+
+    Each input (the files in order, then the text) is read and stored on its own: one that stores nothing gets
+    its error and the others are stored all the same. The answer has ``inputs``, one entry per input in order
+    (``{"name", "ingest"}`` or ``{"name", "status", "error"}``, see :class:`~recommender.ingesting.InputOutcome`),
+    ``ingest``, the report of the inputs stored (for one input, its own report, as before there were several;
+    for several, their counts summed and their papers and rejections listed in order), and the one ``job``.
+    When no input stored anything the answer is an error: a single input's own, else the gravest status of
+    them with every input's error in ``details.inputs``.
+    """
     params = validate(UploadForm, {key: request.form.get(key) for key in request.form})
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        report = service().ingest_upload(upload.filename, upload.read())
-    elif params.text and params.text.strip():
-        report = service().ingest_upload("pasted text", params.text.encode("utf-8"))
-    else:
-        raise InvalidInputError("send a file (multipart field 'file') or pasted text (form field 'text')")
-    job = service().start_update("upload", added=report.ids())
-    return job_response(job, {"ingest": report.to_dict()}, params.wait, PAPERS_STORED)
+    unknown = sorted(set(request.files) - {"file"})
+    if unknown:
+        raise InvalidInputError(
+            f"unknown file field {', '.join(repr(name[:40]) for name in unknown[:5])}: "
+            "send every file in the field 'file' (repeated for several)"
+        )
+    files = [upload for upload in request.files.getlist("file") if upload.filename]
+    if len(files) > MAX_UPLOAD_FILES:
+        raise TooLargeError(
+            f"{len(files)} files in one upload; at most {MAX_UPLOAD_FILES} are read per request: "
+            "send the others in another request"
+        )
+    text = params.text if params.text and params.text.strip() else None
+    if not files and text is None:
+        raise InvalidInputError(
+            "send a file (multipart field 'file', repeated for several) or pasted text (form field 'text')"
+        )
+
+    def inputs() -> Iterator[tuple[str, bytes]]:  # read one at a time, as each is ingested
+        for upload in files:
+            yield upload.filename or "upload", upload.read()
+        if text is not None:
+            yield "pasted text", text.encode("utf-8")
+
+    outcomes = service().ingest_uploads(inputs())
+    reports = [outcome.report for outcome in outcomes if outcome.report is not None]
+    if not reports:
+        raise _nothing_stored(outcomes)
+    report = combine_reports(reports)
+    job = service().start_update("upload", added=list(dict.fromkeys(report.ids())))
+    body = {"ingest": report.to_dict(), "inputs": [outcome.to_dict() for outcome in outcomes]}
+    return job_response(job, body, params.wait, PAPERS_STORED)
+
+
+def _nothing_stored(outcomes: list[InputOutcome]) -> RecommenderError:
+    """The error of an upload none of whose inputs stored anything: a single input's own; for several, the
+    kind of the gravest (highest status, the first on ties) with each input's reason and ``details.inputs``."""
+    errors = [outcome.error for outcome in outcomes if outcome.error is not None]
+    if len(outcomes) == 1:
+        return errors[0]
+    gravest = max(errors, key=lambda error: error.http_status)
+    reasons = "; ".join(f"{outcome.name}: {outcome.error.message}" for outcome in outcomes[:3] if outcome.error)
+    more = f" (and {len(outcomes) - 3} more: see details.inputs)" if len(outcomes) > 3 else ""
+    return type(gravest)(
+        f"nothing was stored from any of the {len(outcomes)} inputs: {reasons}{more}",
+        details={"inputs": [outcome.to_dict() for outcome in outcomes]},
+        retry_after=gravest.retry_after,
+    )
 
 
 @api.delete("/papers/<path:paper_id>")
@@ -341,7 +393,7 @@ def delete_paper(paper_id: str):
 
 @api.get("/versions")
 def versions():
-    return jsonify(service().list_versions())
+    return jsonify([version.to_dict() for version in service().list_versions()])
 
 
 @api.post("/rollback")

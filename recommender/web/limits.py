@@ -21,6 +21,9 @@ from ..errors import InvalidInputError
 from .auth import OPEN_ENDPOINTS
 
 MAX_QUERY_BODY = 256 * 1024
+#: Files one ``POST /papers/upload`` may carry (each read on its own, all indexed by one update); more is a
+#: 413 before any is read. Their total size is the upload cap's (``MAX_CONTENT_LENGTH``).
+MAX_UPLOAD_FILES = 50
 #: Endpoints whose bodies carry papers (the upload cap applies).
 UPLOAD_ENDPOINTS = frozenset({"api.add_papers", "api.upload_papers"})
 

@@ -19,6 +19,7 @@ from ..export import FORMATS as EXPORT_FORMATS
 from ..export import media_type
 from ..hit import Hit
 from ..themes import REPORT_TYPES
+from .limits import MAX_UPLOAD_FILES
 from .schemas import (
     COLLECTION_NAME_LENGTH,
     COLLECTION_NAME_PATTERN,
@@ -112,11 +113,42 @@ WRITE: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 UPLOAD = {
     "type": "object",
     "properties": {
-        "file": {"type": "string", "format": "binary", "description": "a file in any supported format"},
-        "text": {"type": "string", "description": "pasted records or a pasted page, instead of a file"},
+        "file": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "maxItems": MAX_UPLOAD_FILES,
+            "description": "files in any supported format: the part repeated, one per file; each is read on its own",
+        },
+        "text": {"type": "string", "description": "pasted records or a pasted page, read after the files"},
         "wait": {"type": "number", "minimum": 0, "maximum": 300, "default": 60},
     },
     "additionalProperties": False,
+}
+UPLOAD_INPUT = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "description": "the file's name as a label, or 'pasted text'"},
+        "ingest": {"type": "object", "description": "this input's ingest report (its papers were stored)"},
+        "status": {"type": "integer", "description": "with error: the HTTP status the error would have alone"},
+        "error": {
+            "type": "object",
+            "description": "why nothing of this input was stored, in the error shape; the others are not affected",
+        },
+    },
+}
+UPLOAD_ANSWER = {
+    "type": "object",
+    "required": ["ingest", "inputs", "job"],
+    "properties": {
+        "ingest": {
+            "type": "object",
+            "description": "the report of the inputs stored: one input's own, or their counts summed and their "
+            "papers and rejections listed in order",
+        },
+        "inputs": {"type": "array", "items": UPLOAD_INPUT, "description": "one entry per input, in order"},
+        "job": JOB,
+    },
 }
 
 
@@ -249,7 +281,8 @@ def document() -> dict[str, Any]:
         },
         "/themes/map": {
             "get": _operation(
-                "The 2-D theme map as columns: id, x, y, theme, year, journal (index into journals), title",
+                "The 2-D theme map as columns: id, x, y, theme, year, journal (index into journals), title; "
+                "beyond 25,000 papers a sample of each theme (sampled, total, unthemed say so)",
                 {"200": _json(OBJECT, "the map")},
                 parameters=[p for p in _query(ThemesQuery) if p["name"] != "within"],
             )
@@ -304,8 +337,9 @@ def document() -> dict[str, Any]:
         },
         "/papers/upload": {
             "post": _operation(
-                "Store the papers of an uploaded file or pasted text (any supported format), then update the index",
-                {"200": job_answer, "202": job_answer},
+                "Store the papers of uploaded files and or pasted text (any supported format), each input on its "
+                "own, then update the index once for all of them (an error only when no input stored anything)",
+                {"200": _json(UPLOAD_ANSWER, "the inputs and the job"), "202": _json(UPLOAD_ANSWER, "the job")},
                 requestBody={"required": True, "content": {"multipart/form-data": {"schema": UPLOAD}}},
                 security=WRITE,
             )

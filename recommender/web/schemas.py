@@ -189,9 +189,10 @@ class AddPapersBody(_StrictBody):
 
 
 class UploadForm(_Strict):
-    """Form fields of ``POST /papers/upload`` beside the file: pasted text instead of a file, and the wait."""
+    """Form fields of ``POST /papers/upload`` beside the files (field ``file``, repeated for several): pasted text,
+    read after the files, and the wait."""
 
-    text: str | None = Field(None, description="pasted records or a pasted page, instead of a file")
+    text: str | None = Field(None, description="pasted records or a pasted page, beside or instead of files")
     wait: float = Field(60.0, ge=0, le=MAX_WAIT_SECONDS)
 
 

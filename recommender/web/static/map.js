@@ -2,7 +2,8 @@
 // year and journal filters, and the theme list as the keyboard and screen-reader alternative to the canvas.
 //
 // Built for 20,000 papers: the columns of GET /themes/map become typed arrays once; a redraw is one path per
-// theme; hit-testing looks only at the dots in the grid cells around the pointer.
+// theme; hit-testing looks only at the dots in the grid cells around the pointer. A larger corpus arrives as a
+// sample of at most ~25,000 points (recommender/themes/points.py) and the counts say so.
 
 import { ApiError, api } from "./api.js";
 import { count, el, perFrame } from "./dom.js";
@@ -172,7 +173,7 @@ export class ThemeMap {
       this.query = query; // the export of a theme asks for the same map
       this.setData(data);
       this.stale = false;
-      this.announce(`Theme map: ${count(this.n)} papers in ${data.themes.length} themes.`);
+      this.announce(`Theme map: ${count(this.total)} papers in ${data.themes.length} themes.`);
     } catch (error) {
       this.onError(error);
     } finally {
@@ -217,6 +218,9 @@ export class ThemeMap {
     const n = data.id.length;
     this.data = data;
     this.n = n;
+    // A large corpus comes as a sample of its points (every theme in proportion): counts say so.
+    this.total = data.total ?? n;
+    this.sampled = Boolean(data.sampled);
     this.x = Float64Array.from(data.x);
     this.y = Float64Array.from(data.y);
     this.theme = Int32Array.from(data.theme);
@@ -319,8 +323,10 @@ export class ThemeMap {
     }
     this.shown = shown;
     const theme = this.selectedTheme === null ? null : this.themes.get(this.selectedTheme);
-    this.e.count.textContent =
-      `Showing ${count(shown)} of ${count(this.n)} papers` + (theme ? ` in the theme “${theme.label}”.` : ".");
+    const of = this.sampled
+      ? `${count(this.n)} points, a sample of the ${count(this.total)} papers (every theme in proportion)`
+      : `${count(this.n)} papers`;
+    this.e.count.textContent = `Showing ${count(shown)} of ${of}` + (theme ? ` in the theme “${theme.label}”.` : ".");
     this.redraw();
   }
 
@@ -545,7 +551,7 @@ export class ThemeMap {
         ),
       );
     });
-    const unthemed = this.theme.reduce((total, theme) => total + (theme < 0 ? 1 : 0), 0);
+    const unthemed = this.data.unthemed ?? this.theme.reduce((total, theme) => total + (theme < 0 ? 1 : 0), 0);
     if (unthemed) items.push(el("li", { class: "theme no-theme" }, `${count(unthemed)} papers fit no theme (grey).`));
     this.e.themeList.replaceChildren(...items);
   }

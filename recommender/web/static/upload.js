@@ -1,6 +1,7 @@
-// The upload form: each chosen file (and the pasted text) is sent on its own to POST /papers/upload with the
-// token, the index update is followed to its end (polling GET /jobs/<id> after a 202), and each input gets
-// its ingest summary: counts, the papers stored and the records rejected with their reasons.
+// The upload form: every chosen file and the pasted text are sent in one request to POST /papers/upload with
+// the token, its one index update is followed to its end (polling GET /jobs/<id> after a 202), and each input
+// gets its ingest summary from the answer's `inputs`: counts, the papers stored and the records rejected with
+// their reasons, or why nothing of it was stored.
 
 import { ApiError, api, describeError } from "./api.js";
 import { count, el } from "./dom.js";
@@ -123,43 +124,44 @@ function renderFailure(label, error) {
   );
 }
 
-/** The inputs of the form, each a label and a function making its FormData. */
+/** The labels of the inputs (the files in order, then the pasted text) and the one FormData carrying them all. */
 function formInputs(files, text) {
-  const inputs = files.map((file) => ({
-    label: file.name || "file",
-    form: () => {
-      const form = new FormData();
-      form.append("file", file, file.name || "upload");
-      form.append("wait", WAIT_SECONDS);
-      return form;
-    },
-  }));
+  const labels = files.map((file) => file.name || "file");
+  const form = new FormData();
+  for (const file of files) form.append("file", file, file.name || "upload");
   if (text.trim()) {
-    inputs.push({
-      label: "Pasted text",
-      form: () => {
-        const form = new FormData();
-        form.append("text", text);
-        form.append("wait", WAIT_SECONDS);
-        return form;
-      },
-    });
+    labels.push("Pasted text");
+    form.append("text", text);
   }
-  return inputs;
+  form.append("wait", WAIT_SECONDS);
+  return { labels, form };
+}
+
+/** An input's error entry ({status, error: {code, message, details}}) as the ApiError the request would have had. */
+function entryError(entry) {
+  const error = entry.error || {};
+  return new ApiError(entry.status || 0, error.code || "error", error.message || "not stored", error.details);
+}
+
+/** The label of the input at `position`: the page's own (file name, "Pasted text"), else the server's. */
+function inputLabel(labels, entries, position) {
+  return labels.length === entries.length ? labels[position] : entries[position].name || `Input ${position + 1}`;
 }
 
 /**
- * Wire the upload form. Hooks: announce(text) and alertError(error) report to the user; clearAlert() hides
- * an earlier error; onIngested() is called when papers were stored (the theme map is then out of date);
- * openPaper(id) shows a stored paper.
+ * Wire the upload form. Every chosen file and the pasted text go in ONE request to POST /papers/upload, so
+ * the index is updated once for all of them; each input still gets its own summary (from the answer's
+ * `inputs`). Hooks: announce(text) and alertError(error) report to the user; clearAlert() hides an earlier
+ * error; onIngested() is called when papers were stored (the theme map is then out of date); openPaper(id)
+ * shows a stored paper.
  */
 export function initUpload({ form, files, text, submit, result, items, heading }, hooks) {
   const { announce, alertError, clearAlert, onIngested, openPaper } = hooks;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearAlert();
-    const inputs = formInputs([...files.files], text.value);
-    if (!inputs.length) {
+    const { labels, form: body } = formInputs([...files.files], text.value);
+    if (!labels.length) {
       alertError("Choose one or more files, or paste records or a page, first.");
       return;
     }
@@ -168,25 +170,40 @@ export function initUpload({ form, files, text, submit, result, items, heading }
     items.replaceChildren();
     result.hidden = false;
     const totals = { added: 0, updated: 0, unchanged: 0, merged: 0, failed: 0 };
-    try {
-      for (const [position, input] of inputs.entries()) {
-        announce(`Adding ${input.label} (${position + 1} of ${inputs.length})…`);
-        try {
-          const { data } = await api("/papers/upload", { method: "POST", form: input.form() });
-          const job = await finishJob(data.job, (running) =>
-            announce(
-              `Updating the index after ${input.label}: ${running.progress ? running.progress.step : running.state}…`,
-            ),
-          );
-          items.append(renderIngest(input.label, data.ingest, job, openPaper));
-          for (const key of ["added", "updated", "unchanged", "merged"]) totals[key] += data.ingest[key] || 0;
-        } catch (error) {
+    let updateFailed = false; // papers stored, but the one index update after them failed
+    const what = labels.length === 1 ? labels[0] : `${labels.length} inputs`;
+    const show = (entries, job) => {
+      updateFailed = Boolean(job && job.state === "failed");
+      for (const [position, entry] of entries.entries()) {
+        const label = inputLabel(labels, entries, position);
+        if (entry.ingest) {
+          items.append(renderIngest(label, entry.ingest, job, openPaper));
+          for (const key of ["added", "updated", "unchanged", "merged"]) totals[key] += entry.ingest[key] || 0;
+        } else {
           totals.failed += 1;
-          items.append(renderFailure(input.label, error));
-          if (error instanceof ApiError && (error.status === 401 || error.status === 403 || error.status === 0)) {
-            alertError(error); // every other input would fail the same way
-            break;
-          }
+          items.append(renderFailure(label, entryError(entry)));
+        }
+      }
+    };
+    try {
+      announce(`Adding ${what}…`);
+      const { data } = await api("/papers/upload", { method: "POST", form: body });
+      const job = await finishJob(data.job, (running) =>
+        announce(`Updating the index after ${what}: ${running.progress ? running.progress.step : running.state}…`),
+      );
+      show(data.inputs || [{ name: labels[0], ingest: data.ingest }], job);
+    } catch (error) {
+      const details = error instanceof ApiError ? error.details : null;
+      if (details && Array.isArray(details.inputs)) {
+        // Per input: nothing stored from any of them, or stored but the index update failed (then each
+        // summary's index line says why, from details.job).
+        show(details.inputs, details.job || null);
+      } else {
+        // The request as a whole was refused (token, size, busy, network) or its one input could not be read.
+        totals.failed += labels.length;
+        items.append(renderFailure(labels.length === 1 ? labels[0] : labels.join(", "), error));
+        if (error instanceof ApiError && (error.status === 401 || error.status === 403 || error.status === 0)) {
+          alertError(error);
         }
       }
     } finally {
@@ -196,7 +213,11 @@ export function initUpload({ form, files, text, submit, result, items, heading }
     if (totals.added || totals.updated || totals.merged) onIngested();
     heading.focus();
     const summary = `Added ${totals.added}, updated ${totals.updated}, unchanged ${totals.unchanged}, merged ${totals.merged}`;
-    announce(totals.failed ? `${summary}; ${totals.failed} input(s) failed: see the summary.` : `${summary}.`);
-    if (!totals.failed) form.reset();
+    const problems = [
+      totals.failed ? `${totals.failed} input(s) failed` : "",
+      updateFailed ? "the index update failed" : "",
+    ].filter(Boolean);
+    announce(problems.length ? `${summary}; ${problems.join(", ")}: see the summary.` : `${summary}.`);
+    if (!problems.length) form.reset();
   });
 }
