@@ -1,9 +1,11 @@
-"""BM25 over the biomedical tokenizer's tokens: the only module that imports bm25s.
+"""BM25 over the biomedical tokenizer's tokens, in bm25s's format (its Lucene variant).
 
-bm25s computes the BM25 score of every (token, document) pair once, at build time, as a sparse matrix (CSC
+The BM25 score of every (token, document) pair is computed once, at build time, as a sparse matrix (CSC
 arrays), so scoring a query is a sum of a few columns: fast enough to score the whole corpus for every query
-and fuse with dense scores. A built index is read and queried from those arrays with numpy alone, as bm25s
-itself sums them: bm25s (and scipy) load in about half a second, which a fresh CLI process should not pay.
+and fuse with dense scores. The matrix is what bm25s makes, computed by :mod:`recommender.lexical_build` a
+chunk of documents at a time (bm25s holds every document's terms in memory; it remains the tests' reference).
+A built index is read and queried from those arrays with numpy alone, as bm25s itself sums them: bm25s (and
+scipy) load in about half a second, which a fresh CLI process should not pay.
 For paper-to-paper relatedness the query is the paper's most distinctive terms
 (:meth:`LexicalIndex.key_terms`, the "more like this" idea), not all of its words.
 """
@@ -11,7 +13,6 @@ For paper-to-paper relatedness the query is the paper's most distinctive terms
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,8 +45,6 @@ B = 0.75
 #: :meth:`LexicalIndex.key_terms`: terms kept, and the count from which a term is "repeated".
 KEY_MAX_TERMS = 25
 KEY_MIN_COUNT = 2
-
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
 
 
 class LexicalIndex:
