@@ -84,6 +84,8 @@ class LexicalBuilder:
 
     def add(self, documents: Sequence[Sequence[str]]) -> None:
         """The next documents (rows continue from the previous chunk)."""
+        if not documents:
+            return
         ids = self._ids
         sizes = np.fromiter((len(tokens) for tokens in documents), dtype=np.int64, count=len(documents))
         tokens = (token for terms in documents for token in (terms or (PLACEHOLDER,)))
