@@ -118,6 +118,14 @@ class EmbeddingCache:
                     ((key, int(bool(flag))) for key, flag in zip(keys, truncated, strict=True)),
                 )
 
+    def truncated_keys(self, keys: Sequence[str]) -> list[str]:
+        """The keys among ``keys`` whose text the model's window cut (as recorded when they were embedded)."""
+        if not keys or not self.path.exists():
+            return []
+        with self._connect() as connection:
+            query = "SELECT key FROM truncated WHERE cut = 1 AND key IN ({marks})"
+            return [key for (key,) in select_in(connection, query, keys)]
+
     def truncated_count(self, keys: Sequence[str]) -> int:
         """How many of ``keys`` were cut by the model's window (as recorded when they were embedded)."""
         if not keys or not self.path.exists():
@@ -289,9 +297,9 @@ class Encoded:
     max_seq_length: int | None
 
 
-def _missing(first_row: dict[str, int], found: dict[str, np.ndarray], texts: Sequence[str]) -> list[str]:
-    """The keys still to embed, longest text first (batches of similar length pad little)."""
-    return sorted((key for key in first_row if key not in found), key=lambda key: -len(texts[first_row[key]]))
+class WidthChanged(Exception):
+    """The model makes vectors of another width than the cached ones given to earlier rows (a model changed
+    under the same name): encode again from the first row; the cache now records the model's width."""
 
 
 def encode_cached(
@@ -303,49 +311,179 @@ def encode_cached(
     progress: Progress = SILENT,
     chunk_size: int = 512,
 ) -> Encoded:
-    """Document vectors for ``texts``, computing only those the cache lacks (all of them when ``full``).
+    """Document vectors for ``texts``, computing only those the cache lacks (all of them when ``full``): one
+    chunk of :class:`CachedEncoder`."""
+    encoder = CachedEncoder(len(texts), cache, load_embedder, full=full, chunk_size=chunk_size)
+    encoder.add(texts, progress=progress)
+    return encoder.result()
 
-    The model is loaded only if something must be embedded. Missing texts are embedded longest first (so each
-    batch holds texts of similar length and pads little) in chunks that are committed to the cache as they
-    finish: a build killed half-way keeps the work it did.
-    """
-    keys = [text_key(text) for text in texts]
-    found = {} if full or cache is None else cache.get(keys)
-    first_row: dict[str, int] = {}
-    for row, key in enumerate(keys):
-        first_row.setdefault(key, row)
-    facts = cache.facts() if cache is not None else {}
-    if facts.get("dimension"):  # vectors of another width (a model changed under the same name) are stale
-        found = {key: vector for key, vector in found.items() if vector.shape[0] == facts["dimension"]}
-    missing = _missing(first_row, found, texts)
-    computed: dict[str, np.ndarray] = {}
-    cut = 0
-    if missing:
-        embedder = load_embedder()
-        facts = {"dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length}
-        if cache is not None:
-            cache.save_facts(facts)
-        found = {key: vector for key, vector in found.items() if vector.shape[0] == embedder.dimension}
-        missing = _missing(first_row, found, texts)
-        with progress.step("embed", total=len(missing), unit=" papers") as step:
-            for start in range(0, len(missing), chunk_size):
-                chunk = missing[start : start + chunk_size]
-                chunk_texts = [texts[first_row[key]] for key in chunk]
-                vectors = embedder.encode_documents(chunk_texts)
-                flags = embedder.truncated(chunk_texts)
-                if cache is not None:
-                    cache.put(chunk, vectors, flags)
-                computed.update(zip(chunk, vectors, strict=True))
-                cut += sum(flags)
-                step.advance(len(chunk))
-    rows = [computed[key] if key in computed else found[key] for key in keys]
-    width = int(facts.get("dimension") or 0)  # no texts: an empty matrix (np.stack refuses an empty list)
-    matrix = np.stack(rows).astype(np.float32) if rows else np.zeros((0, width), dtype=np.float32)
-    truncated = cache.truncated_count(keys) if cache is not None else cut
-    return Encoded(
-        matrix,
-        embedded=len(computed),
-        reused=len(keys) - sum(key in computed for key in keys),
-        truncated=truncated,
-        max_seq_length=facts.get("max_seq_length"),
-    )
+
+class CachedEncoder:
+    """Document vectors for ``count`` texts met a chunk at a time, in row order, into one array.
+
+    Only texts the cache lacks are embedded (all of them with ``full``), and the model is loaded only then.
+    Missing texts are embedded longest first (each batch holds texts of similar length and pads little) in
+    batches of ``chunk_size`` committed to the cache as they finish: a build killed half-way keeps its work. A
+    text met again in a later chunk is not embedded again: its vector is copied from its first row, so the
+    counts are those of one pass over every text at once. The array comes from ``allocate(shape)`` (a build
+    maps the version's ``embeddings.npy``), once the width is known: the cache's record of it, else the first
+    cached vector's, else the model's. :class:`WidthChanged` if the model turns out to disagree with rows
+    already written."""
+
+    def __init__(
+        self,
+        count: int,
+        cache: EmbeddingCache | None,
+        load_embedder: Callable[[], Embedder],
+        *,
+        full: bool = False,
+        chunk_size: int = 512,
+        allocate: Callable[[tuple[int, int]], np.ndarray] | None = None,
+    ) -> None:
+        self.count, self.cache, self.full, self.chunk_size = count, cache, full, chunk_size
+        self._load = load_embedder
+        self._allocate = allocate or (lambda shape: np.empty(shape, dtype=np.float32))
+        self.facts: dict[str, Any] = cache.facts() if cache is not None else {}
+        self._embedder: Embedder | None = None
+        self.vectors: np.ndarray | None = None
+        self.rows = self.embedded = self.reused = self._cut = 0
+        self._computed = _KeyRows()  # keys embedded by this encoder → the row holding their vector
+        self._truncated = _KeyRows()  # keys the cache says were cut by the model's window
+
+    @property
+    def width(self) -> int | None:
+        return None if self.vectors is None else int(self.vectors.shape[1])
+
+    def add(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: Progress = SILENT,
+        on_embedded: Callable[[int], None] | None = None,
+    ) -> None:
+        """Encode the next ``len(texts)`` rows. What the model embeds is a step "embed" of ``progress`` (when
+        there is any) and is reported to ``on_embedded(n)`` as each batch is done."""
+        keys = [text_key(text) for text in texts]
+        earlier = self._computed.rows(keys)
+        first: dict[str, int] = {}
+        for row, key in enumerate(keys):
+            if earlier[row] < 0:
+                first.setdefault(key, row)
+        found = {} if self.full or self.cache is None else self.cache.get(list(first))
+        width = self.width or self.facts.get("dimension")
+        if not width and found:  # no record of the width: the first cached vector's
+            width = next(found[key].shape[0] for key in keys if key in found)
+        found = {key: vector for key, vector in found.items() if vector.shape[0] == width}
+        computed: dict[str, np.ndarray] = {}
+        if any(key not in found for key in first):
+            embedder = self._embedder or self._model()
+            if self.width is not None and embedder.dimension != self.width:
+                raise WidthChanged(f"the model makes {embedder.dimension}-d vectors, cached ones have {self.width}")
+            width = embedder.dimension
+            found = {key: vector for key, vector in found.items() if vector.shape[0] == width}
+            missing = sorted((key for key in first if key not in found), key=lambda key: -len(texts[first[key]]))
+            with progress.step("embed", total=len(missing), unit=" papers") as step:
+
+                def report(done: int) -> None:
+                    step.advance(done)
+                    if on_embedded is not None:
+                        on_embedded(done)
+
+                computed = self._embed(embedder, missing, [texts[first[key]] for key in missing], report)
+        if self.vectors is None:
+            self.vectors = self._allocate((self.count, int(width or 0)))
+        if self.rows + len(keys) > self.count:
+            raise ValueError(f"more than the {self.count} texts announced")
+        out = self.vectors
+        for row, key in enumerate(keys):
+            if earlier[row] >= 0:
+                out[self.rows + row] = out[earlier[row]]
+            else:
+                out[self.rows + row] = computed[key] if key in computed else found[key]
+        self.embedded += len(computed)
+        self.reused += sum(1 for row, key in enumerate(keys) if earlier[row] < 0 and key not in computed)
+        self._computed.add(list(computed), [self.rows + first[key] for key in computed])
+        if self.cache is not None:
+            self._truncated.add(self.cache.truncated_keys(keys))
+        self.rows += len(keys)
+
+    def _model(self) -> Embedder:
+        embedder = self._embedder = self._load()
+        self.facts = {"dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length}
+        if self.cache is not None:
+            self.cache.save_facts(self.facts)
+        return embedder
+
+    def _embed(
+        self, embedder: Embedder, keys: list[str], texts: list[str], on_embedded: Callable[[int], None]
+    ) -> dict[str, np.ndarray]:
+        computed: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), self.chunk_size):
+            chunk, chunk_texts = keys[start : start + self.chunk_size], texts[start : start + self.chunk_size]
+            vectors = embedder.encode_documents(chunk_texts)
+            flags = embedder.truncated(chunk_texts)
+            if self.cache is not None:
+                self.cache.put(chunk, vectors, flags)
+            computed.update(zip(chunk, vectors, strict=True))
+            self._cut += sum(flags)
+            on_embedded(len(chunk))
+        return computed
+
+    def result(self) -> Encoded:
+        """The vectors of every row and how they were obtained (after the last :meth:`add`)."""
+        if self.rows != self.count:
+            raise ValueError(f"{self.rows} texts encoded of the {self.count} announced")
+        vectors = self.vectors
+        if vectors is None:  # no texts: an empty matrix of the width the cache recorded
+            vectors = self._allocate((0, int(self.facts.get("dimension") or 0)))
+        return Encoded(
+            vectors,
+            embedded=self.embedded,
+            reused=self.reused,
+            truncated=len(self._truncated) if self.cache is not None else self._cut,
+            max_seq_length=self.facts.get("max_seq_length"),
+        )
+
+
+class _KeyRows:
+    """Text keys seen so far, each with a row: a set of a million keys in 16 MB instead of 150 MB of strings.
+
+    A key is its first 64 bits (the text's SHA-256 is uniform: two of a million texts share them with odds of
+    one in 30 million), kept in sorted runs merged as they grow (each lookup searches a few runs)."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids, _ in self._runs)
+
+    def rows(self, keys: Sequence[str]) -> np.ndarray:
+        """The row of each key, -1 for keys not seen."""
+        return self._rows(_key_ids(keys))
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        found = np.full(len(ids), -1, dtype=np.int64)
+        for run, rows in self._runs:
+            at = np.minimum(np.searchsorted(run, ids), len(run) - 1)
+            hit = run[at] == ids
+            found[hit] = rows[at[hit]]
+        return found
+
+    def add(self, keys: Sequence[str], rows: Sequence[int] = ()) -> None:
+        """Remember the ``keys`` not seen before, with their ``rows`` (row-aligned with them; 0 if not given)."""
+        ids, first = np.unique(_key_ids(keys), return_index=True)
+        given = np.asarray(rows, dtype=np.int64)[first] if len(rows) else np.zeros(len(ids), dtype=np.int64)
+        unseen = self._rows(ids) < 0
+        if not unseen.any():
+            return
+        self._runs.append((ids[unseen], given[unseen]))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (older, older_rows), (newer, newer_rows) = self._runs.pop(-2), self._runs.pop()
+            merged = np.concatenate((older, newer))
+            order = np.argsort(merged, kind="stable")
+            self._runs.append((merged[order], np.concatenate((older_rows, newer_rows))[order]))
+
+
+def _key_ids(keys: Sequence[str]) -> np.ndarray:
+    """The first 64 bits of each hexadecimal text key."""
+    return np.fromiter((int(key[:16], 16) for key in keys), dtype=np.uint64, count=len(keys))

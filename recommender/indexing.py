@@ -1,5 +1,7 @@
-"""Papers → the files of one index version: embed (through the embedding cache), tokenize (through the terms
-cache), then write vectors, BM25 postings, records and manifest (:func:`recommender.snapshot.write_snapshot`).
+"""Papers → the files of one index version: tokenize (through the terms cache) and write the records, embed
+(through the embedding cache), then write vectors, BM25 postings, key terms and manifest
+(:class:`recommender.snapshot.VersionWriter`), a chunk of papers at a time, so that a million papers need not
+fit in memory (issue 19). Delta versions (:func:`index_delta`) are small and done in one piece.
 
 The service's builds and the evaluation's throwaway indexes both go through :func:`index_papers`, so what is
 measured on a benchmark is the pipeline that serves. Where the version goes (a staging folder published
@@ -8,26 +10,49 @@ atomically, or a temporary folder) is the caller's business.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .embedding import Embedder
-from .embedding_cache import EmbeddingCache, Encoded, encode_cached
+from .embedding_cache import CachedEncoder, EmbeddingCache, Encoded, WidthChanged, encode_cached
 from .manifest import Manifest, adjusted_corpus_hash
 from .model_profiles import ModelConfig
 from .paper import Paper
 from .progress import SILENT, Progress
-from .snapshot import BuildInputs, Snapshot, write_delta, write_snapshot
+from .snapshot import BuildInputs, Snapshot, VersionWriter, write_delta
 from .terms_cache import TermsCache
 from .tokenizer import index_terms
+
+T = TypeVar("T")
+
+#: Papers a full build reads, tokenizes and writes at a time, then reads back and embeds at a time (issue 19):
+#: enough for SQLite and numpy to work in bulk, few enough that their texts and terms cost tens of MB.
+CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The papers of a full build: how many, then the papers themselves, met once (a stream from the store)."""
+
+    count: int
+    papers: Iterable[Paper]
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def index_papers(
     folder: Path,
-    papers: Sequence[Paper],
+    papers: Corpus | Sequence[Paper],
     config: ModelConfig,
     load_embedder: Callable[[], Embedder],
     *,
@@ -39,12 +64,21 @@ def index_papers(
     encoder: Callable[[], dict[str, Any]] | None = None,
     progress: Progress = SILENT,
 ) -> Manifest:
-    """Write a version of ``papers`` into ``folder`` and return its manifest.
+    """Write a version of ``papers`` into ``folder`` and return its manifest, a chunk of papers at a time: each
+    chunk is tokenized (through the terms cache) and written (:class:`recommender.snapshot.VersionWriter`),
+    then the records are read back a chunk at a time to fill the vectors (:func:`_encode_version`), then the
+    indexes are built. Memory holds one chunk's papers and terms, not the corpus's.
 
     Only texts the cache lacks are embedded (all of them with ``full``), and the model is loaded only then;
     ``encoder`` describes how the vectors were computed, asked after encoding (the automatic backend is
     chosen when the model loads)."""
-    encoded = _encode(papers, config, cache, load_embedder, full=full, progress=progress)
+    corpus = papers if isinstance(papers, Corpus) else Corpus(len(papers), papers)
+    writer = VersionWriter(folder, corpus.count)
+    with progress.step("tokenize", total=corpus.count, unit=" papers") as step:
+        for chunk in chunked(corpus.papers, CHUNK):
+            writer.add(chunk, _chunk_terms(chunk, terms_cache))
+            step.advance(len(chunk))
+    encoded = _encode_version(writer, config, cache, load_embedder, full=full, progress=progress)
     inputs = BuildInputs(
         model_id=config.name,
         max_seq_length=encoded.max_seq_length,
@@ -56,15 +90,36 @@ def index_papers(
         index_kind=index_kind,
         encoder=encoder() if encoder is not None else {},
     )
-    return write_snapshot(
-        folder,
-        build_id=build_id,
-        papers=list(papers),
-        embeddings=encoded.vectors,
-        inputs=inputs,
-        terms=_terms(papers, terms_cache, progress),
-        progress=progress,
-    )
+    return writer.finish(build_id=build_id, inputs=inputs, progress=progress)
+
+
+def _encode_version(
+    writer: VersionWriter,
+    config: ModelConfig,
+    cache: EmbeddingCache | None,
+    load_embedder: Callable[[], Embedder],
+    *,
+    full: bool,
+    progress: Progress,
+) -> Encoded:
+    """The vectors of every paper written so far, read back a chunk at a time, into the version's
+    ``embeddings.npy``; once more from the first paper if the model disagrees with the cached vectors' width
+    (the cache records the model's width by then, so it cannot happen twice)."""
+
+    def encode() -> Encoded:
+        encoder = CachedEncoder(writer.count, cache, load_embedder, full=full, allocate=writer.vectors)
+        with progress.step("embed", total=writer.count, unit=" papers") as step:
+            for chunk in chunked(writer.papers(), CHUNK):
+                before = step.done  # embedded texts are counted as they are done, the others after the chunk
+                texts = [config.document_text(paper.title, paper.abstract) for paper in chunk]
+                encoder.add(texts, on_embedded=step.advance)
+                step.advance(len(chunk) - (step.done - before))
+        return encoder.result()
+
+    try:
+        return encode()
+    except WidthChanged:
+        return encode()
 
 
 def _encode(
@@ -81,18 +136,18 @@ def _encode(
     return encode_cached(texts, cache, load_embedder, full=full, progress=progress)
 
 
-def _terms(papers: Sequence[Paper], cache: TermsCache | None, progress: Progress) -> list[list[str]]:
+def _chunk_terms(papers: Sequence[Paper], cache: TermsCache | None) -> list[list[str]]:
     """Each paper's BM25 terms, from the terms cache where it has them."""
-    texts = [paper.text for paper in papers]
+    if cache is None:
+        return [index_terms(paper.text) for paper in papers]
+    return cache.terms([paper.text for paper in papers], index_terms)
+
+
+def _terms(papers: Sequence[Paper], cache: TermsCache | None, progress: Progress) -> list[list[str]]:
+    """:func:`_chunk_terms` as a step of ``progress``."""
     with progress.step("tokenize", total=len(papers), unit=" papers") as step:
-        if cache is None:
-            terms = []
-            for text in texts:
-                terms.append(index_terms(text))
-                step.advance()
-            return terms
-        terms = cache.terms(texts, index_terms, on_computed=step.advance)
-        step.advance(len(papers) - step.done)
+        terms = _chunk_terms(papers, cache)
+        step.advance(len(papers))
         return terms
 
 

@@ -1,9 +1,11 @@
-"""BM25 over the biomedical tokenizer's tokens: the only module that imports bm25s.
+"""BM25 over the biomedical tokenizer's tokens, in bm25s's format (its Lucene variant).
 
-bm25s computes the BM25 score of every (token, document) pair once, at build time, as a sparse matrix (CSC
+The BM25 score of every (token, document) pair is computed once, at build time, as a sparse matrix (CSC
 arrays), so scoring a query is a sum of a few columns: fast enough to score the whole corpus for every query
-and fuse with dense scores. A built index is read and queried from those arrays with numpy alone, as bm25s
-itself sums them: bm25s (and scipy) load in about half a second, which a fresh CLI process should not pay.
+and fuse with dense scores. The matrix is what bm25s makes, computed by :mod:`recommender.lexical_build` a
+chunk of documents at a time (bm25s holds every document's terms in memory; it remains the tests' reference).
+A built index is read and queried from those arrays with numpy alone, as bm25s itself sums them: bm25s (and
+scipy) load in about half a second, which a fresh CLI process should not pay.
 For paper-to-paper relatedness the query is the paper's most distinctive terms
 (:meth:`LexicalIndex.key_terms`, the "more like this" idea), not all of its words.
 """
@@ -11,7 +13,6 @@ For paper-to-paper relatedness the query is the paper's most distinctive terms
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,8 +30,9 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 #: The files of a built index, as bm25s names them (``bm25s.BM25.save``).
-_ARRAYS = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
-_VOCAB = "vocab.index.json"
+ARRAY_FILES = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
+VOCAB_FILE = "vocab.index.json"
+PARAMS_FILE = "params.index.json"
 #: The vocabulary again, sorted, for lookups through a memory map (:class:`SortedTerms`): the terms one per
 #: line in UTF-8 byte order, and their columns in the same order.
 _SORTED_TERMS = "vocab.sorted.txt"
@@ -40,8 +42,9 @@ LOOKUP_CACHE = 1 << 16
 #: BM25 parameters (bm25s's defaults, Lucene's too).
 K1 = 1.2
 B = 0.75
-
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
+#: :meth:`LexicalIndex.key_terms`: terms kept, and the count from which a term is "repeated".
+KEY_MAX_TERMS = 25
+KEY_MIN_COUNT = 2
 
 
 class LexicalIndex:
@@ -52,7 +55,6 @@ class LexicalIndex:
         arrays: dict[str, np.ndarray],
         vocab: Mapping[str, int],
         n_docs: int,
-        model: Any = None,
     ) -> None:
         self.n_docs = n_docs
         self._vocab = vocab
@@ -64,22 +66,19 @@ class LexicalIndex:
         # A token's document frequency is the length of its column: every document holding it has a positive
         # BM25 score for it (the Lucene IDF is positive), so none is left out of the column.
         self._columns = len(self._indptr) - 1
-        self._model = model  # the bm25s model of a build (saved with the index); None once loaded
         # A related query looks up a few hundred terms (scores, bound, explanations, each hit's terms), the
         # same ones again and again across queries: each term's column and its bounds are kept.
         self._entry = lru_cache(maxsize=LOOKUP_CACHE)(self._find_entry)
 
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]], *, k1: float = K1, b: float = B) -> LexicalIndex:
-        import bm25s
+        """The index of ``documents`` in memory, as bm25s would make it (:mod:`recommender.lexical_build`; a
+        version's build streams its papers through the same builder)."""
+        from .lexical_build import LexicalBuilder
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # its first import set it to DEBUG again
-        # bm25s needs at least one token per document; "" is its own placeholder for an empty document.
-        corpus = [list(tokens) if tokens else [""] for tokens in documents]
-        model = bm25s.BM25(method="lucene", k1=k1, b=b)
-        model.index(corpus, show_progress=False)
-        arrays = {name: model.scores[name] for name in _ARRAYS}
-        return cls(arrays, dict(model.vocab_dict), len(documents), model)
+        builder = LexicalBuilder(k1=k1, b=b)
+        builder.add(documents)
+        return builder.finish()
 
     def scores(self, query_tokens: Sequence[str], scale: Callable[[str], float] | None = None) -> np.ndarray:
         """BM25 score of every document for the query (repeated query tokens count repeatedly): the sum of the
@@ -179,12 +178,18 @@ class LexicalIndex:
         return self.n_docs >= min_docs and self.document_frequency(token) > share * self.n_docs
 
     def key_terms(
-        self, tokens: Sequence[str], *, max_terms: int = 25, min_count: int = 2, max_repeat: int = 1
+        self,
+        tokens: Sequence[str],
+        *,
+        max_terms: int = KEY_MAX_TERMS,
+        min_count: int = KEY_MIN_COUNT,
+        max_repeat: int = 1,
     ) -> list[str]:
         """The document's most distinctive terms by tf·idf ("more like this"), boilerplate left out.
 
         Terms seen once are dropped when the document has enough repeated terms: in an abstract, what the
         paper is about is said more than once. Each term is repeated up to ``max_repeat`` times by its count.
+        A build computes the same for every paper at once, vectorised (:mod:`recommender.lexical_build`).
         """
         counts = Counter(tokens)  # count first, then drop boilerplate: once per distinct term, not per use
         for token in [token for token in counts if not BOILERPLATE_TERMS.isdisjoint(token.split())]:
@@ -197,39 +202,44 @@ class LexicalIndex:
     @staticmethod
     def parameters(documents: Sequence[Sequence[str]]) -> dict[str, float]:
         """What scoring more documents against this corpus needs: k1, b and the average length (bm25s counts an
-        empty document as one placeholder token)."""
-        lengths = [max(len(tokens), 1) for tokens in documents]
-        return {"avgdl": round(sum(lengths) / len(lengths), 6) if lengths else 1.0, "k1": K1, "b": B}
+        empty document as one placeholder token). A build streaming its papers gets the same from
+        :meth:`recommender.lexical_build.LexicalBuilder.parameters`."""
+        return average_length([len(tokens) for tokens in documents])
 
     def save(self, folder: Path) -> None:
-        """bm25s's own files (its model, when built here). Document frequencies are the columns' lengths;
-        versions written before that also hold ``doc_freq.tsv``, which is no longer read."""
+        """The arrays and vocabulary as bm25s names its files, and the sorted vocabulary. (A version's build
+        writes the same files as it goes: :meth:`recommender.lexical_build.LexicalBuilder.finish`.) Document
+        frequencies are the columns' lengths; versions written before that also hold ``doc_freq.tsv``, which is
+        no longer read."""
         folder.mkdir(parents=True, exist_ok=True)
-        if self._model is not None:
-            self._model.save(str(folder))
-        else:  # a loaded index written elsewhere: the same arrays and vocabulary, as bm25s names them
-            for name, filename in _ARRAYS.items():
-                np.save(folder / filename, getattr(self, f"_{name}"))
-            (folder / _VOCAB).write_text(json.dumps(dict(self._vocab.items())), encoding="utf-8")
+        for name, filename in ARRAY_FILES.items():
+            np.save(folder / filename, getattr(self, f"_{name}"))
+        (folder / VOCAB_FILE).write_text(json.dumps(dict(self._vocab.items()), ensure_ascii=False), encoding="utf-8")
         SortedTerms.write(folder, self._vocab)
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
         """A saved index, read with numpy and json (no bm25s: see the module's docstring)."""
         try:
-            arrays = {name: map_array(folder / filename) for name, filename in _ARRAYS.items()}
+            arrays = {name: map_array(folder / filename) for name, filename in ARRAY_FILES.items()}
             vocab: Mapping[str, int]
             if (folder / _SORTED_TERMS).is_file():
                 vocab = SortedTerms.read(folder)
             else:  # an index written before the sorted vocabulary: bm25s's JSON, read whole
-                vocab = json.loads((folder / _VOCAB).read_text(encoding="utf-8"))
+                vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
                 if not isinstance(vocab, dict):
-                    raise ValueError(f"{_VOCAB} is not a JSON object")
+                    raise ValueError(f"{VOCAB_FILE} is not a JSON object")
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"cannot read lexical index {folder}: {error}") from None
         if len(arrays["indptr"]) < 1 or len(arrays["data"]) != len(arrays["indices"]):
             raise IndexCorruptError(f"lexical index {folder} has arrays of mismatched lengths")
         return cls(arrays, vocab, n_docs)
+
+
+def average_length(lengths: Sequence[int]) -> dict[str, float]:
+    """:meth:`LexicalIndex.parameters` of documents of ``lengths`` terms."""
+    counted = [max(length, 1) for length in lengths]
+    return {"avgdl": round(sum(counted) / len(counted), 6) if counted else 1.0, "k1": K1, "b": B}
 
 
 class SortedTerms(Mapping[str, int]):
@@ -264,6 +274,22 @@ class SortedTerms(Mapping[str, int]):
             [[cls._prefix(term) for term, _ in ordered], [column for _, column in ordered]], dtype=np.uint64
         ).reshape(2, len(ordered))
         np.save(folder / _SORTED_COLUMNS, keys)
+
+    @classmethod
+    def write_sorted(cls, folder: Path, terms: Sequence[str]) -> None:
+        """:meth:`write` for a vocabulary whose columns are its terms' ranks (``terms`` sorted, as a build
+        numbers them), a term at a time: no second copy of millions of terms."""
+        start = 1 if terms and terms[0] == "" else 0  # "" (bm25s's placeholder) sorts first and is not looked up
+        prefixes = np.zeros(len(terms) - start, dtype=np.uint64)
+        with (folder / _SORTED_TERMS).open("wb") as handle:
+            for position, term in enumerate(terms[start:]):
+                encoded = term.encode()
+                if b"\n" in encoded:
+                    raise ValueError("an index term holds a line break")
+                handle.write(encoded + b"\n")
+                prefixes[position] = cls._prefix(encoded)
+        columns = np.arange(start, len(terms), dtype=np.uint64)
+        np.save(folder / _SORTED_COLUMNS, np.stack((prefixes, columns)).reshape(2, len(columns)))
 
     @classmethod
     def read(cls, folder: Path) -> SortedTerms:

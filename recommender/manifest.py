@@ -155,8 +155,22 @@ def corpus_hash(pairs: Iterable[tuple[str, str]]) -> str:
 
     A sum of the pairs' SHA-256 values modulo 2^256, so a delta version's hash is its base's with the hidden
     pairs taken away and the added ones put in (:func:`adjusted_corpus_hash`), without reading the corpus."""
-    total = sum(_pair_value(paper_id, text_hash) for paper_id, text_hash in pairs) % _MODULUS
-    return f"{SUM_HASH}{total:064x}"
+    summed = CorpusHash()
+    summed.add(pairs)
+    return summed.value()
+
+
+class CorpusHash:
+    """:func:`corpus_hash` of pairs met a few at a time (a build streaming its papers)."""
+
+    def __init__(self) -> None:
+        self._total = 0
+
+    def add(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._total = (self._total + sum(_pair_value(paper_id, text_hash) for paper_id, text_hash in pairs)) % _MODULUS
+
+    def value(self) -> str:
+        return f"{SUM_HASH}{self._total:064x}"
 
 
 def adjusted_corpus_hash(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -117,15 +118,9 @@ class PaperColumns:
 
     @classmethod
     def of(cls, papers: Iterable[Paper]) -> PaperColumns:
-        ids: list[str] = []
-        years: list[int] = []
-        journals: list[int] = []
-        codes: dict[str, int] = {}
-        for paper in papers:
-            ids.append(paper.id)
-            years.append(paper.year or NO_YEAR)
-            journals.append(codes.setdefault(paper.journal, len(codes)) if paper.journal else -1)
-        return cls(ids, np.array(years, dtype=np.int32), np.array(journals, dtype=np.int32), list(codes))
+        columns = ColumnsBuilder()
+        columns.add(papers)
+        return columns.build()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -178,6 +173,29 @@ class PaperColumns:
         if len(journals) and (journals.min() < -1 or journals.max() >= len(columns.journal_names)):
             raise IndexCorruptError(f"{path} names journals it does not list")
         return columns
+
+
+class ColumnsBuilder:
+    """:class:`PaperColumns` of papers met a few at a time (a build streaming its papers): years and journal
+    codes as machine integers, not a Python object per paper."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._years = array("i")
+        self._journals = array("i")
+        self._codes: dict[str, int] = {}
+
+    def add(self, papers: Iterable[Paper]) -> None:
+        codes = self._codes
+        for paper in papers:
+            self._ids.append(paper.id)
+            self._years.append(paper.year or NO_YEAR)
+            self._journals.append(codes.setdefault(paper.journal, len(codes)) if paper.journal else -1)
+
+    def build(self) -> PaperColumns:
+        years = np.frombuffer(self._years, dtype=np.int32).copy() if self._years else np.zeros(0, dtype=np.int32)
+        journals = np.frombuffer(self._journals, dtype=np.int32).copy() if self._journals else np.zeros(0, np.int32)
+        return PaperColumns(self._ids, years, journals, list(self._codes))
 
 
 class StackedSequence(_Rows[T]):

@@ -104,7 +104,6 @@ class StackedLexical(LexicalIndex):
         #: Corpus statistics: hidden base documents count until the merge (they are still in the postings).
         self.n_docs = base.n_docs + delta.n_docs
         self._rows = len(live) + delta.n_docs
-        self._model = None
 
     def document_frequency(self, token: str) -> int:
         return self.base.document_frequency(token) + self.delta.document_frequency(token)

@@ -8,7 +8,7 @@ new one and the service switches to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexCorruptError, IndexMismatchError
+from .lexical_build import LexicalBuilder
 from .lexical_index import LexicalIndex
-from .manifest import FORMAT_VERSION, Manifest, corpus_hash, file_entries
+from .manifest import FORMAT_VERSION, CorpusHash, Manifest, file_entries
 from .mapped import map_array
 from .paper import Paper
-from .paper_table import COLUMNS, PaperColumns, StackedSequence, read_lists, read_papers
+from .paper_table import COLUMNS, ColumnsBuilder, PaperColumns, StackedSequence, read_lists, read_papers
 from .progress import SILENT, Progress
 from .symbols import symbol_share as measure_symbol_share
 from .tokenizer import TOKENIZER_VERSION, index_terms
@@ -40,6 +41,8 @@ KEY_TERMS = "key_terms.jsonl"
 #: Files of a delta version only (recommender.segments): its papers' BM25 terms, and the base ids it hides.
 TERMS = "terms.jsonl"
 HIDDEN = "hidden.json"
+#: Scratch folder of a build's BM25 postings (removed before the manifest is written).
+LEXICAL_SPILL = ".lexical-postings"
 
 
 @dataclass
@@ -174,67 +177,125 @@ def write_snapshot(
     terms: list[list[str]] | None = None,
     progress: Progress = SILENT,
 ) -> Manifest:
-    """Write every file of a version into ``folder`` (a staging folder) and its manifest last.
+    """Write every file of a version of ``papers`` into ``folder`` (a staging folder), its manifest last: a
+    :class:`VersionWriter` given everything at once.
 
     ``terms`` are the papers' index terms when the caller has them (from the terms cache); otherwise they
     are computed here.
     """
     if len(papers) != len(embeddings) or (terms is not None and len(terms) != len(papers)):
         raise ValueError("papers, embeddings and terms must be row-aligned")
-    embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
-    with (folder / PAPERS).open("w", encoding="utf-8") as handle:
+    writer = VersionWriter(folder, len(papers))
+    writer.add(papers, terms)
+    np.save(folder / EMBEDDINGS, np.ascontiguousarray(embeddings, dtype=np.float32))
+    return writer.finish(build_id=build_id, inputs=inputs, progress=progress)
+
+
+class VersionWriter:
+    """The files of a full version, written as its ``count`` papers pass a chunk at a time (issue 19).
+
+    :meth:`add` writes each chunk's records and keeps what the rest needs of it: ids, years and journals (the
+    columns), the corpus hash, a few texts for the symbol share, and the BM25 postings as numbers
+    (:class:`recommender.lexical_build.LexicalBuilder`, spilled to the folder until :meth:`finish`). The vectors
+    go into ``embeddings.npy`` mapped in place (:meth:`vectors`), or are saved there by the caller. Then
+    :meth:`finish` builds the vector index, the BM25 arrays and the key terms and writes the manifest. Nothing
+    held grows with the papers' texts or terms: the vectors, the vector index, the vocabulary and the BM25
+    arrays are what a version of ``count`` papers is made of."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        self.folder, self.count, self.rows = folder, count, 0
+        self._records = (folder / PAPERS).open("w", encoding="utf-8")
+        self._columns = ColumnsBuilder()
+        self._hash = CorpusHash()
+        self._share_step = max(1, count // SHARE_SAMPLE)  # corpus_symbol_share's sample, taken as rows pass
+        self._share_texts: list[str] = []
+        self._lexical = LexicalBuilder(spill=folder / LEXICAL_SPILL)
+        self._vectors: np.ndarray | None = None
+
+    def add(self, papers: Sequence[Paper], terms: Sequence[Sequence[str]] | None = None) -> None:
+        """The next papers (rows follow the previous chunk's), with their index terms if the caller has them."""
+        if terms is None:
+            terms = [index_terms(paper.text) for paper in papers]
+        if len(terms) != len(papers):
+            raise ValueError("papers and terms must be row-aligned")
+        if self.rows + len(papers) > self.count:
+            raise ValueError(f"more than the {self.count} papers announced")
         for paper in papers:
-            handle.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
-    PaperColumns.of(papers).write(folder / COLUMNS)
-    np.save(folder / EMBEDDINGS, embeddings)
-    with progress.step("vector index", total=len(papers), unit=" papers") as step:
-        vectors = VectorIndex.build(
-            embeddings, kind=inputs.index_kind, params=inputs.index_params or None, on_added=step.advance
+            self._records.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
+        self._columns.add(papers)
+        self._hash.add((paper.id, paper.text_hash()) for paper in papers)
+        first = -self.rows % self._share_step
+        self._share_texts.extend(paper.text for paper in papers[first :: self._share_step])
+        self._lexical.add(terms)
+        self.rows += len(papers)
+
+    def papers(self) -> Iterator[Paper]:
+        """The papers added so far, read back from the records written."""
+        self._records.flush()
+        with (self.folder / PAPERS).open(encoding="utf-8") as handle:
+            yield from (Paper.from_dict(json.loads(line)) for line in handle)
+
+    def vectors(self, shape: tuple[int, int]) -> np.ndarray:
+        """``embeddings.npy`` as an array to fill (memory-mapped; a second call starts the file again)."""
+        if shape[0] != self.count:
+            raise ValueError(f"{shape[0]} vectors for {self.count} papers")
+        self._vectors = None
+        self._vectors = np.lib.format.open_memmap(self.folder / EMBEDDINGS, mode="w+", dtype=np.float32, shape=shape)
+        return self._vectors
+
+    def finish(self, *, build_id: str, inputs: BuildInputs, progress: Progress = SILENT) -> Manifest:
+        """Write the vector index, BM25 arrays, key terms, columns and manifest; ``embeddings.npy`` is written."""
+        folder = self.folder
+        self._records.close()
+        if self.rows != self.count:
+            raise ValueError(f"{self.rows} papers added of the {self.count} announced")
+        if self._vectors is not None:
+            self._vectors.flush()  # type: ignore[attr-defined]
+        embeddings = self._vectors if self._vectors is not None else np.load(folder / EMBEDDINGS, mmap_mode="r")
+        if embeddings.ndim != 2 or len(embeddings) != self.count:
+            raise ValueError("papers and embeddings must be row-aligned")
+        self._columns.build().write(folder / COLUMNS)
+        with progress.step("vector index", total=self.count, unit=" papers") as step:
+            vectors = VectorIndex.build(
+                embeddings, kind=inputs.index_kind, params=inputs.index_params or None, on_added=step.advance
+            )
+            vectors.save(folder / VECTORS)
+        lexical = progress.step("lexical index", total=self.count, unit=" papers")
+        with lexical as step, (folder / KEY_TERMS).open("w", encoding="utf-8") as handle:
+            self._lexical.finish(folder / LEXICAL, key_terms=handle, on_chunk=step.advance)  # each paper as a query
+        names = [
+            PAPERS,
+            COLUMNS,
+            KEY_TERMS,
+            EMBEDDINGS,
+            VECTORS,
+            *(str(p.relative_to(folder)) for p in sorted((folder / LEXICAL).rglob("*")) if p.is_file()),
+        ]
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            build_id=build_id,
+            model=inputs.model_id,
+            model_settings=inputs.model_settings,
+            encoder=inputs.encoder,
+            dimension=int(embeddings.shape[1]),
+            max_seq_length=inputs.max_seq_length,
+            count=self.count,
+            truncated=inputs.truncated,
+            corpus_hash=self._hash.value(),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            index_type=vectors.kind,
+            index_params=vectors.params,
+            recall_at_10=vectors.recall_at_10,
+            embedding_fingerprint=inputs.fingerprint,
+            embedded=inputs.embedded,
+            reused=inputs.reused,
+            tokenizer=TOKENIZER_VERSION,
+            symbol_share=round(measure_symbol_share(self._share_texts), 6),
+            bm25=self._lexical.parameters(),
+            files=file_entries(folder, names),
         )
-        vectors.save(folder / VECTORS)
-    if terms is None:
-        terms = [index_terms(paper.text) for paper in papers]
-    with progress.step("lexical index", total=len(papers), unit=" papers") as step:
-        lexical = LexicalIndex.build(terms)
-        lexical.save(folder / LEXICAL)
-        with (folder / KEY_TERMS).open("w", encoding="utf-8") as handle:  # each paper as a query, computed once
-            for start in range(0, len(terms), 1000):
-                for tokens in terms[start : start + 1000]:
-                    handle.write(json.dumps(lexical.key_terms(tokens), ensure_ascii=False) + "\n")
-                step.advance(len(terms[start : start + 1000]))
-    names = [
-        PAPERS,
-        COLUMNS,
-        KEY_TERMS,
-        EMBEDDINGS,
-        VECTORS,
-        *(str(p.relative_to(folder)) for p in sorted((folder / LEXICAL).rglob("*")) if p.is_file()),
-    ]
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        build_id=build_id,
-        model=inputs.model_id,
-        model_settings=inputs.model_settings,
-        encoder=inputs.encoder,
-        dimension=int(embeddings.shape[1]),
-        max_seq_length=inputs.max_seq_length,
-        count=len(papers),
-        truncated=inputs.truncated,
-        corpus_hash=corpus_hash((paper.id, paper.text_hash()) for paper in papers),
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        index_type=vectors.kind,
-        index_params=vectors.params,
-        recall_at_10=vectors.recall_at_10,
-        embedding_fingerprint=inputs.fingerprint,
-        embedded=inputs.embedded,
-        reused=inputs.reused,
-        tokenizer=TOKENIZER_VERSION,
-        symbol_share=corpus_symbol_share(papers),
-        bm25=LexicalIndex.parameters(terms),
-        files=file_entries(folder, names),
-    )
-    manifest.write(folder)
-    return manifest
+        manifest.write(folder)
+        return manifest
 
 
 def _load_delta(folder: Path, manifest: Manifest, base: Snapshot) -> Snapshot:

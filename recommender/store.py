@@ -170,6 +170,25 @@ class PaperStore:
             for (record,) in connection.execute("SELECT record FROM papers ORDER BY seq"):
                 yield _paper(record)
 
+    @contextmanager
+    def reading_all(self) -> Iterator[tuple[int, Iterator[Paper]]]:
+        """How many papers there are, and all of them in insertion order, read in one read transaction: what a
+        full build indexes (the count and the papers agree whatever is stored meanwhile, and the papers stream:
+        a million of them are never in memory at once). The transaction ends when the last paper is read."""
+        if not self.exists():
+            yield 0, iter(())
+            return
+        with self._connect() as connection:
+            connection.execute("BEGIN")  # a read transaction: the count and the rows read see one state
+
+            def papers() -> Iterator[Paper]:
+                cursor = connection.execute("SELECT record FROM papers ORDER BY seq")
+                while rows := cursor.fetchmany(1000):
+                    yield from (_paper(record) for (record,) in rows)
+                connection.rollback()  # nothing was written: let checkpoints of later ingests through
+
+            yield int(_scalar(connection, "SELECT COUNT(*) FROM papers") or 0), papers()
+
 
 _POSITION = re.compile(r":(?:line|row|record|entry|item|object|page)\b[^:]*$")
 

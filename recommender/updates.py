@@ -27,7 +27,7 @@ from .errors import (
     StorageError,
     failure_reason,
 )
-from .indexing import delta_limit, index_delta, index_papers
+from .indexing import Corpus, delta_limit, index_delta, index_papers
 from .jobs import Job, JobRunner
 from .manifest import Manifest, same_corpus
 from .model_profiles import ModelConfig
@@ -105,30 +105,31 @@ class Updates:
         with exclusive_lock(self.settings.index_path):
             with self._lock:  # a full build indexes what the store holds now: every pending change included
                 self._pending = PendingChanges()
-            papers = list(self.store.papers())
-            if not papers:
-                raise IndexNotBuiltError(
-                    f"index {self.settings.index_name!r} has no papers; run `recommender ingest PATH` first"
+            # The papers stream from the store (one read transaction): never all of them in memory at once.
+            with self.store.reading_all() as (count, stored):
+                if not count:
+                    raise IndexNotBuiltError(
+                        f"index {self.settings.index_name!r} has no papers; run `recommender ingest PATH` first"
+                    )
+                config = self.encoders.for_build()
+                cache = self.encoders.cache(config)
+                if embeddings is not None:
+                    cache.import_shards(embeddings)
+                return self.publish(
+                    lambda folder, build_id: index_papers(
+                        folder,
+                        Corpus(count, stored),
+                        config,
+                        self._loader(config),
+                        build_id=build_id,
+                        cache=cache,
+                        terms_cache=TermsCache(self.settings.cache_path),
+                        full=full,
+                        index_kind=self.settings.index_kind,
+                        encoder=lambda: self.encoders.facts(config),
+                        progress=progress,
+                    )
                 )
-            config = self.encoders.for_build()
-            cache = self.encoders.cache(config)
-            if embeddings is not None:
-                cache.import_shards(embeddings)
-            return self.publish(
-                lambda folder, build_id: index_papers(
-                    folder,
-                    papers,
-                    config,
-                    self._loader(config),
-                    build_id=build_id,
-                    cache=cache,
-                    terms_cache=TermsCache(self.settings.cache_path),
-                    full=full,
-                    index_kind=self.settings.index_kind,
-                    encoder=lambda: self.encoders.facts(config),
-                    progress=progress,
-                )
-            )
 
     def _loader(self, config: ModelConfig) -> Callable[[], Embedder]:
         """The model of ``config``, loaded only when a text is missing from the embedding cache."""

@@ -157,7 +157,7 @@ def test_a_failed_index_update_after_storing_papers_is_an_error_answer(built, mo
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot_module.LexicalIndex, "save", full_disk)
+    monkeypatch.setattr(snapshot_module.LexicalBuilder, "finish", full_disk)
     monkeypatch.setattr("recommender.indexing.write_delta", full_disk)  # the delta, then the full build, fail
     client = create_app(service=built).test_client()
     response = client.post("/papers", json={"papers": [NEW], "wait": 30}, headers={"Authorization": "Bearer t"})

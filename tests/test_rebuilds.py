@@ -114,7 +114,7 @@ def test_progress_is_reported_per_step(service):
     seen = []
     service.build(progress=Progress(callback=lambda step, done, total: seen.append((step, done, total))))
     steps = list(dict.fromkeys(step for step, _, _ in seen))
-    assert steps == ["embed", "tokenize", "vector index", "lexical index"]
+    assert steps == ["tokenize", "embed", "vector index", "lexical index"]  # records and terms stream first
     assert ("embed", len(CORPUS), len(CORPUS)) in seen
 
 
@@ -167,7 +167,7 @@ def test_failed_build_keeps_serving_and_the_next_one_reuses_the_embeddings(servi
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(snapshot_module.LexicalIndex, "save", full_disk)
+        patch.setattr(snapshot_module.LexicalBuilder, "finish", full_disk)
         with pytest.raises(StorageError, match="No space left on device"):
             service.build()
     assert service.related("a1", 2) and len(service.versions.build_ids()) == 1

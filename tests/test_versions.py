@@ -30,7 +30,7 @@ def test_a_build_that_fails_midway_leaves_the_current_version_serving(built, mon
     def crash(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot_module.LexicalIndex, "save", crash)
+    monkeypatch.setattr(snapshot_module.LexicalBuilder, "finish", crash)
     with pytest.raises(StorageError, match=r"No space left on device.*stays current"):
         built.build()
     assert built.versions.current_id() == current
