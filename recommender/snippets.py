@@ -195,13 +195,16 @@ class Spellings(Mapping[str, str]):
                 forms = self._read[i] = spellings(sentence)
             if key in forms:
                 return forms[key]
-        self._whole = spellings(self.text) if self.text else {}
-        return self._whole[key]
+        return self._all()[key]
 
-    def __iter__(self) -> Iterator[str]:
+    def _all(self) -> dict[str, str]:
+        """Every spelling of the whole text (read once, when a key is in no probed sentence or all are asked)."""
         if self._whole is None:
             self._whole = spellings(self.text) if self.text else {}
-        return iter(self._whole)
+        return self._whole
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
